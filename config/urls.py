@@ -1,0 +1,22 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("", include("projects.urls")),
+    path("projects/<int:project_id>/commitments/", include("commitments.urls")),
+    path(
+        "projects/<int:project_id>/commitments/<int:commitment_id>/invoices/",
+        include("invoices.urls"),
+    ),
+    path("companies/<int:company_id>/erp-integrations/", include("erp_integrations.urls")),
+]
+
+if settings.BENCHMARK_VIEWS:
+    from config.benchmarking import floor
+
+    urlpatterns.append(path("benchmark/floor/", floor, name="benchmark-floor"))

@@ -1,0 +1,84 @@
+"""Django admin for ERP connections and the export queue.
+
+Export items are view-only: their state and every field about the export change only
+through the ERP services (send, retrieve, accept, reject, retry, the export task).
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from erp_integrations.models import ErpConnection, ExportItem
+
+
+@admin.register(ErpConnection)
+class ErpConnectionAdmin(admin.ModelAdmin):
+    list_display = ["company", "system", "connector", "gateway_url", "timeout_seconds"]
+    list_filter = ["system", "connector"]
+    search_fields = ["company__name"]
+    list_select_related = ["company"]
+    autocomplete_fields = ["company"]
+
+
+@admin.register(ExportItem)
+class ExportItemAdmin(admin.ModelAdmin):
+    list_display = [
+        "invoice",
+        "company",
+        "state",
+        "sent_by",
+        "sent_at",
+        "decided_by",
+        "decided_at",
+        "attempts",
+        "erp_reference",
+    ]
+    list_filter = ["state", "company"]
+    search_fields = [
+        "invoice__commitment__number",
+        "invoice__commitment__vendor__name",
+        "erp_reference",
+        "rejection_reason",
+        "last_error",
+    ]
+    list_select_related = ["invoice__commitment", "company", "sent_by", "decided_by"]
+    date_hierarchy = "sent_at"
+    readonly_fields = [field.name for field in ExportItem._meta.fields]
+    fieldsets = [
+        (None, {"fields": ["invoice", "company", "state", "invoice_revision", "batch_id"]}),
+        ("Sent", {"fields": ["sent_by", "sent_at"]}),
+        ("Decided", {"fields": ["decided_by", "decided_at", "rejection_reason"]}),
+        ("Retrieved", {"fields": ["retrieved_by", "retrieved_at"]}),
+        (
+            "Export",
+            {
+                "fields": [
+                    "attempts",
+                    "last_error",
+                    "next_retry_at",
+                    "export_started_at",
+                    "erp_reference",
+                    "synced_at",
+                    "idempotency_key",
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(
+                "invoice__commitment", "company", "sent_by", "decided_by", "retrieved_by"
+            )
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,39 @@
+"""`manage.py requeue_exports [--every SECONDS]`: enqueue again the ERP exports that
+stalled (their worker died, their retry task was lost, or they were never picked up).
+Run it from cron, or with --every as a long-running process next to the workers."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections
+
+from erp_integrations.exporting import requeue_stalled_exports
+
+
+class Command(BaseCommand):
+    help = "Enqueue again the ERP exports that stalled."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--every",
+            type=float,
+            metavar="SECONDS",
+            help="Keep running, checking every SECONDS seconds (for a deployment without cron).",
+        )
+
+    def handle(self, *args, every: float | None = None, verbosity: int = 1, **options) -> None:
+        if every is not None and every <= 0:
+            raise CommandError("--every takes a number of seconds greater than 0.")
+        try:
+            while True:
+                requeued = requeue_stalled_exports()
+                if requeued or verbosity > 1:
+                    self.stdout.write(f"Requeued {len(requeued)} stalled export(s).")
+                if every is None:
+                    return
+                close_old_connections()
+                time.sleep(every)
+        except KeyboardInterrupt:
+            return

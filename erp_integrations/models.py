@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from invoices.models import Invoice, InvoiceErpStatus
+from projects.models import Company
+
+
+class ErpSystem(models.TextChoices):
+    SAGE_300_CRE = "sage_300_cre", "Sage 300 CRE"
+    VIEWPOINT_VISTA = "viewpoint_vista", "Viewpoint Vista"
+    ACUMATICA = "acumatica", "Acumatica"
+    QUICKBOOKS_DESKTOP = "quickbooks_desktop", "QuickBooks Desktop"
+    SAGE_INTACCT = "sage_intacct", "Sage Intacct"
+    CMIC = "cmic", "CMiC"
+
+
+class ConnectorKind(models.TextChoices):
+    FILE = "file", "File (export documents written to a folder)"
+    HTTP = "http", "HTTP (JSON posted to an ERP gateway)"
+
+
+class ErpConnection(models.Model):
+    """The company's one link to its ERP system, and how exports reach it."""
+
+    company = models.OneToOneField(Company, on_delete=models.CASCADE, related_name="erp_connection")
+    system = models.CharField("ERP system", max_length=32, choices=ErpSystem.choices)
+    connector = models.CharField(max_length=8, choices=ConnectorKind.choices, default="file")
+    export_directory = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="File connector: folder for export documents (default: ERP_EXPORT_DIR).",
+    )
+    gateway_url = models.URLField("gateway URL", blank=True, help_text="HTTP connector only.")
+    timeout_seconds = models.PositiveSmallIntegerField(default=10)
+    retainage_item = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="QuickBooks Desktop: the item that carries retainage. Required there.",
+    )
+
+    class Meta:
+        verbose_name = "ERP connection"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(connector=ConnectorKind.HTTP) | ~Q(gateway_url=""),
+                name="http_connector_has_gateway_url",
+            ),
+            models.CheckConstraint(
+                condition=Q(timeout_seconds__gte=1), name="erp_connection_timeout_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company}: {self.get_system_display()} ({self.connector})"
+
+
+class ExportState(models.TextChoices):
+    READY_TO_EXPORT = InvoiceErpStatus.READY_TO_EXPORT.value, "Ready to Export"
+    EXPORTING = InvoiceErpStatus.EXPORTING.value, "Exporting"
+    SYNCED = InvoiceErpStatus.SYNCED.value, "Synced"
+    FAILED_TO_EXPORT = InvoiceErpStatus.FAILED_TO_EXPORT.value, "Failed to Export"
+    REJECTED = InvoiceErpStatus.REJECTED.value, "Rejected"
+    RETRIEVED = InvoiceErpStatus.RETRIEVED.value, "Retrieved"
+
+
+# An invoice has at most one item in these states; rejected and retrieved items are
+# closed records and an invoice may gather many of them by being sent again.
+ACTIVE_EXPORT_STATES = (
+    ExportState.READY_TO_EXPORT,
+    ExportState.EXPORTING,
+    ExportState.SYNCED,
+    ExportState.FAILED_TO_EXPORT,
+)
+
+
+class ExportItem(models.Model):
+    """One sending of an invoice to ERP Integrations: the approver's queue entry."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="export_items")
+    # Denormalized from invoice.commitment.project.company so the company-wide queue is
+    # one indexed range scan.
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="export_items")
+    state = models.CharField(
+        max_length=20, choices=ExportState.choices, default=ExportState.READY_TO_EXPORT
+    )
+    invoice_revision = models.PositiveIntegerField()
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    sent_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    retrieved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    retrieved_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_retry_at = models.DateTimeField(null=True, blank=True)
+    export_started_at = models.DateTimeField(null=True, blank=True)
+    erp_reference = models.CharField("ERP document reference", max_length=128, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    batch_id = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=Q(state__in=ACTIVE_EXPORT_STATES),
+                name="one_active_export_item_per_invoice",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=ExportState.REJECTED) | ~Q(rejection_reason=""),
+                name="rejected_export_item_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=ExportState.SYNCED) | ~Q(erp_reference=""),
+                name="synced_export_item_has_erp_reference",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["company", "state", "-sent_at"], name="export_item_queue"),
+            models.Index(fields=["state", "next_retry_at"], name="export_item_retry_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} ({self.get_state_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_EXPORT_STATES

@@ -1,0 +1,95 @@
+"""Email notifications of ERP Integrations events.
+
+Each function takes export item ids (they run after the transaction commits, so they
+load fresh rows) and sends one email per recipient, however many invoices a bulk
+action touched.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import send_mass_mail
+
+from erp_integrations.models import ExportItem
+from projects.permissions import accounting_approvers
+
+
+def _items(export_item_ids: Iterable[int]):
+    return (
+        ExportItem.objects.filter(pk__in=list(export_item_ids))
+        .select_related("invoice__commitment__project__company", "sent_by")
+        .order_by(
+            "invoice__commitment__project__name", "invoice__commitment__number", "invoice__number"
+        )
+    )
+
+
+def _describe(item: ExportItem) -> str:
+    invoice = item.invoice
+    commitment = invoice.commitment
+    return f"{commitment.project} / {commitment.number} / {invoice.label}"
+
+
+def _send(messages: list[tuple[str, str, list[str]]]) -> None:
+    send_mass_mail(
+        [(subject, body, settings.DEFAULT_FROM_EMAIL, to) for subject, body, to in messages],
+        fail_silently=False,
+    )
+
+
+def _to_approvers(items: list[ExportItem], subject: str, intro: str, detail) -> None:
+    by_company: dict[int, list[ExportItem]] = defaultdict(list)
+    for item in items:
+        by_company[item.company_id].append(item)
+    messages = []
+    for company_items in by_company.values():
+        company = company_items[0].invoice.commitment.project.company
+        lines = "\n".join(f"- {detail(item)}" for item in company_items)
+        body = f"{intro.format(company=company, count=len(company_items))}\n\n{lines}\n"
+        for approver in accounting_approvers(company).exclude(email=""):
+            messages.append((subject.format(count=len(company_items)), body, [approver.email]))
+    _send(messages)
+
+
+def notify_invoices_sent(export_item_ids: Iterable[int]) -> None:
+    """Tell the accounting approvers that invoices wait in their Ready to Export list."""
+    _to_approvers(
+        list(_items(export_item_ids)),
+        subject="{count} invoice(s) ready to export",
+        intro="{count} invoice(s) were sent to {company}'s ERP Integrations and wait for you "
+        "to accept or reject them:",
+        detail=lambda item: f"{_describe(item)}, sent by {item.sent_by}",
+    )
+
+
+def notify_export_failed(export_item_ids: Iterable[int]) -> None:
+    """Tell the accounting approvers that exports failed, with each error."""
+    _to_approvers(
+        list(_items(export_item_ids)),
+        subject="{count} invoice(s) failed to export",
+        intro="{count} invoice(s) of {company} failed to export to the ERP. Retry or reject "
+        "them on the ERP Integrations page:",
+        detail=lambda item: f"{_describe(item)}: {item.last_error}",
+    )
+
+
+def notify_invoices_rejected(export_item_ids: Iterable[int]) -> None:
+    """Tell each sender which of their invoices the approver rejected, and why."""
+    by_sender: dict[int, list[ExportItem]] = defaultdict(list)
+    for item in _items(export_item_ids):
+        by_sender[item.sent_by_id].append(item)
+    messages = []
+    for items in by_sender.values():
+        sender = items[0].sent_by
+        if not sender.email:
+            continue
+        lines = "\n".join(f"- {_describe(item)}: {item.rejection_reason}" for item in items)
+        body = (
+            f"The accounting approver rejected {len(items)} invoice(s) you sent to ERP "
+            f"Integrations. Each is unlocked: correct it and choose Re-send to ERP.\n\n{lines}\n"
+        )
+        messages.append((f"{len(items)} invoice(s) rejected by accounting", body, [sender.email]))
+    _send(messages)

@@ -1,0 +1,665 @@
+"""The ERP Integrations workflow: send, retrieve, accept, reject and retry.
+
+Every action:
+- takes the acting user and asks the access layer whether they may see (404 if not)
+  and act (`ActionRefused` with a message if not);
+- locks the invoice rows, then their export items, in id order, so two actions on the
+  same invoice serialize on its row and cannot deadlock;
+- decides each invoice on its own: a refused invoice is reported with the reason and
+  left unchanged, the others go ahead;
+- writes the change history, one batch id shared by the rows of one action;
+- schedules its side effects (emails, the export task) on commit, passing ids only.
+
+Writes are set-based (a few UPDATEs and INSERTs per action, whatever the batch size),
+so a bulk action's query count does not grow with its size. They run in a savepoint; if
+that fails, each invoice is written again in a savepoint of its own, so one bad invoice
+cannot take the batch down with it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+
+from commitments.models import Commitment
+from commitments.permissions import access_commitment
+from erp_integrations.models import ACTIVE_EXPORT_STATES, ExportItem, ExportState
+from erp_integrations.notifications import (
+    notify_invoices_rejected,
+    notify_invoices_sent,
+)
+from invoices.amounts import amounts_of_invoices
+from invoices.errors import ActionRefused
+from invoices.history import history_entry, record_history
+from invoices.locking import display_name
+from invoices.models import SENDABLE_STATUSES, Invoice, InvoiceErpStatus
+from invoices.permissions import access_invoice, can_send_or_retrieve, can_view_invoice
+from projects.models import Company, ToolLevel
+from projects.permissions import (
+    access_erp_integrations,
+    commitments_level,
+    is_accounting_approver,
+)
+
+# Refusals of the action as a whole.
+NOT_PROJECT_ADMIN = (
+    "Only a project admin (Admin on the project's Commitments tool) can send invoices to "
+    "ERP or retrieve them."
+)
+NOT_ACCOUNTING_APPROVER = (
+    "Only an accounting approver (ERP Integrations Standard or Admin with 'Can push to "
+    "accounting') can accept, reject or retry invoices."
+)
+REJECTION_REASON_REQUIRED = "Enter a reason for the rejection."
+NOTHING_SELECTED = "Select at least one invoice."
+
+# Refusals of one invoice. Each starts with the invoice's label ("INV-4: ...").
+NOT_FOUND = "{label}: not found on this commitment."
+NOT_FOUND_IN_QUEUE = "{label}: not found in this company's ERP Integrations."
+STATUS_NOT_SENDABLE = (
+    "{label}: only Approved, Approved as Noted or Pending Owner Approval invoices can be "
+    "sent to ERP. This invoice is {status}."
+)
+ALREADY_IN_ERP = "{label}: already in ERP Integrations ({erp_status})."
+ALREADY_SYNCED = "{label}: already synced to the ERP."
+COMMITMENT_NOT_SYNCED = (
+    "{label}: commitment {commitment} is not synced to the ERP yet. Sync the commitment "
+    "with the ERP first, then send the invoice."
+)
+NO_ERP_CONNECTION = (
+    "{label}: {company} has no ERP connection. Ask your company admin to set one up."
+)
+NOT_SENT = "{label}: not in ERP Integrations, so there is nothing to retrieve."
+ALREADY_RETRIEVED = "{label}: already retrieved from ERP Integrations."
+ALREADY_ACCEPTED = "{label}: already accepted by the accounting approver."
+ALREADY_ACCEPTED_EXPORT_FAILED = (
+    "{label}: already accepted by the accounting approver, and its export failed. Ask the "
+    "accounting approver to reject it so that it can be corrected."
+)
+ALREADY_REJECTED = (
+    "{label}: already rejected by the accounting approver; it is unlocked for corrections."
+)
+RETRIEVED_BEFORE_DECISION = (
+    "{label}: retrieved from ERP Integrations by {user} before the accounting approver acted on it."
+)
+ACCEPTED_BY = "{label}: already accepted by {user}."
+REJECTED_BY = "{label}: already rejected by {user}."
+NOT_FAILED = "{label}: only invoices that failed to export can be retried ({erp_status})."
+NOT_DECIDABLE = "{label}: {erp_status} invoices cannot be {verb}."
+WRITE_FAILED = "{label}: could not be saved ({error}). Nothing changed for it."
+
+ERP_STATUS_CHANGE = "ERP Status"
+REJECTION_REASON_CHANGE = "Rejection Reason"
+
+
+class Outcome:
+    DONE = "done"
+    UNCHANGED = "unchanged"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class InvoiceResult:
+    invoice_id: int | None
+    label: str
+    outcome: str
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome != Outcome.REFUSED
+
+
+@dataclass
+class ActionResult:
+    """What an action did to each invoice it was asked about, in the order asked."""
+
+    batch_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    results: list[InvoiceResult] = field(default_factory=list)
+
+    @property
+    def done(self) -> list[InvoiceResult]:
+        return [result for result in self.results if result.outcome == Outcome.DONE]
+
+    @property
+    def refused(self) -> list[InvoiceResult]:
+        return [result for result in self.results if result.outcome == Outcome.REFUSED]
+
+    def single(self) -> InvoiceResult:
+        """For a one-invoice action: its result, or `ActionRefused` if it was refused."""
+        (result,) = self.results
+        if result.outcome == Outcome.REFUSED:
+            raise ActionRefused(result.message)
+        return result
+
+
+def _unique_ids(ids: Iterable[int | str]) -> list[int]:
+    """The ids asked for, as ints, first occurrence kept; anything else is not an id of
+    ours, so it can match nothing."""
+    seen: dict[int, None] = {}
+    for raw in ids:
+        try:
+            seen.setdefault(int(raw), None)
+        except (TypeError, ValueError):
+            continue
+    return list(seen)
+
+
+def _lock_invoices(scope: Q, invoice_ids: list[int]) -> dict[int, Invoice]:
+    invoices = (
+        Invoice.objects.select_for_update(of=("self",))
+        .select_related("commitment__project__company__erp_connection", "commitment__vendor")
+        .filter(scope, pk__in=invoice_ids)
+        .order_by("pk")
+    )
+    return {invoice.pk: invoice for invoice in invoices}
+
+
+def _lock_items(scope: Q) -> list[ExportItem]:
+    return list(
+        ExportItem.objects.select_for_update(of=("self",))
+        .select_related("decided_by", "retrieved_by")
+        .filter(scope)
+        .order_by("pk")
+    )
+
+
+def _write_all_or_each(
+    pairs: list[tuple[Invoice, ExportItem | None]],
+    write: Callable[[list[tuple[Invoice, ExportItem | None]]], None],
+) -> list[tuple[Invoice, str]]:
+    """Run `write` for all pairs in one savepoint; if it fails, again for each pair in its
+    own savepoint. Returns the invoices that could not be written, with the error."""
+    if not pairs:
+        return []
+    try:
+        with transaction.atomic():
+            write(pairs)
+        return []
+    except IntegrityError:
+        pass
+    failed = []
+    for pair in pairs:
+        try:
+            with transaction.atomic():
+                write([pair])
+        except IntegrityError as error:
+            failed.append((pair[0], str(error)))
+    return failed
+
+
+def _status_entry(invoice: Invoice, *, to_state: str, by, action: ActionResult):
+    return history_entry(
+        invoice,
+        action_by=by,
+        changed=ERP_STATUS_CHANGE,
+        from_value=InvoiceErpStatus(invoice.erp_status).label,
+        to_value=InvoiceErpStatus(to_state).label,
+        batch_id=action.batch_id,
+    )
+
+
+def _move_items(
+    pairs: list[tuple[Invoice, ExportItem]],
+    *,
+    to_state: ExportState,
+    by: AbstractBaseUser,
+    action: ActionResult,
+    item_changes: dict,
+    extra_history: Callable[[Invoice, ActionResult], list] | None = None,
+) -> None:
+    """Move the items, and their invoices' ERP status, to `to_state`, with history.
+    Caller holds the invoices' and the items' row locks."""
+    ExportItem.objects.filter(pk__in=[item.pk for _, item in pairs]).update(
+        state=to_state, **item_changes
+    )
+    Invoice.objects.filter(pk__in=[invoice.pk for invoice, _ in pairs]).update(
+        erp_status=to_state, updated_at=timezone.now()
+    )
+    entries = []
+    for invoice, _ in pairs:
+        entries.append(_status_entry(invoice, to_state=to_state, by=by, action=action))
+        if extra_history:
+            entries.extend(extra_history(invoice, action))
+    record_history(entries)
+
+
+# --- Send to ERP -------------------------------------------------------------------------
+
+
+def _send_refusal(invoice: Invoice, totals) -> str | None:
+    from erp_integrations.systems import send_refusals
+
+    label = invoice.label
+    if invoice.erp_status == InvoiceErpStatus.SYNCED:
+        return ALREADY_SYNCED.format(label=label)
+    if invoice.is_locked:
+        return ALREADY_IN_ERP.format(label=label, erp_status=invoice.get_erp_status_display())
+    if invoice.status not in SENDABLE_STATUSES:
+        return STATUS_NOT_SENDABLE.format(label=label, status=invoice.get_status_display())
+    commitment = invoice.commitment
+    if not commitment.is_synced_to_erp:
+        return COMMITMENT_NOT_SYNCED.format(label=label, commitment=commitment.number)
+    company = commitment.project.company
+    connection = getattr(company, "erp_connection", None)
+    if connection is None:
+        return NO_ERP_CONNECTION.format(label=label, company=company)
+    reasons = send_refusals(invoice=invoice, totals=totals, connection=connection)
+    if reasons:
+        return " ".join(f"{label}: {reason}" for reason in reasons)
+    return None
+
+
+def _report(
+    action: ActionResult,
+    asked: list[int],
+    labels: dict[int, str],
+    decisions: dict[int, tuple[str, str]],
+    not_found: str,
+) -> ActionResult:
+    """Fill `action.results` in the order the ids were asked for."""
+    for asked_id in asked:
+        if asked_id not in labels:
+            label = f"#{asked_id}"
+            action.results.append(
+                InvoiceResult(None, label, Outcome.REFUSED, not_found.format(label=label))
+            )
+            continue
+        outcome, message = decisions[asked_id]
+        action.results.append(InvoiceResult(asked_id, labels[asked_id], outcome, message))
+    return action
+
+
+def _send(
+    *, user: AbstractBaseUser, invoices: dict[int, Invoice], asked: list[int]
+) -> ActionResult:
+    action = ActionResult()
+    amounts = amounts_of_invoices(invoices.values())
+    decisions: dict[int, tuple[str, str]] = {}
+    sendable: list[tuple[Invoice, None]] = []
+    for invoice in invoices.values():
+        reason = _send_refusal(invoice, amounts[invoice.pk].totals)
+        if reason:
+            decisions[invoice.pk] = (Outcome.REFUSED, reason)
+        else:
+            sendable.append((invoice, None))
+            decisions[invoice.pk] = (Outcome.DONE, f"{invoice.label}: sent to ERP Integrations.")
+
+    created: list[ExportItem] = []
+
+    def write(pairs: list[tuple[Invoice, None]]) -> None:
+        now = timezone.now()
+        items = ExportItem.objects.bulk_create(
+            [
+                ExportItem(
+                    invoice=invoice,
+                    company_id=invoice.commitment.project.company_id,
+                    state=ExportState.READY_TO_EXPORT,
+                    invoice_revision=invoice.revision,
+                    sent_by=user,
+                    sent_at=now,
+                    batch_id=action.batch_id,
+                )
+                for invoice, _ in pairs
+            ]
+        )
+        Invoice.objects.filter(pk__in=[invoice.pk for invoice, _ in pairs]).update(
+            erp_status=InvoiceErpStatus.READY_TO_EXPORT, updated_at=now
+        )
+        record_history(
+            _status_entry(invoice, to_state=ExportState.READY_TO_EXPORT, by=user, action=action)
+            for invoice, _ in pairs
+        )
+        created.extend(items)
+
+    for invoice, error in _write_all_or_each(sendable, write):
+        decisions[invoice.pk] = (
+            Outcome.REFUSED,
+            WRITE_FAILED.format(label=invoice.label, error=error),
+        )
+    if created:
+        transaction.on_commit(partial(notify_invoices_sent, [item.pk for item in created]))
+    labels = {invoice_id: invoice.label for invoice_id, invoice in invoices.items()}
+    return _report(action, asked, labels, decisions, NOT_FOUND)
+
+
+@transaction.atomic
+def invoices_send_to_erp(
+    *, user: AbstractBaseUser, project_id: int, commitment_id: int, invoice_ids: Iterable[int]
+) -> ActionResult:
+    """Send the commitment's checked invoices to ERP Integrations (bulk "Send to ERP").
+
+    Raises Http404 when the user may not see the commitment and `ActionRefused` when
+    they are not its project admin; otherwise each invoice is sent or refused on its own.
+    """
+    commitment = _commitment_for_send_or_retrieve(user, project_id, commitment_id)
+    asked = _asked(invoice_ids)
+    invoices = _lock_invoices(Q(commitment=commitment), asked)
+    return _send(user=user, invoices=invoices, asked=asked)
+
+
+@transaction.atomic
+def invoice_send_to_erp(
+    *, user: AbstractBaseUser, invoice_id: int, commitment_id: int | None = None
+) -> InvoiceResult:
+    """Send one invoice ("Send to ERP" / "Re-send to ERP" on the invoice page)."""
+    invoice = _invoice_for_send_or_retrieve(user, invoice_id, commitment_id)
+    return _send(user=user, invoices={invoice.pk: invoice}, asked=[invoice.pk]).single()
+
+
+# --- Retrieve from ERP -------------------------------------------------------------------
+
+
+def _retrieve_decision(invoice: Invoice) -> tuple[str, str] | None:
+    """Why the invoice cannot be retrieved (or is already), or None when it can."""
+    label = invoice.label
+    match invoice.erp_status:
+        case InvoiceErpStatus.READY_TO_EXPORT:
+            return None
+        case InvoiceErpStatus.RETRIEVED:
+            return Outcome.UNCHANGED, ALREADY_RETRIEVED.format(label=label)
+        case InvoiceErpStatus.EXPORTING | InvoiceErpStatus.SYNCED:
+            return Outcome.REFUSED, ALREADY_ACCEPTED.format(label=label)
+        case InvoiceErpStatus.FAILED_TO_EXPORT:
+            return Outcome.REFUSED, ALREADY_ACCEPTED_EXPORT_FAILED.format(label=label)
+        case InvoiceErpStatus.REJECTED:
+            return Outcome.REFUSED, ALREADY_REJECTED.format(label=label)
+        case _:
+            return Outcome.REFUSED, NOT_SENT.format(label=label)
+
+
+def _retrieve(
+    *, user: AbstractBaseUser, invoices: dict[int, Invoice], asked: list[int]
+) -> ActionResult:
+    action = ActionResult()
+    items = {
+        item.invoice_id: item
+        for item in _lock_items(Q(invoice_id__in=invoices, state__in=ACTIVE_EXPORT_STATES))
+    }
+    decisions: dict[int, tuple[str, str]] = {}
+    retrievable = []
+    for invoice in invoices.values():
+        decision = _retrieve_decision(invoice)
+        if decision is None:
+            retrievable.append((invoice, items[invoice.pk]))
+            decision = (Outcome.DONE, f"{invoice.label}: retrieved from ERP Integrations.")
+        decisions[invoice.pk] = decision
+    write = partial(
+        _move_items,
+        to_state=ExportState.RETRIEVED,
+        by=user,
+        action=action,
+        item_changes={"retrieved_by": user, "retrieved_at": timezone.now()},
+    )
+    for invoice, error in _write_all_or_each(retrievable, write):
+        decisions[invoice.pk] = (
+            Outcome.REFUSED,
+            WRITE_FAILED.format(label=invoice.label, error=error),
+        )
+    labels = {invoice_id: invoice.label for invoice_id, invoice in invoices.items()}
+    return _report(action, asked, labels, decisions, NOT_FOUND)
+
+
+@transaction.atomic
+def invoices_retrieve_from_erp(
+    *, user: AbstractBaseUser, project_id: int, commitment_id: int, invoice_ids: Iterable[int]
+) -> ActionResult:
+    """Retrieve the commitment's checked invoices from ERP Integrations (bulk "Retrieve
+    from ERP"). Only Ready to Export invoices are retrieved; the others are reported one
+    by one. Retrieving an invoice twice is harmless: the second time reports it as
+    already retrieved and changes nothing.
+
+    Raises Http404 when the user may not see the commitment and `ActionRefused` when
+    they are not its project admin.
+    """
+    commitment = _commitment_for_send_or_retrieve(user, project_id, commitment_id)
+    asked = _asked(invoice_ids)
+    invoices = _lock_invoices(Q(commitment=commitment), asked)
+    return _retrieve(user=user, invoices=invoices, asked=asked)
+
+
+@transaction.atomic
+def invoice_retrieve_from_erp(
+    *, user: AbstractBaseUser, invoice_id: int, commitment_id: int | None = None
+) -> InvoiceResult:
+    """Retrieve one invoice ("Retrieve from ERP" on the invoice page)."""
+    invoice = _invoice_for_send_or_retrieve(user, invoice_id, commitment_id)
+    return _retrieve(user=user, invoices={invoice.pk: invoice}, asked=[invoice.pk]).single()
+
+
+# --- Accept, reject, retry (the accounting approver) --------------------------------------
+
+
+def _decided_elsewhere(invoice: Invoice, item: ExportItem, verb: str) -> tuple[str, str]:
+    """What happened to an item the approver can no longer act on, in plain words."""
+    label = invoice.label
+    match item.state:
+        case ExportState.RETRIEVED:
+            message = RETRIEVED_BEFORE_DECISION.format(
+                label=label, user=display_name(item.retrieved_by)
+            )
+        case ExportState.REJECTED:
+            message = REJECTED_BY.format(label=label, user=display_name(item.decided_by))
+        case ExportState.EXPORTING | ExportState.SYNCED | ExportState.FAILED_TO_EXPORT:
+            message = ACCEPTED_BY.format(label=label, user=display_name(item.decided_by))
+        case _:
+            message = NOT_DECIDABLE.format(
+                label=label, erp_status=item.get_state_display(), verb=verb
+            )
+    return Outcome.REFUSED, message
+
+
+def _approver_action(
+    *,
+    user: AbstractBaseUser,
+    company_id: int,
+    export_item_ids: Iterable[int],
+    allowed_from: set[ExportState],
+    verb: str,
+    to_state: ExportState,
+    item_changes: dict,
+    extra_history: Callable[[Invoice, ActionResult], list] | None = None,
+) -> tuple[ActionResult, list[int]]:
+    """Lock the items' invoices then the items, and move those in `allowed_from` to
+    `to_state`. Returns the result and the ids of the items moved."""
+    company = _company_for_approver(user, company_id)
+    asked = _asked(export_item_ids)
+    invoice_ids = ExportItem.objects.filter(pk__in=asked, company=company).values_list(
+        "invoice_id", flat=True
+    )
+    invoices = _lock_invoices(Q(commitment__project__company=company), list(invoice_ids))
+    items = _lock_items(Q(pk__in=asked, company=company, invoice_id__in=invoices))
+    action = ActionResult()
+    decisions: dict[int, tuple[str, str]] = {}
+    movable = []
+    for item in items:
+        invoice = invoices[item.invoice_id]
+        if item.state in allowed_from:
+            movable.append((invoice, item))
+            decisions[item.pk] = (Outcome.DONE, f"{invoice.label}: {verb}.")
+        else:
+            decisions[item.pk] = _decided_elsewhere(invoice, item, verb)
+    write = partial(
+        _move_items,
+        to_state=to_state,
+        by=user,
+        action=action,
+        item_changes=item_changes,
+        extra_history=extra_history,
+    )
+    failed = _write_all_or_each(movable, write)
+    failed_invoices = {invoice.pk for invoice, _ in failed}
+    for invoice, error in failed:
+        item_id = next(item.pk for candidate, item in movable if candidate.pk == invoice.pk)
+        decisions[item_id] = (
+            Outcome.REFUSED,
+            WRITE_FAILED.format(label=invoice.label, error=error),
+        )
+    moved = [item.pk for invoice, item in movable if invoice.pk not in failed_invoices]
+    labels = {item.pk: invoices[item.invoice_id].label for item in items}
+    return _report(action, asked, labels, decisions, NOT_FOUND_IN_QUEUE), moved
+
+
+@transaction.atomic
+def export_items_accept(
+    *, user: AbstractBaseUser, company_id: int, export_item_ids: Iterable[int]
+) -> ActionResult:
+    """Accept Ready to Export items: each starts exporting to the ERP once this commits.
+
+    Raises Http404 when the user may not open the company's ERP Integrations and
+    `ActionRefused` when they are not its accounting approver.
+    """
+    from erp_integrations.tasks import enqueue_exports
+
+    now = timezone.now()
+    action, moved = _approver_action(
+        user=user,
+        company_id=company_id,
+        export_item_ids=export_item_ids,
+        allowed_from={ExportState.READY_TO_EXPORT},
+        verb="accepted",
+        to_state=ExportState.EXPORTING,
+        item_changes={"decided_by": user, "decided_at": now, "export_started_at": None},
+    )
+    if moved:
+        transaction.on_commit(partial(enqueue_exports, moved))
+    return action
+
+
+@transaction.atomic
+def export_items_reject(
+    *, user: AbstractBaseUser, company_id: int, export_item_ids: Iterable[int], reason: str
+) -> ActionResult:
+    """Reject Ready to Export or Failed to Export items with a reason: each invoice is
+    unlocked and its sender is emailed the reason.
+
+    Raises `ActionRefused` (REJECTION_REASON_REQUIRED) for a blank reason, before
+    anything is locked or changed.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActionRefused(REJECTION_REASON_REQUIRED)
+
+    def reason_entry(invoice: Invoice, action: ActionResult) -> list:
+        return [
+            history_entry(
+                invoice,
+                action_by=user,
+                changed=REJECTION_REASON_CHANGE,
+                to_value=reason,
+                batch_id=action.batch_id,
+            )
+        ]
+
+    now = timezone.now()
+    action, moved = _approver_action(
+        user=user,
+        company_id=company_id,
+        export_item_ids=export_item_ids,
+        allowed_from={ExportState.READY_TO_EXPORT, ExportState.FAILED_TO_EXPORT},
+        verb="rejected",
+        to_state=ExportState.REJECTED,
+        item_changes={"decided_by": user, "decided_at": now, "rejection_reason": reason},
+        extra_history=reason_entry,
+    )
+    if moved:
+        transaction.on_commit(partial(notify_invoices_rejected, moved))
+    return action
+
+
+@transaction.atomic
+def export_items_retry(
+    *, user: AbstractBaseUser, company_id: int, export_item_ids: Iterable[int]
+) -> ActionResult:
+    """Export Failed to Export items again, with a fresh set of attempts. The idempotency
+    key stays the same, so an export that in fact reached the ERP is not created twice."""
+    from erp_integrations.tasks import enqueue_exports
+
+    action, moved = _approver_action(
+        user=user,
+        company_id=company_id,
+        export_item_ids=export_item_ids,
+        allowed_from={ExportState.FAILED_TO_EXPORT},
+        verb="sent to export again",
+        to_state=ExportState.EXPORTING,
+        # A retry is a new decision: `decided_at` also tells the requeue sweep when the
+        # item was last handed to a worker.
+        item_changes={
+            "decided_by": user,
+            "decided_at": timezone.now(),
+            "attempts": 0,
+            "next_retry_at": None,
+            "export_started_at": None,
+        },
+    )
+    if moved:
+        transaction.on_commit(partial(enqueue_exports, moved))
+    return action
+
+
+def export_item_accept(*, user: AbstractBaseUser, company_id: int, export_item_id: int):
+    return export_items_accept(
+        user=user, company_id=company_id, export_item_ids=[export_item_id]
+    ).single()
+
+
+def export_item_reject(
+    *, user: AbstractBaseUser, company_id: int, export_item_id: int, reason: str
+) -> InvoiceResult:
+    return export_items_reject(
+        user=user, company_id=company_id, export_item_ids=[export_item_id], reason=reason
+    ).single()
+
+
+def export_item_retry(
+    *, user: AbstractBaseUser, company_id: int, export_item_id: int
+) -> InvoiceResult:
+    return export_items_retry(
+        user=user, company_id=company_id, export_item_ids=[export_item_id]
+    ).single()
+
+
+# --- Access ------------------------------------------------------------------------------
+
+
+def _asked(ids: Iterable[int | str]) -> list[int]:
+    asked = _unique_ids(ids)
+    if not asked:
+        raise ActionRefused(NOTHING_SELECTED)
+    return asked
+
+
+def _commitment_for_send_or_retrieve(
+    user: AbstractBaseUser, project_id: int, commitment_id: int
+) -> Commitment:
+    commitment = access_commitment(user, project_id, commitment_id)
+    if commitments_level(user, commitment.project) < ToolLevel.ADMIN:
+        raise ActionRefused(NOT_PROJECT_ADMIN)
+    return commitment
+
+
+def _invoice_for_send_or_retrieve(
+    user: AbstractBaseUser, invoice_id: int, commitment_id: int | None
+) -> Invoice:
+    invoice = access_invoice(user, invoice_id, commitment_id=commitment_id, for_update=True)
+    if not can_view_invoice(user, invoice):
+        # An approver reaches the invoice through the queue, but not this action.
+        raise Http404("No such invoice.")
+    if not can_send_or_retrieve(user, invoice):
+        raise ActionRefused(NOT_PROJECT_ADMIN)
+    return invoice
+
+
+def _company_for_approver(user: AbstractBaseUser, company_id: int) -> Company:
+    company = access_erp_integrations(user, company_id)
+    if not is_accounting_approver(user, company):
+        raise ActionRefused(NOT_ACCOUNTING_APPROVER)
+    return company

@@ -1,0 +1,616 @@
+"""Django admin for invoices, their lines and their change history.
+
+The ERP lock holds here as everywhere: an invoice whose ERP status locks it is shown
+read-only, and any POST that would change or delete it (the change form, the lines
+inline, the invoice line admin, the delete page, the bulk delete action) is refused with
+the lock's reason, changing nothing. Every such POST first takes the invoice's row lock,
+which the ERP services hold for every transition, so the check and the write see the same
+ERP status. ERP fields are never editable: only the ERP services change them.
+
+Edits made here are recorded in the invoice's change history and raise its revision, like
+edits made through the pages.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import csrf_protect_m
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db import router, transaction
+from django.db.models import F
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from commitments.models import SovLine
+from erp_integrations.models import ExportItem
+from invoices.amounts import CENT, amounts_of_invoices
+from invoices.history import history_entry, record_history
+from invoices.locking import lock_message
+from invoices.models import (
+    LOCKED_ERP_STATUSES,
+    ChangeHistoryEntry,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+)
+
+LOCKED_REFUSAL = "{reason} Nothing was changed."
+SOV_LINE_OF_ANOTHER_COMMITMENT = "{sov_line} is not a SOV line of {commitment}."
+NUMBER_TAKEN = "{commitment} already has an invoice number {number}."
+
+# Shown, never editable: the ERP services move the ERP status, and every edit (here too)
+# raises the revision by itself.
+INVOICE_SERVICE_FIELDS = ["erp_status", "revision"]
+LINE_INPUT_FIELDS = [
+    "work_completed_this_period",
+    "materials_presently_stored",
+    "work_retainage_percent",
+    "materials_retainage_percent",
+]
+
+
+def refuse_locked(request, invoice: Invoice, *, redirect_to: str) -> HttpResponseRedirect:
+    messages.error(request, LOCKED_REFUSAL.format(reason=lock_message(invoice)))
+    return HttpResponseRedirect(redirect_to)
+
+
+def lock_invoice_rows(invoice_ids) -> list[Invoice]:
+    """Take the row locks of these invoices (caller is inside `transaction.atomic`) and
+    return them as they are now."""
+    return list(
+        Invoice.objects.select_for_update()
+        .filter(pk__in=set(invoice_ids))
+        .order_by("pk")  # one lock order for every caller, so two bulk deletes cannot deadlock
+    )
+
+
+def report_locked(request, invoices: list[Invoice]) -> None:
+    for invoice in invoices:
+        if invoice.is_locked:
+            messages.error(request, lock_message(invoice))
+
+
+class CascadeDeletesRecordsMixin:
+    """Change history and export items cannot be deleted on their own in admin, yet they go
+    with the invoice (or company) they belong to. Without this, Django would refuse to
+    delete any invoice that has history, for lack of the right to delete its history."""
+
+    records_deleted_with_their_owner = (ChangeHistoryEntry, ExportItem)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        records = {model._meta.verbose_name for model in self.records_deleted_with_their_owner}
+        return deleted, counts, perms_needed - records, protected
+
+
+def field_label(model, field_name: str) -> str:
+    return str(model._meta.get_field(field_name).verbose_name).capitalize()
+
+
+def shown(value) -> str:
+    if isinstance(value, Decimal):
+        return str(value.quantize(CENT))
+    return "" if value is None else str(value)
+
+
+def header_changes(form: forms.ModelForm, *, user) -> list[ChangeHistoryEntry]:
+    invoice, entries = form.instance, []
+    for name in form.changed_data:
+        before, after = form.initial.get(name), form.cleaned_data[name]
+        if name == "status":
+            before, after = InvoiceStatus(before).label, InvoiceStatus(after).label
+        entries.append(
+            history_entry(
+                invoice,
+                action_by=user,
+                changed=field_label(Invoice, name),
+                from_value=shown(before),
+                to_value=shown(after),
+            )
+        )
+    return entries
+
+
+def line_changes(form: forms.ModelForm, invoice: Invoice, *, user) -> list[ChangeHistoryEntry]:
+    """History rows for one line form: added, removed, or its changed amounts."""
+    line = form.instance
+    if form.cleaned_data.get("DELETE"):
+        if line._state.adding:
+            return []
+        return [
+            history_entry(invoice, action_by=user, changed="Line", from_value=str(line.sov_line))
+        ]
+    if not form.has_changed():
+        return []
+    if line._state.adding:
+        return [history_entry(invoice, action_by=user, changed="Line", to_value=str(line.sov_line))]
+    return [
+        history_entry(
+            invoice,
+            action_by=user,
+            changed=f"{line.sov_line.cost_code} {field_label(InvoiceLine, name)}",
+            from_value=shown(form.initial.get(name)),
+            to_value=shown(form.cleaned_data[name]),
+        )
+        for name in form.changed_data
+        if name in LINE_INPUT_FIELDS
+    ]
+
+
+def record_admin_edits(entries: list[ChangeHistoryEntry]) -> None:
+    """Write the history of one admin save and raise each edited invoice's revision once
+    (caller holds the invoices' row locks)."""
+    if not entries:
+        return
+    record_history(entries)
+    Invoice.objects.filter(pk__in={entry.invoice_id for entry in entries}).update(
+        revision=F("revision") + 1, updated_at=timezone.now()
+    )
+
+
+class InvoiceLineForm(forms.ModelForm):
+    class Meta:
+        model = InvoiceLine
+        fields = ["invoice", "sov_line", *LINE_INPUT_FIELDS]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        sov_line = self.fields.get("sov_line")
+        if sov_line is not None and self.instance.pk:
+            # A line bills one SOV line for good; bill another by adding a line.
+            sov_line.disabled = True
+
+    def clean(self):
+        cleaned_data = super().clean()
+        invoice = cleaned_data.get("invoice") or getattr(self.instance, "invoice", None)
+        sov_line = cleaned_data.get("sov_line")
+        if invoice and sov_line and sov_line.commitment_id != invoice.commitment_id:
+            self.add_error(
+                "sov_line",
+                SOV_LINE_OF_ANOTHER_COMMITMENT.format(
+                    sov_line=sov_line, commitment=invoice.commitment
+                ),
+            )
+        return cleaned_data
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    form = InvoiceLineForm
+    extra = 0
+    fields = ["sov_line", "scheduled_value", *LINE_INPUT_FIELDS]
+    readonly_fields = ["scheduled_value"]
+
+    def get_queryset(self, request):
+        # The invoice and commitment name each row (InvoiceLine.__str__).
+        return super().get_queryset(request).select_related("invoice__commitment", "sov_line")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        sov_line = formset.form.base_fields.get("sov_line")
+        if sov_line is not None:
+            sov_line.queryset = SovLine.objects.filter(
+                commitment_id=obj.commitment_id if obj else None
+            )
+            # Evaluated once for the page instead of once per line's select box.
+            sov_line.choices = list(sov_line.choices)
+        return formset
+
+    @admin.display(description="Scheduled value")
+    def scheduled_value(self, line: InvoiceLine) -> str:
+        sov_line = getattr(line, "sov_line", None)
+        return shown(sov_line.scheduled_value) if sov_line else "—"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return super().has_add_permission(request, obj) and not (obj and obj.is_locked)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and not (obj and obj.is_locked)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and not (obj and obj.is_locked)
+
+
+class ChangeHistoryInline(admin.TabularInline):
+    """The invoice's history, read-only: rows are only ever added, by the services."""
+
+    model = ChangeHistoryEntry
+    fields = ["created_at", "action_by", "changed", "from_value", "to_value", "batch_id"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("invoice__commitment", "action_by")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class InvoiceForm(forms.ModelForm):
+    class Meta:
+        model = Invoice
+        fields = [
+            "commitment",
+            "number",
+            "status",
+            "created_by",
+            "billing_period_start",
+            "billing_period_end",
+            "billing_date",
+        ]
+
+    def clean_number(self) -> int:
+        # The commitment is read-only once the invoice exists, which takes it out of
+        # Django's own check of the (commitment, number) constraint.
+        number = self.cleaned_data["number"]
+        commitment_id = self.instance.commitment_id
+        if self.instance.pk and commitment_id:
+            taken = (
+                Invoice.objects.filter(commitment_id=commitment_id, number=number)
+                .exclude(pk=self.instance.pk)
+                .exists()
+            )
+            if taken:
+                raise forms.ValidationError(
+                    NUMBER_TAKEN.format(commitment=self.instance.commitment, number=number)
+                )
+        return number
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(CascadeDeletesRecordsMixin, admin.ModelAdmin):
+    form = InvoiceForm
+    list_display = [
+        "invoice",
+        "commitment",
+        "project",
+        "vendor",
+        "billing_period_start",
+        "billing_period_end",
+        "status",
+        "erp_status",
+        "locked",
+    ]
+    list_filter = ["status", "erp_status", "commitment__project__company", "billing_date"]
+    search_fields = [
+        "=number",
+        "commitment__number",
+        "commitment__title",
+        "commitment__vendor__name",
+        "commitment__project__number",
+        "commitment__project__name",
+    ]
+    list_select_related = ["commitment__project", "commitment__vendor"]
+    date_hierarchy = "billing_date"
+    autocomplete_fields = ["commitment", "created_by"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("commitment__project__company", "commitment__vendor", "created_by")
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        header = (
+            None,
+            {"fields": ["commitment", "number", "status", "created_by"]},
+        )
+        period = (
+            "Billing period",
+            {"fields": ["billing_period_start", "billing_period_end", "billing_date"]},
+        )
+        if obj is None:
+            return [header, period]
+        return [
+            header,
+            period,
+            ("ERP Integrations", {"fields": ["erp_status", "lock", "revision"]}),
+            ("Amounts", {"fields": ["amounts", "created_at", "updated_at"]}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        always = [*INVOICE_SERVICE_FIELDS, "lock", "amounts", "created_at", "updated_at"]
+        if obj is None:
+            return always
+        # Moving an invoice to another commitment would orphan its lines.
+        return [*always, "commitment", "created_by"]
+
+    def get_inlines(self, request, obj):
+        # A new invoice gets one line per SOV line when it is saved; lines come after.
+        return [InvoiceLineInline, ChangeHistoryInline] if obj else []
+
+    def get_changeform_initial_data(self, request):
+        return {"created_by": request.user.pk, **super().get_changeform_initial_data(request)}
+
+    @admin.display(description="Invoice", ordering="number")
+    def invoice(self, invoice: Invoice) -> str:
+        return invoice.label
+
+    @admin.display(ordering="commitment__project__number")
+    def project(self, invoice: Invoice):
+        return invoice.commitment.project
+
+    @admin.display(description="Contract company", ordering="commitment__vendor__name")
+    def vendor(self, invoice: Invoice):
+        return invoice.commitment.vendor
+
+    @admin.display(boolean=True, description="Locked")
+    def locked(self, invoice: Invoice) -> bool:
+        return invoice.is_locked
+
+    @admin.display(description="Lock")
+    def lock(self, invoice: Invoice) -> str:
+        return lock_message(invoice) or "Not locked: the invoice can be edited."
+
+    @admin.display(description="Amounts")
+    def amounts(self, invoice: Invoice) -> str:
+        totals = amounts_of_invoices([invoice])[invoice.pk].totals
+        rows = [
+            ("Work completed this period", totals.work_completed_this_period),
+            ("Materials presently stored", totals.materials_presently_stored),
+            ("Total completed and stored to date", totals.total_completed_and_stored),
+            ("% complete", totals.percent_complete),
+            ("Balance to finish", totals.balance_to_finish),
+            ("Retainage held", totals.retainage_held),
+            ("Current payment due", totals.current_payment_due),
+        ]
+        return format_html(
+            "<table>{}</table>",
+            format_html_join(
+                "", "<tr><th>{}</th><td>{}</td></tr>", ((label, shown(v)) for label, v in rows)
+            ),
+        )
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and not (obj and obj.is_locked)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and not (obj and obj.is_locked)
+
+    def get_object(self, request, object_id, from_field=None):
+        invoice = super().get_object(request, object_id, from_field)
+        if invoice is not None and request.method == "POST":
+            # Re-read under the row lock: the lock check and the save must see the ERP
+            # status the ERP services see.
+            invoice = self.get_queryset(request).select_for_update(of=("self",)).get(pk=invoice.pk)
+        return invoice
+
+    @csrf_protect_m
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is None or request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            invoice = self.get_object(request, unquote(object_id))
+            if invoice is not None and invoice.is_locked:
+                return refuse_locked(request, invoice, redirect_to=request.get_full_path())
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @csrf_protect_m
+    def delete_view(self, request, object_id, extra_context=None):
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            invoice = self.get_object(request, unquote(object_id))
+            if invoice is not None and invoice.is_locked:
+                return refuse_locked(
+                    request,
+                    invoice,
+                    redirect_to=reverse("admin:invoices_invoice_change", args=[invoice.pk]),
+                )
+            return super().delete_view(request, object_id, extra_context)
+
+    def response_action(self, request, queryset, *args, **kwargs):
+        # One transaction for the action, so the bulk delete's lock check and its delete
+        # see the same rows.
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            return super().response_action(request, queryset, *args, **kwargs)
+
+    def get_deleted_objects(self, objs, request):
+        invoices = lock_invoice_rows(invoice.pk for invoice in objs)
+        report_locked(request, invoices)
+        return super().get_deleted_objects(invoices, request)
+
+    def delete_queryset(self, request, queryset):
+        if queryset.filter(erp_status__in=LOCKED_ERP_STATUSES).exists():
+            raise PermissionDenied
+        super().delete_queryset(request, queryset)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            # Only what the form changed: the ERP fields belong to the ERP services.
+            if form.changed_data:
+                obj.save(update_fields=[*form.changed_data, "updated_at"])
+            return
+        obj.save()
+        InvoiceLine.objects.bulk_create(
+            InvoiceLine(
+                invoice=obj,
+                sov_line=sov_line,
+                work_retainage_percent=obj.commitment.default_retainage_percent,
+                materials_retainage_percent=obj.commitment.default_retainage_percent,
+            )
+            for sov_line in obj.commitment.sov_lines.all()
+        )
+        record_history(
+            [history_entry(obj, action_by=request.user, changed="Invoice", to_value="Created")]
+        )
+
+    def save_related(self, request, form, formsets, change):
+        entries = []
+        if change:
+            entries = header_changes(form, user=request.user)
+            for formset in formsets:
+                if formset.model is InvoiceLine:
+                    for line_form in formset.forms:
+                        entries += line_changes(line_form, form.instance, user=request.user)
+        super().save_related(request, form, formsets, change)
+        record_admin_edits(entries)
+
+
+class InvoiceLineAdminForm(InvoiceLineForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        invoice = cleaned_data.get("invoice")
+        if invoice is not None and self.instance._state.adding:
+            # Adding a line changes the invoice: take its row lock before checking.
+            invoice = lock_invoice_rows([invoice.pk])[0]
+            if invoice.is_locked:
+                raise forms.ValidationError(LOCKED_REFUSAL.format(reason=lock_message(invoice)))
+        return cleaned_data
+
+
+@admin.register(InvoiceLine)
+class InvoiceLineAdmin(admin.ModelAdmin):
+    form = InvoiceLineAdminForm
+    list_display = ["invoice", "sov_line", *LINE_INPUT_FIELDS, "locked"]
+    list_filter = ["invoice__erp_status", "invoice__commitment__project__company"]
+    search_fields = [
+        "invoice__commitment__number",
+        "sov_line__cost_code",
+        "sov_line__description",
+    ]
+    list_select_related = ["invoice__commitment", "sov_line"]
+    autocomplete_fields = ["invoice", "sov_line"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("invoice__commitment", "sov_line")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["invoice", "sov_line"] if obj else []
+
+    @admin.display(boolean=True, description="Locked")
+    def locked(self, line: InvoiceLine) -> bool:
+        return line.invoice.is_locked
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and not (obj and obj.invoice.is_locked)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and not (obj and obj.invoice.is_locked)
+
+    def get_object(self, request, object_id, from_field=None):
+        line = super().get_object(request, object_id, from_field)
+        if line is not None and request.method == "POST":
+            # Changing a line changes its invoice: take the invoice's row lock first.
+            line.invoice = lock_invoice_rows([line.invoice_id])[0]
+        return line
+
+    @csrf_protect_m
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is None or request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            line = self.get_object(request, unquote(object_id))
+            if line is not None and line.invoice.is_locked:
+                return refuse_locked(request, line.invoice, redirect_to=request.get_full_path())
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @csrf_protect_m
+    def delete_view(self, request, object_id, extra_context=None):
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            line = self.get_object(request, unquote(object_id))
+            if line is not None and line.invoice.is_locked:
+                return refuse_locked(
+                    request,
+                    line.invoice,
+                    redirect_to=reverse("admin:invoices_invoiceline_change", args=[line.pk]),
+                )
+            return super().delete_view(request, object_id, extra_context)
+
+    def response_action(self, request, queryset, *args, **kwargs):
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            return super().response_action(request, queryset, *args, **kwargs)
+
+    def get_deleted_objects(self, objs, request):
+        lines = list(objs)
+        invoices = {
+            invoice.pk: invoice for invoice in lock_invoice_rows(line.invoice_id for line in lines)
+        }
+        for line in lines:
+            line.invoice = invoices[line.invoice_id]
+        report_locked(request, list(invoices.values()))
+        return super().get_deleted_objects(lines, request)
+
+    def delete_queryset(self, request, queryset):
+        if queryset.filter(invoice__erp_status__in=LOCKED_ERP_STATUSES).exists():
+            raise PermissionDenied
+        record_admin_edits(
+            [
+                history_entry(
+                    line.invoice,
+                    action_by=request.user,
+                    changed="Line",
+                    from_value=str(line.sov_line),
+                )
+                for line in queryset.select_related("invoice", "sov_line")
+            ]
+        )
+        super().delete_queryset(request, queryset)
+
+    def delete_model(self, request, obj):
+        record_admin_edits(
+            [
+                history_entry(
+                    obj.invoice,
+                    action_by=request.user,
+                    changed="Line",
+                    from_value=str(obj.sov_line),
+                )
+            ]
+        )
+        super().delete_model(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        invoice = obj.invoice
+        if change:
+            entries = line_changes(form, invoice, user=request.user)
+            changed = [name for name in form.changed_data if name in LINE_INPUT_FIELDS]
+            if changed:
+                obj.save(update_fields=changed)
+        else:
+            obj.save()
+            entries = [
+                history_entry(
+                    invoice, action_by=request.user, changed="Line", to_value=str(obj.sov_line)
+                )
+            ]
+        record_admin_edits(entries)
+
+
+@admin.register(ChangeHistoryEntry)
+class ChangeHistoryEntryAdmin(admin.ModelAdmin):
+    """Append-only: rows are written by the services, never added, changed or deleted here
+    (they go only with their invoice)."""
+
+    list_display = ["created_at", "invoice", "action_by", "changed", "from_value", "to_value"]
+    list_filter = ["invoice__commitment__project__company"]
+    search_fields = [
+        "changed",
+        "from_value",
+        "to_value",
+        "invoice__commitment__number",
+        "action_by__username",
+    ]
+    list_select_related = ["invoice__commitment", "action_by"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,251 @@
+"""The derived amounts of an invoice (AIA G702/G703 style), in Decimal.
+
+Each amount is computed once per line, rounded to cents there, and the invoice's totals
+are sums of its lines, so the totals always equal what the line table shows.
+
+Definitions, per line (an SOV line billed on this invoice):
+- billed this period = work completed this period + materials presently stored
+  (materials newly stored this period, not yet installed)
+- previous work completed = everything billed on this SOV line by the commitment's
+  earlier invoices (lower numbers)
+- total completed and stored to date = previous work completed + billed this period
+- % complete = total completed and stored / scheduled value * 100 (0 when nothing is
+  scheduled)
+- balance to finish = scheduled value - total completed and stored
+- retainage this period = work * work retainage % + materials * materials retainage %,
+  each part rounded to cents
+- retainage held = retainage of the earlier invoices + retainage this period
+- current payment due = billed this period - retainage this period
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from invoices.models import Invoice, InvoiceLine
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+HUNDRED = Decimal("100")
+
+
+def to_cents(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def percent_of(amount: Decimal, percent: Decimal) -> Decimal:
+    return to_cents(amount * percent / HUNDRED)
+
+
+def retainage_of(
+    work: Decimal, materials: Decimal, work_percent: Decimal, materials_percent: Decimal
+) -> Decimal:
+    """A line's retainage this period: each part rounded to cents on its own."""
+    return percent_of(work, work_percent) + percent_of(materials, materials_percent)
+
+
+@dataclass(frozen=True)
+class PriorBilling:
+    """What the commitment's earlier invoices billed and retained on one SOV line."""
+
+    billed: Decimal = ZERO
+    retainage: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class LineAmounts:
+    scheduled_value: Decimal
+    previous_work_completed: Decimal
+    work_completed_this_period: Decimal
+    materials_presently_stored: Decimal
+    total_completed_and_stored: Decimal
+    percent_complete: Decimal
+    balance_to_finish: Decimal
+    retainage_this_period: Decimal
+    retainage_held: Decimal
+    current_payment_due: Decimal
+
+    @property
+    def billed_this_period(self) -> Decimal:
+        return self.work_completed_this_period + self.materials_presently_stored
+
+
+def line_amounts(
+    *,
+    scheduled_value: Decimal,
+    work_completed_this_period: Decimal,
+    materials_presently_stored: Decimal,
+    work_retainage_percent: Decimal,
+    materials_retainage_percent: Decimal,
+    prior: PriorBilling = PriorBilling(),
+) -> LineAmounts:
+    billed = work_completed_this_period + materials_presently_stored
+    total = prior.billed + billed
+    retainage = retainage_of(
+        work_completed_this_period,
+        materials_presently_stored,
+        work_retainage_percent,
+        materials_retainage_percent,
+    )
+    percent_complete = to_cents(total * HUNDRED / scheduled_value) if scheduled_value else ZERO
+    return LineAmounts(
+        scheduled_value=scheduled_value,
+        previous_work_completed=prior.billed,
+        work_completed_this_period=work_completed_this_period,
+        materials_presently_stored=materials_presently_stored,
+        total_completed_and_stored=total,
+        percent_complete=percent_complete,
+        balance_to_finish=scheduled_value - total,
+        retainage_this_period=retainage,
+        retainage_held=prior.retainage + retainage,
+        current_payment_due=billed - retainage,
+    )
+
+
+def sum_lines(lines: Iterable[LineAmounts]) -> LineAmounts:
+    """Totals of several lines: every amount summed, % complete recomputed from the sums."""
+    lines = list(lines)
+
+    def total(name: str) -> Decimal:
+        return sum((getattr(line, name) for line in lines), ZERO)
+
+    scheduled = total("scheduled_value")
+    completed = total("total_completed_and_stored")
+    return LineAmounts(
+        scheduled_value=scheduled,
+        previous_work_completed=total("previous_work_completed"),
+        work_completed_this_period=total("work_completed_this_period"),
+        materials_presently_stored=total("materials_presently_stored"),
+        total_completed_and_stored=completed,
+        percent_complete=to_cents(completed * HUNDRED / scheduled) if scheduled else ZERO,
+        balance_to_finish=total("balance_to_finish"),
+        retainage_this_period=total("retainage_this_period"),
+        retainage_held=total("retainage_held"),
+        current_payment_due=total("current_payment_due"),
+    )
+
+
+@dataclass(frozen=True)
+class InvoiceAmounts:
+    """An invoice's lines, each with its amounts, and the totals of those lines."""
+
+    lines: list[tuple[InvoiceLine, LineAmounts]]
+    totals: LineAmounts
+
+
+def _line_retainage(line: InvoiceLine) -> Decimal:
+    return retainage_of(
+        line.work_completed_this_period,
+        line.materials_presently_stored,
+        line.work_retainage_percent,
+        line.materials_retainage_percent,
+    )
+
+
+def amounts_of_invoices(invoices: Iterable[Invoice]) -> dict[int, InvoiceAmounts]:
+    """The amounts of several invoices, keyed by invoice id, in one query however many
+    invoices there are: every line (with its SOV line) of the invoices' commitments up to
+    the highest invoice number asked for, i.e. the invoices' own lines and the earlier
+    ones that make up their previous billing."""
+    from django.db.models import F
+
+    from invoices.models import InvoiceLine
+
+    wanted = {(invoice.commitment_id, invoice.number): invoice.pk for invoice in invoices}
+    if not wanted:
+        return {}
+    rows = (
+        InvoiceLine.objects.filter(
+            invoice__commitment_id__in={commitment_id for commitment_id, _ in wanted},
+            invoice__number__lte=max(number for _, number in wanted),
+        )
+        .select_related("sov_line")
+        .annotate(commitment_id=F("invoice__commitment_id"), invoice_number=F("invoice__number"))
+        .order_by("commitment_id", "invoice_number", "sov_line__position", "sov_line_id")
+    )
+    lines_by_invoice: dict[tuple[int, int], list[InvoiceLine]] = {}
+    for row in rows:
+        lines_by_invoice.setdefault((row.commitment_id, row.invoice_number), []).append(row)
+
+    result: dict[int, InvoiceAmounts] = {}
+    prior: dict[int, PriorBilling] = {}
+    current_commitment = None
+    # Walk each commitment's invoices in number order, carrying what was billed so far.
+    for key in sorted(set(lines_by_invoice) | set(wanted)):
+        commitment_id, _ = key
+        if commitment_id != current_commitment:
+            current_commitment, prior = commitment_id, {}
+        lines = lines_by_invoice.get(key, [])
+        if key in wanted:
+            result[wanted[key]] = _amounts(lines, prior)
+        for line in lines:
+            before = prior.get(line.sov_line_id, PriorBilling())
+            prior[line.sov_line_id] = PriorBilling(
+                billed=before.billed
+                + line.work_completed_this_period
+                + line.materials_presently_stored,
+                retainage=before.retainage + _line_retainage(line),
+            )
+    return result
+
+
+def _amounts(lines: list[InvoiceLine], prior: dict[int, PriorBilling]) -> InvoiceAmounts:
+    amounts = [
+        (
+            line,
+            line_amounts(
+                scheduled_value=line.sov_line.scheduled_value,
+                work_completed_this_period=line.work_completed_this_period,
+                materials_presently_stored=line.materials_presently_stored,
+                work_retainage_percent=line.work_retainage_percent,
+                materials_retainage_percent=line.materials_retainage_percent,
+                prior=prior.get(line.sov_line_id, PriorBilling()),
+            ),
+        )
+        for line in lines
+    ]
+    return InvoiceAmounts(lines=amounts, totals=sum_lines(line for _, line in amounts))
+
+
+def invoice_amounts(invoice: Invoice) -> InvoiceAmounts:
+    """The amounts of every line of `invoice` and its totals, in one query."""
+    return amounts_of_invoices([invoice])[invoice.pk]
+
+
+@dataclass(frozen=True)
+class PeriodAmounts:
+    """What an invoice bills this period, for lists that show many invoices at once."""
+
+    billed_this_period: Decimal = ZERO
+    retainage_this_period: Decimal = ZERO
+    current_payment_due: Decimal = ZERO
+
+
+def period_amounts_of_invoices(invoice_ids: Iterable[int]) -> dict[int, PeriodAmounts]:
+    """This period's amounts of each invoice, from its own lines only (one query).
+    They equal `invoice_amounts(invoice).totals` for the same fields, as both are sums of
+    the same per-line rounded amounts."""
+    from invoices.models import InvoiceLine
+
+    invoice_ids = list(invoice_ids)
+    totals = {invoice_id: PeriodAmounts() for invoice_id in invoice_ids}
+    rows = InvoiceLine.objects.filter(invoice_id__in=invoice_ids).values_list(
+        "invoice_id",
+        "work_completed_this_period",
+        "materials_presently_stored",
+        "work_retainage_percent",
+        "materials_retainage_percent",
+    )
+    for invoice_id, work, materials, work_percent, materials_percent in rows:
+        retainage = retainage_of(work, materials, work_percent, materials_percent)
+        before = totals[invoice_id]
+        totals[invoice_id] = PeriodAmounts(
+            billed_this_period=before.billed_this_period + work + materials,
+            retainage_this_period=before.retainage_this_period + retainage,
+            current_payment_due=before.current_payment_due + work + materials - retainage,
+        )
+    return totals

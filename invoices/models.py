@@ -1,0 +1,229 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+from commitments.models import PERCENT_VALIDATORS, Commitment, SovLine
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    UNDER_REVIEW = "under_review", "Under Review"
+    REVISE_AND_RESUBMIT = "revise_and_resubmit", "Revise & Resubmit"
+    PENDING_OWNER_APPROVAL = "pending_owner_approval", "Pending Owner Approval"
+    APPROVED_AS_NOTED = "approved_as_noted", "Approved as Noted"
+    APPROVED = "approved", "Approved"
+
+
+# Statuses from which an invoice may be sent to ERP Integrations.
+SENDABLE_STATUSES = frozenset(
+    {
+        InvoiceStatus.APPROVED,
+        InvoiceStatus.APPROVED_AS_NOTED,
+        InvoiceStatus.PENDING_OWNER_APPROVAL,
+    }
+)
+# Statuses in which the invoice's author (or a Standard member) may still edit it.
+EDITABLE_STATUSES = frozenset({InvoiceStatus.DRAFT, InvoiceStatus.REVISE_AND_RESUBMIT})
+
+
+# The review workflow: which status may follow which. Sending to the ERP is a separate
+# axis (`erp_status`) and does not change `status`.
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    InvoiceStatus.DRAFT: frozenset({InvoiceStatus.UNDER_REVIEW}),
+    InvoiceStatus.UNDER_REVIEW: frozenset(
+        {
+            InvoiceStatus.REVISE_AND_RESUBMIT,
+            InvoiceStatus.PENDING_OWNER_APPROVAL,
+            InvoiceStatus.APPROVED_AS_NOTED,
+            InvoiceStatus.APPROVED,
+        }
+    ),
+    InvoiceStatus.REVISE_AND_RESUBMIT: frozenset({InvoiceStatus.UNDER_REVIEW}),
+    InvoiceStatus.PENDING_OWNER_APPROVAL: frozenset(
+        {InvoiceStatus.APPROVED, InvoiceStatus.APPROVED_AS_NOTED, InvoiceStatus.REVISE_AND_RESUBMIT}
+    ),
+    InvoiceStatus.APPROVED_AS_NOTED: frozenset({InvoiceStatus.REVISE_AND_RESUBMIT}),
+    InvoiceStatus.APPROVED: frozenset({InvoiceStatus.REVISE_AND_RESUBMIT}),
+}
+# Moves an author makes (submitting for review); every other move is a reviewer's.
+SUBMIT_TRANSITIONS = frozenset(
+    {
+        (InvoiceStatus.DRAFT, InvoiceStatus.UNDER_REVIEW),
+        (InvoiceStatus.REVISE_AND_RESUBMIT, InvoiceStatus.UNDER_REVIEW),
+    }
+)
+
+
+class InvoiceErpStatus(models.TextChoices):
+    """Where the invoice stands with ERP Integrations: its latest export item's state."""
+
+    NOT_SENT = "not_sent", "Not Sent"
+    READY_TO_EXPORT = "ready_to_export", "Ready to Export"
+    EXPORTING = "exporting", "Exporting"
+    SYNCED = "synced", "Synced"
+    FAILED_TO_EXPORT = "failed_to_export", "Failed to Export"
+    REJECTED = "rejected", "Rejected"
+    RETRIEVED = "retrieved", "Retrieved"
+
+
+# While the invoice sits in (or has passed through) ERP Integrations, nothing on it may
+# change. Synced invoices stay locked for good.
+LOCKED_ERP_STATUSES = frozenset(
+    {
+        InvoiceErpStatus.READY_TO_EXPORT,
+        InvoiceErpStatus.EXPORTING,
+        InvoiceErpStatus.SYNCED,
+        InvoiceErpStatus.FAILED_TO_EXPORT,
+    }
+)
+
+
+class Invoice(models.Model):
+    """A subcontractor invoice (requisition) against a commitment.
+
+    `erp_status` mirrors the state of the invoice's latest export item. The ERP services
+    are its only writers and change both in one transaction while holding this row's lock,
+    so the invoice row is the single point every ERP action serializes on, and lists can
+    filter on the status without a join.
+    """
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="invoices")
+    number = models.PositiveIntegerField(help_text="Sequential per commitment.")
+    billing_period_start = models.DateField()
+    billing_period_end = models.DateField()
+    billing_date = models.DateField()
+    status = models.CharField(
+        max_length=32, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT
+    )
+    erp_status = models.CharField(
+        "ERP status",
+        max_length=20,
+        choices=InvoiceErpStatus.choices,
+        default=InvoiceErpStatus.NOT_SENT,
+    )
+    revision = models.PositiveIntegerField(
+        default=1, help_text="Goes up with every edit; an export item records the one it sent."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["commitment", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commitment", "number"], name="invoice_number_unique_per_commitment"
+            ),
+            models.CheckConstraint(condition=Q(number__gte=1), name="invoice_number_positive"),
+            models.CheckConstraint(
+                condition=Q(billing_period_end__gte=F("billing_period_start")),
+                name="invoice_billing_period_ends_after_it_starts",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["commitment", "erp_status"], name="invoice_commitment_erp"),
+            models.Index(fields=["commitment", "status"], name="invoice_commitment_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commitment.number} {self.label}"
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "invoices:detail", args=[self.commitment.project_id, self.commitment_id, self.pk]
+        )
+
+    @property
+    def label(self) -> str:
+        """How pages and messages name the invoice: "INV-4"."""
+        return f"INV-{self.number}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.erp_status in LOCKED_ERP_STATUSES
+
+
+class InvoiceLine(models.Model):
+    """What one invoice bills against one SOV line. Only the inputs are stored; the
+    derived amounts come from `invoices.amounts`."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    sov_line = models.ForeignKey(SovLine, on_delete=models.PROTECT, related_name="invoice_lines")
+    work_completed_this_period = models.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal("0.00")
+    )
+    materials_presently_stored = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        help_text="Materials newly stored this period and not yet installed.",
+    )
+    work_retainage_percent = models.DecimalField(
+        "work retainage %",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=PERCENT_VALIDATORS,
+    )
+    materials_retainage_percent = models.DecimalField(
+        "materials retainage %",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=PERCENT_VALIDATORS,
+    )
+
+    class Meta:
+        ordering = ["invoice", "sov_line__position", "sov_line_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "sov_line"], name="invoice_line_unique_per_sov_line"
+            ),
+            models.CheckConstraint(
+                condition=Q(materials_presently_stored__gte=0),
+                name="invoice_line_materials_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(work_retainage_percent__gte=0) & Q(work_retainage_percent__lte=100),
+                name="invoice_line_work_retainage_between_0_and_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(materials_retainage_percent__gte=0)
+                & Q(materials_retainage_percent__lte=100),
+                name="invoice_line_materials_retainage_between_0_and_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} · {self.sov_line}"
+
+
+class ChangeHistoryEntry(models.Model):
+    """One row of an invoice's append-only change history (Date, Action By, Changed,
+    From, To). Bulk actions share a batch id across the rows they write."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="history")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    action_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    changed = models.CharField(max_length=100)
+    from_value = models.TextField("from", blank=True)
+    to_value = models.TextField("to", blank=True)
+    batch_id = models.UUIDField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = "change history entry"
+        verbose_name_plural = "change history"
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["invoice", "-created_at"], name="history_invoice_created")]
+
+    def __str__(self) -> str:
+        return f"{self.invoice}: {self.changed}"

@@ -1,0 +1,52 @@
+"""Granting and revoking tool levels (stored as guardian object permissions)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from guardian.shortcuts import assign_perm, remove_perm
+
+from projects.models import (
+    COMMITMENTS_LEVEL_PERMISSIONS,
+    ERP_INTEGRATIONS_LEVEL_PERMISSIONS,
+    PUSH_TO_ACCOUNTING_PERMISSION,
+    Company,
+    Project,
+    ToolLevel,
+)
+from projects.permissions import forget_object_permissions
+
+
+def _set_level(user, obj, level: ToolLevel, codenames: dict[ToolLevel, str]) -> None:
+    """Hold exactly the one codename of `level` (none for ToolLevel.NONE)."""
+    for each_level, codename in codenames.items():
+        if each_level == level:
+            assign_perm(codename, user, obj)
+        else:
+            remove_perm(codename, user, obj)
+    forget_object_permissions(user)
+
+
+@transaction.atomic
+def project_set_commitments_level(
+    *, user: AbstractBaseUser, project: Project, level: ToolLevel
+) -> None:
+    _set_level(user, project, level, COMMITMENTS_LEVEL_PERMISSIONS)
+
+
+@transaction.atomic
+def company_set_erp_integrations_level(
+    *, user: AbstractBaseUser, company: Company, level: ToolLevel
+) -> None:
+    _set_level(user, company, level, ERP_INTEGRATIONS_LEVEL_PERMISSIONS)
+
+
+@transaction.atomic
+def company_set_push_to_accounting(
+    *, user: AbstractBaseUser, company: Company, allowed: bool
+) -> None:
+    if allowed:
+        assign_perm(PUSH_TO_ACCOUNTING_PERMISSION, user, company)
+    else:
+        remove_perm(PUSH_TO_ACCOUNTING_PERMISSION, user, company)
+    forget_object_permissions(user)

@@ -1,0 +1,243 @@
+"""The connectors: the `file` connector writes one document per key, atomically; the
+`http` connector posts to a real gateway on 127.0.0.1 and reads its answers."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import uuid
+
+import pytest
+
+from erp_integrations.connectors import (
+    FileConnector,
+    HttpConnector,
+    PermanentExportError,
+    TransientExportError,
+    connector_for,
+)
+from erp_integrations.models import ConnectorKind, ErpConnection, ErpSystem
+from tests.erp_integrations.erp_server import (
+    REJECT_MESSAGE,
+    SERVER_ERROR_MESSAGE,
+    Fault,
+    running_gateway,
+)
+
+DOCUMENT = {"header": {"invoice_id": 7, "invoice_number": "INV-7"}, "lines": [], "totals": {}}
+
+
+def new_key() -> str:
+    return str(uuid.uuid4())
+
+
+# --- file ---------------------------------------------------------------------------------
+
+
+def test_file_connector_writes_one_json_document_named_by_the_key(tmp_path):
+    """The document lands in the folder as `<idempotency key>.json`, and the file name is
+    the reference."""
+    key = new_key()
+    reference = FileConnector(tmp_path / "exports").deliver(DOCUMENT, idempotency_key=key)
+    path = tmp_path / "exports" / f"{key}.json"
+    assert reference == f"{key}.json"
+    assert json.loads(path.read_text()) == DOCUMENT
+
+
+def test_file_connector_second_delivery_with_the_same_key_keeps_the_first_document(tmp_path):
+    """Delivering the same key again returns the same reference and leaves one document,
+    the first one."""
+    connector = FileConnector(tmp_path)
+    key = new_key()
+    first = connector.deliver(DOCUMENT, idempotency_key=key)
+    second = connector.deliver({**DOCUMENT, "lines": [{"amount": "1.00"}]}, idempotency_key=key)
+    assert second == first
+    assert [path.name for path in tmp_path.iterdir()] == [f"{key}.json"]
+    assert json.loads((tmp_path / first).read_text()) == DOCUMENT
+
+
+def test_file_connector_publishes_a_complete_synced_file_under_its_name(tmp_path, monkeypatch):
+    """The final name appears only once the whole document is written and flushed to
+    disk (a temporary file in the same folder is linked to it)."""
+    synced: list[int] = []
+    seen_at_link: list[tuple[str, bool, bytes]] = []
+    real_fsync, real_link = os.fsync, os.link
+
+    def fsync(descriptor):
+        synced.append(descriptor)
+        real_fsync(descriptor)
+
+    def link(source, target):
+        with open(source, "rb") as published:
+            seen_at_link.append((os.path.dirname(source), os.path.exists(target), published.read()))
+        real_link(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "link", link)
+    key = new_key()
+    FileConnector(tmp_path).deliver(DOCUMENT, idempotency_key=key)
+    ((folder, target_existed, content),) = seen_at_link
+    assert folder == str(tmp_path)
+    assert not target_existed
+    assert json.loads(content) == DOCUMENT
+    assert synced, "the temporary file was not flushed to disk before it was published"
+    assert [path.name for path in tmp_path.iterdir()] == [f"{key}.json"]
+
+
+def test_file_connector_interrupted_write_leaves_no_document_and_no_temporary_file(
+    tmp_path, monkeypatch
+):
+    """A write that fails half-way publishes nothing: the reader sees no file, the
+    error is transient, and the next delivery writes the document."""
+
+    def fail(descriptor):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", fail)
+    connector = FileConnector(tmp_path)
+    key = new_key()
+    with pytest.raises(TransientExportError, match="No space left on device"):
+        connector.deliver(DOCUMENT, idempotency_key=key)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    assert connector.deliver(DOCUMENT, idempotency_key=key) == f"{key}.json"
+
+
+def test_connector_for_a_file_connection_writes_into_its_folder_or_the_default(settings, tmp_path):
+    """A file connection writes into its own export folder, or ERP_EXPORT_DIR if it has
+    none."""
+    own = ErpConnection(system=ErpSystem.SAGE_300_CRE, connector=ConnectorKind.FILE)
+    own.export_directory = str(tmp_path / "own")
+    default = ErpConnection(system=ErpSystem.SAGE_300_CRE, connector=ConnectorKind.FILE)
+    assert connector_for(own).directory == tmp_path / "own"
+    assert connector_for(default).directory == settings.ERP_EXPORT_DIR
+
+
+# --- http ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def gateway():
+    with running_gateway(timeout_delay=0.6) as gateway:
+        yield gateway
+
+
+def http_connector(gateway, timeout: float = 0.3) -> HttpConnector:
+    return HttpConnector(gateway.url, timeout=timeout)
+
+
+def test_http_connector_posts_the_document_with_its_idempotency_key(gateway):
+    """The gateway receives the JSON document under the key, and its reference comes
+    back."""
+    key = new_key()
+    reference = http_connector(gateway).deliver(DOCUMENT, idempotency_key=key)
+    assert reference == gateway.reference_for(key)
+    assert gateway.documents[key].document == DOCUMENT
+
+
+def test_http_connector_delivering_a_key_twice_creates_one_document(gateway):
+    """The second delivery with the same key gets the first document's reference."""
+    key = new_key()
+    first = http_connector(gateway).deliver(DOCUMENT, idempotency_key=key)
+    second = http_connector(gateway).deliver(DOCUMENT, idempotency_key=key)
+    assert first == second
+    assert len(gateway.documents) == 1
+    assert gateway.documents_per_invoice[7] == 1
+
+
+def test_http_connector_reads_409_with_a_reference_as_already_created():
+    """A gateway that answers a repeated key with 409 Conflict and the reference is a
+    success."""
+    with running_gateway(replay_status=409) as gateway:
+        key = new_key()
+        first = http_connector(gateway).deliver(DOCUMENT, idempotency_key=key)
+        assert http_connector(gateway).deliver(DOCUMENT, idempotency_key=key) == first
+
+
+def test_http_connector_server_error_is_transient_with_the_gateways_message(gateway):
+    """A 500 is worth retrying; the error names the status and the gateway's message."""
+    gateway.always(Fault.ERROR_500)
+    with pytest.raises(TransientExportError) as error:
+        http_connector(gateway).deliver(DOCUMENT, idempotency_key=new_key())
+    assert str(error.value) == (
+        f"The ERP gateway answered 500 Internal Server Error: {SERVER_ERROR_MESSAGE}"
+    )
+
+
+def test_http_connector_client_error_is_permanent_with_the_gateways_message(gateway):
+    """A 422 will not get better by retrying; the error carries the gateway's reason."""
+    gateway.always(Fault.REJECT_422)
+    with pytest.raises(PermanentExportError) as error:
+        http_connector(gateway).deliver(DOCUMENT, idempotency_key=new_key())
+    assert str(error.value) == (
+        f"The ERP gateway answered 422 Unprocessable Entity: {REJECT_MESSAGE}"
+    )
+
+
+def test_http_connector_timeout_is_transient(gateway):
+    """A gateway slower than the connection's timeout is a transient error."""
+    gateway.always(Fault.TIMEOUT)
+    with pytest.raises(TransientExportError) as error:
+        http_connector(gateway, timeout=0.3).deliver(DOCUMENT, idempotency_key=new_key())
+    assert str(error.value) == (
+        f"The ERP gateway at {gateway.url} did not answer within 0.3 seconds."
+    )
+
+
+def test_http_connector_dropped_connection_is_transient(gateway):
+    """A connection closed without an answer is a transient error; nothing was stored."""
+    gateway.always(Fault.DROP)
+    with pytest.raises(TransientExportError, match="closed the connection without answering"):
+        http_connector(gateway).deliver(DOCUMENT, idempotency_key=new_key())
+    assert gateway.documents == {}
+
+
+def test_http_connector_lost_response_then_retry_returns_the_stored_document(gateway):
+    """When the document was stored but the answer was lost, delivering again returns
+    that document's reference and creates nothing new."""
+    key = new_key()
+    gateway.script(key, Fault.LOST_RESPONSE)
+    with pytest.raises(TransientExportError):
+        http_connector(gateway).deliver(DOCUMENT, idempotency_key=key)
+    stored = gateway.reference_for(key)
+    assert stored is not None
+    assert http_connector(gateway).deliver(DOCUMENT, idempotency_key=key) == stored
+    assert len(gateway.documents) == 1
+
+
+def test_http_connector_success_without_a_reference_is_transient(gateway):
+    """A 2xx whose body is not `{"reference": ...}` cannot be trusted; it is retried."""
+    gateway.always(Fault.BAD_BODY)
+    with pytest.raises(TransientExportError) as error:
+        http_connector(gateway).deliver(DOCUMENT, idempotency_key=new_key())
+    assert str(error.value).startswith("The ERP gateway answered 200 but without a document")
+
+
+def test_http_connector_unreachable_gateway_is_transient():
+    """Nothing listening on the port is a transient error naming the gateway."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/bills"
+    with pytest.raises(TransientExportError, match=f"Could not reach the ERP gateway at {url}"):
+        HttpConnector(url, timeout=0.3).deliver(DOCUMENT, idempotency_key=new_key())
+
+
+def test_http_connector_without_a_url_is_permanent():
+    """A connection without a gateway URL cannot export until an admin sets one."""
+    with pytest.raises(PermanentExportError, match="has no gateway URL"):
+        HttpConnector("", timeout=1).deliver(DOCUMENT, idempotency_key=new_key())
+
+
+def test_connector_for_an_http_connection_uses_its_url_and_timeout():
+    """An http connection posts to its gateway URL with its timeout."""
+    connection = ErpConnection(
+        system=ErpSystem.SAGE_INTACCT,
+        connector=ConnectorKind.HTTP,
+        gateway_url="https://erp.example.com/bills",
+        timeout_seconds=7,
+    )
+    connector = connector_for(connection)
+    assert isinstance(connector, HttpConnector)
+    assert (connector.url, connector.timeout) == ("https://erp.example.com/bills", 7)

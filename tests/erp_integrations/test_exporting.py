@@ -1,0 +1,376 @@
+"""Exporting accepted invoices: each attempt's outcome, retries with backoff, failures
+with their error, leases, and stalled exports picked up again."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from erp_integrations import exporting, services
+from erp_integrations.connectors import PermanentExportError, TransientExportError
+from erp_integrations.exporting import ExportOutcome, export_item, export_items
+from erp_integrations.models import ExportItem, ExportState
+from erp_integrations.tasks import enqueue_exports
+from invoices.models import ChangeHistoryEntry, Invoice, InvoiceErpStatus
+from tests.world import build_world
+
+pytestmark = pytest.mark.django_db
+
+LEASE = timedelta(seconds=300)
+BUSY = TransientExportError("The ERP gateway answered 503 Service Unavailable.")
+REFUSED = PermanentExportError("The ERP gateway answered 422 Unprocessable Entity: no vendor.")
+
+
+class ScriptedConnector:
+    """Answers deliveries from a script (a reference or an error), then with a reference."""
+
+    def __init__(self) -> None:
+        self.script: list = []
+        self.keys: list[str] = []
+
+    def deliver(self, document: dict, *, idempotency_key: str) -> str:
+        self.keys.append(idempotency_key)
+        answer = self.script.pop(0) if self.script else f"ERP-{document['header']['invoice_id']}"
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+@pytest.fixture
+def world():
+    return build_world()
+
+
+@pytest.fixture
+def connector(monkeypatch):
+    connector = ScriptedConnector()
+    monkeypatch.setattr(exporting, "connector_for", lambda connection: connector)
+    return connector
+
+
+def exporting_item(world, **fields) -> ExportItem:
+    item = world.export_item(world.invoice(), ExportState.EXPORTING)
+    if fields:
+        ExportItem.objects.filter(pk=item.pk).update(**fields)
+        item.refresh_from_db()
+    return item
+
+
+def reload(item: ExportItem) -> tuple[ExportItem, Invoice]:
+    item = ExportItem.objects.get(pk=item.pk)
+    return item, Invoice.objects.get(pk=item.invoice_id)
+
+
+def system_history(item: ExportItem) -> list[tuple]:
+    return list(
+        ChangeHistoryEntry.objects.filter(invoice_id=item.invoice_id, action_by=None)
+        .order_by("pk")
+        .values_list("changed", "from_value", "to_value")
+    )
+
+
+# --- One attempt -------------------------------------------------------------------------
+
+
+def test_success_syncs_the_item_and_its_invoice_with_the_erp_reference(world, settings):
+    """With the file connector, the document is written and its name becomes the ERP
+    reference; item and invoice are Synced."""
+    item = exporting_item(world)
+    assert export_item(item.pk) == ExportOutcome.SYNCED
+    item, invoice = reload(item)
+    assert item.state == ExportState.SYNCED
+    assert item.erp_reference == f"{item.idempotency_key}.json"
+    assert (settings.ERP_EXPORT_DIR / item.erp_reference).is_file()
+    assert item.synced_at is not None
+    assert (item.attempts, item.export_started_at, item.next_retry_at) == (1, None, None)
+    assert invoice.erp_status == InvoiceErpStatus.SYNCED
+
+
+def test_success_is_recorded_in_the_change_history_by_the_system(world, connector):
+    """The history shows ERP Status going from Exporting to Synced, with no user."""
+    item = exporting_item(world)
+    export_item(item.pk)
+    assert system_history(item) == [("ERP Status", "Exporting", "Synced")]
+
+
+def test_success_clears_the_error_of_an_earlier_attempt(world, connector):
+    """A retry that succeeds leaves no error behind."""
+    item = exporting_item(world, attempts=1, last_error="The ERP gateway answered 503.")
+    export_item(item.pk)
+    item, _ = reload(item)
+    assert (item.state, item.last_error, item.attempts) == (ExportState.SYNCED, "", 2)
+
+
+def test_every_attempt_delivers_with_the_items_idempotency_key(world, connector, settings):
+    """The same key travels with the first attempt and the retry."""
+    settings.ERP_EXPORT_RETRY_BASE_SECONDS = 0
+    item = exporting_item(world)
+    connector.script = [BUSY]
+    export_item(item.pk)
+    export_item(item.pk)
+    assert connector.keys == [str(item.idempotency_key)] * 2
+    assert reload(item)[0].state == ExportState.SYNCED
+
+
+def test_transient_error_schedules_a_retry_after_the_base_delay(
+    world, connector, dummy_tasks, django_capture_on_commit_callbacks
+):
+    """The item stays Exporting with the error, one attempt counted, the next due after
+    ERP_EXPORT_RETRY_BASE_SECONDS, and a deferred export task for that moment."""
+    item = exporting_item(world)
+    connector.script = [BUSY]
+    before = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert export_item(item.pk) == ExportOutcome.RETRY_SCHEDULED
+    item, invoice = reload(item)
+    assert (item.state, invoice.erp_status) == (ExportState.EXPORTING, ExportState.EXPORTING)
+    assert (item.attempts, item.last_error, item.export_started_at) == (1, str(BUSY), None)
+    assert (
+        before + timedelta(seconds=30)
+        <= item.next_retry_at
+        <= timezone.now() + timedelta(seconds=30)
+    )
+    (task,) = dummy_tasks.results
+    assert task.kwargs == {"export_item_ids": [item.pk]}
+    assert task.task.run_after == item.next_retry_at
+    assert system_history(item) == []
+
+
+def test_backoff_doubles_with_each_attempt(world, connector, dummy_tasks):
+    """After the third failed attempt the wait is 4 x the base delay."""
+    item = exporting_item(world, attempts=2)
+    connector.script = [BUSY]
+    before = timezone.now()
+    export_item(item.pk)
+    item, _ = reload(item)
+    assert item.attempts == 3
+    assert before + timedelta(seconds=120) <= item.next_retry_at
+    assert item.next_retry_at <= timezone.now() + timedelta(seconds=120)
+
+
+def test_retry_is_not_attempted_before_it_is_due(world, connector):
+    """An item whose next retry lies ahead is skipped, and nothing is delivered."""
+    item = exporting_item(world, attempts=1, next_retry_at=timezone.now() + timedelta(minutes=1))
+    assert export_item(item.pk) == ExportOutcome.SKIPPED
+    assert connector.keys == []
+    assert reload(item)[0].attempts == 1
+
+
+def test_transient_error_on_the_last_attempt_fails_the_export(
+    world, connector, django_capture_on_commit_callbacks
+):
+    """Out of attempts, the item and its invoice are Failed to Export with the error, and
+    the history records it."""
+    item = exporting_item(world, attempts=4)
+    connector.script = [BUSY]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert export_item(item.pk) == ExportOutcome.FAILED
+    item, invoice = reload(item)
+    assert item.state == invoice.erp_status == ExportState.FAILED_TO_EXPORT
+    assert item.last_error == exporting.GAVE_UP.format(error=str(BUSY), attempts=5)
+    assert (item.attempts, item.next_retry_at, item.export_started_at) == (5, None, None)
+    assert system_history(item) == [("ERP Status", "Exporting", "Failed to Export")]
+
+
+def test_failed_export_emails_the_accounting_approvers_with_the_error(
+    world, connector, django_capture_on_commit_callbacks
+):
+    """The approvers (and only they) get an email naming the invoice and the error."""
+    item = exporting_item(world, attempts=4)
+    connector.script = [BUSY]
+    with django_capture_on_commit_callbacks(execute=True):
+        export_item(item.pk)
+    (email,) = mail.outbox
+    assert email.to == [world.users["approver"].email]
+    assert item.invoice.label in email.body
+    assert str(BUSY) in email.body
+
+
+def test_permanent_error_fails_the_export_at_once(
+    world, connector, django_capture_on_commit_callbacks
+):
+    """A permanent error is not retried: Failed to Export after one attempt."""
+    item = exporting_item(world)
+    connector.script = [REFUSED]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert export_item(item.pk) == ExportOutcome.FAILED
+    item, invoice = reload(item)
+    assert (item.state, item.attempts, item.last_error) == (
+        ExportState.FAILED_TO_EXPORT,
+        1,
+        str(REFUSED),
+    )
+    assert invoice.erp_status == InvoiceErpStatus.FAILED_TO_EXPORT
+    assert len(mail.outbox) == 1
+
+
+def test_unexpected_error_is_retried_like_a_transient_one(world, connector, dummy_tasks):
+    """A bug or an unforeseen failure in one attempt counts as an attempt and is retried
+    with its description, never leaving the item stuck."""
+    item = exporting_item(world)
+    connector.script = [RuntimeError("boom")]
+    assert export_item(item.pk) == ExportOutcome.RETRY_SCHEDULED
+    item, _ = reload(item)
+    assert item.last_error == "The export failed unexpectedly (RuntimeError: boom)."
+
+
+def test_export_items_emails_each_approver_once_for_all_failures(
+    world, connector, django_capture_on_commit_callbacks
+):
+    """Two failures in one batch make one email that lists both."""
+    first, second = exporting_item(world), exporting_item(world)
+    connector.script = [REFUSED, REFUSED]
+    with django_capture_on_commit_callbacks(execute=True):
+        outcomes = export_items([first.pk, second.pk])
+    assert outcomes[ExportOutcome.FAILED] == [first.pk, second.pk]
+    (email,) = mail.outbox
+    assert first.invoice.label in email.body and second.invoice.label in email.body
+
+
+@pytest.mark.parametrize(
+    "state", [ExportState.READY_TO_EXPORT, ExportState.SYNCED, ExportState.RETRIEVED]
+)
+def test_items_not_exporting_are_left_alone(world, connector, state):
+    """Only Exporting items are exported; any other is skipped untouched."""
+    item = world.export_item(world.invoice(), state)
+    assert export_item(item.pk) == ExportOutcome.SKIPPED
+    assert connector.keys == []
+    assert reload(item)[0].state == state
+
+
+# --- Leases and takeovers ----------------------------------------------------------------
+
+
+def test_a_live_lease_is_not_claimed_twice(world, connector):
+    """While another worker holds the item (lease not run out), it is not exported again."""
+    item = exporting_item(
+        world, attempts=1, export_started_at=timezone.now() - timedelta(seconds=10)
+    )
+    assert export_item(item.pk) == ExportOutcome.SKIPPED
+    assert connector.keys == []
+    assert reload(item)[0].attempts == 1
+
+
+def test_a_lease_that_ran_out_is_claimed_again(world, connector):
+    """Once the lease has run out the worker is presumed dead: a new attempt goes ahead."""
+    item = exporting_item(world, attempts=1, export_started_at=timezone.now() - LEASE)
+    assert export_item(item.pk) == ExportOutcome.SYNCED
+    assert reload(item)[0].attempts == 2
+
+
+def test_a_worker_whose_lease_ran_out_cannot_overwrite_the_takeover(world):
+    """The slow worker's late answer is ignored once another worker has taken over; the
+    item ends as the newer attempt says."""
+    item = exporting_item(world)
+    slow = exporting.claim_export(item.pk)
+    ExportItem.objects.filter(pk=item.pk).update(export_started_at=timezone.now() - LEASE)
+    fast = exporting.claim_export(item.pk)
+    assert exporting.finish_export(fast, reference="ERP-FAST") == ExportOutcome.SYNCED
+    assert exporting.finish_export(slow, error=REFUSED) == ExportOutcome.SKIPPED
+    item, invoice = reload(item)
+    assert (item.state, item.erp_reference, item.attempts) == (ExportState.SYNCED, "ERP-FAST", 2)
+    assert invoice.erp_status == InvoiceErpStatus.SYNCED
+
+
+def test_a_worker_that_died_on_the_last_attempt_fails_the_export(
+    world, connector, django_capture_on_commit_callbacks
+):
+    """No attempts left after a dead worker: Failed to Export, saying the export was
+    interrupted."""
+    item = exporting_item(world, attempts=5, export_started_at=timezone.now() - LEASE)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert export_item(item.pk) == ExportOutcome.FAILED
+    item, _ = reload(item)
+    assert item.last_error == exporting.INTERRUPTED.format(attempts=5)
+    assert connector.keys == []
+    assert len(mail.outbox) == 1
+
+
+# --- Requeueing stalled exports --------------------------------------------------------
+
+
+def test_a_stalled_item_with_an_expired_lease_is_requeued_and_exported(world, connector):
+    """The worker died mid-export; requeueing (immediate backend) exports it again."""
+    item = exporting_item(
+        world, attempts=1, export_started_at=timezone.now() - LEASE - timedelta(seconds=1)
+    )
+    assert exporting.requeue_stalled_exports() == [item.pk]
+    item, invoice = reload(item)
+    assert (item.state, item.attempts) == (ExportState.SYNCED, 2)
+    assert invoice.erp_status == InvoiceErpStatus.SYNCED
+
+
+def test_requeue_leaves_items_that_are_being_worked_on_alone(world, dummy_tasks):
+    """A live lease, a retry not yet due and a just-accepted item are not requeued."""
+    now = timezone.now()
+    exporting_item(world, attempts=1, export_started_at=now - timedelta(seconds=5))
+    exporting_item(world, attempts=1, next_retry_at=now + timedelta(seconds=30))
+    exporting_item(world, decided_at=now)
+    assert exporting.requeue_stalled_exports() == []
+    assert dummy_tasks.results == []
+
+
+def test_requeue_picks_up_an_accepted_item_that_was_never_exported(world, dummy_tasks):
+    """Accepted a lease ago and never attempted (its task was lost): enqueued again."""
+    item = exporting_item(world, decided_at=timezone.now() - LEASE - timedelta(seconds=1))
+    assert exporting.requeue_stalled_exports() == [item.pk]
+    (task,) = dummy_tasks.results
+    assert task.kwargs == {"export_item_ids": [item.pk]}
+
+
+def test_requeue_runs_due_retries_when_the_backend_cannot_defer(world, connector):
+    """With the immediate backend there is no deferred task: a due retry is requeued as
+    soon as it is due."""
+    item = exporting_item(world, attempts=1, next_retry_at=timezone.now() - timedelta(seconds=1))
+    assert exporting.requeue_stalled_exports() == [item.pk]
+    assert reload(item)[0].state == ExportState.SYNCED
+
+
+def test_requeue_leaves_due_retries_to_their_deferred_task(world, dummy_tasks):
+    """With a backend that defers, a retry just due is its own task's job; only one
+    overdue by a lease is presumed lost."""
+    now = timezone.now()
+    exporting_item(world, attempts=1, next_retry_at=now - timedelta(seconds=1))
+    lost = exporting_item(world, attempts=1, next_retry_at=now - LEASE - timedelta(seconds=1))
+    assert exporting.requeue_stalled_exports() == [lost.pk]
+
+
+def test_requeue_exports_command_reports_what_it_requeued(world, dummy_tasks):
+    """`manage.py requeue_exports` enqueues the stalled items and says how many."""
+    exporting_item(world, attempts=1, export_started_at=timezone.now() - LEASE)
+    out = io.StringIO()
+    call_command("requeue_exports", stdout=out)
+    assert out.getvalue() == "Requeued 1 stalled export(s).\n"
+    assert len(dummy_tasks.results) == 1
+
+
+# --- Enqueuing ---------------------------------------------------------------------------
+
+
+def test_enqueue_exports_enqueues_one_task_for_the_batch(dummy_tasks):
+    """A batch of ids is one task, with the ids as its only argument."""
+    enqueue_exports([3, 1, 2])
+    (task,) = dummy_tasks.results
+    assert task.kwargs == {"export_item_ids": [3, 1, 2]}
+    assert task.task.name == "export_invoices"
+
+
+def test_an_accepted_invoice_is_exported_after_the_commit(
+    world, django_capture_on_commit_callbacks
+):
+    """Accept -> (commit) -> export task -> Synced, with the immediate backend."""
+    item = world.export_item(world.invoice(), ExportState.READY_TO_EXPORT)
+    approver = get_user_model().objects.get(pk=world.users["approver"].pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.export_items_accept(
+            user=approver, company_id=world.company.pk, export_item_ids=[item.pk]
+        )
+    item, invoice = reload(item)
+    assert (item.state, invoice.erp_status) == (ExportState.SYNCED, InvoiceErpStatus.SYNCED)
+    assert item.erp_reference == f"{item.idempotency_key}.json"
