@@ -1,10 +1,43 @@
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 import pytest
 from asgiref.local import Local
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.tasks import task_backends
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the browser tests and run them last.
+
+    Playwright's sync API starts an event loop in the main thread when the first browser
+    test opens the browser, and keeps it for the session. Django refuses synchronous ORM
+    calls while a loop runs, so plain tests must all run before it starts."""
+    for item in items:
+        if "tests/browser/" in str(item.path):
+            item.add_marker(pytest.mark.browser)
+            if not Path(CHROMIUM).exists():
+                item.add_marker(pytest.mark.skip(reason="Chromium is not installed"))
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Inside a browser test, the ORM calls of the test itself and of the database
+    teardown run beside Playwright's loop in the same thread, one at a time: safe."""
+    if item.get_closest_marker("browser") is None:
+        return (yield)
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        return (yield)
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @receiver(setting_changed)

@@ -6,38 +6,13 @@ Playwright's sync API runs an event loop in the test's thread; the test's own OR
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from tests.conftest import CHROMIUM
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-pytestmark = pytest.mark.browser
-
-
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if "tests/browser/" in str(item.fspath):
-            item.add_marker(pytest.mark.browser)
-            if not Path(CHROMIUM).exists():
-                item.add_marker(pytest.mark.skip(reason="Chromium is not installed"))
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item, nextitem):
-    """Playwright's sync API keeps an event loop running in the test's thread, which
-    makes Django refuse synchronous ORM calls there (the test's own, and the database
-    teardown's); they are safe. Allowed for browser tests only, setup to teardown."""
-    if item.get_closest_marker("browser") is None:
-        return (yield)
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        return (yield)
-    finally:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture(scope="session")
