@@ -1,23 +1,291 @@
+"""The Commitments tool and the commitment page with its tabs.
+
+Each tab has its own URL and renders the whole page for a plain request; an htmx
+request (a click on a tab) gets the tab panel only, with the tab list swapped out of
+band so the selected tab follows."""
+
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from collections.abc import Callable
+from dataclasses import dataclass
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_POST
+from django_tables2 import RequestConfig
+
+from commitments.filters import CommitmentFilter
+from commitments.models import Commitment
 from commitments.permissions import access_commitment
+from commitments.selectors import (
+    commitment_history,
+    commitment_invoices,
+    commitment_sov_lines,
+    commitments_for_tool,
+)
+from commitments.tables import CommitmentTable
+from erp_integrations.services import (
+    ActionResult,
+    Outcome,
+    invoices_retrieve_from_erp,
+    invoices_send_to_erp,
+)
+from invoices.amounts import amounts_of_invoices
+from invoices.errors import ActionRefused
+from projects.models import ToolLevel
+from projects.permissions import access_project, commitments_level
+
+COMMITMENTS_PER_PAGE = 25
+HISTORY_PER_PAGE = 50
+
+
+def _wants_partial(request: HttpRequest) -> bool:
+    """An htmx request gets the swapped region only; a history restore (back button on
+    a pushed URL missing from htmx's cache) needs the whole page."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _with_messages(request: HttpRequest, html: str) -> HttpResponse:
+    """`html` followed by the messages region, swapped out of band."""
+    messages_html = render_to_string("base.html#messages", {"messages_oob": True}, request=request)
+    return HttpResponse(html + messages_html)
+
+
+# --- The Commitments tool ----------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def commitment_list(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = access_project(request.user, project_id)
+    commitment_filter = CommitmentFilter(
+        request.GET or None, queryset=commitments_for_tool(request.user, project), project=project
+    )
+    table = CommitmentTable(commitment_filter.qs)
+    RequestConfig(request, paginate={"per_page": COMMITMENTS_PER_PAGE}).configure(table)
+    template = "commitments/commitment_list.html"
+    if _wants_partial(request):
+        template += "#commitment-table"
+    response = render(
+        request,
+        template,
+        {
+            "project": project,
+            "company": project.company,
+            "filter": commitment_filter,
+            "table": table,
+        },
+    )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# --- The commitment page and its tabs -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tab:
+    slug: str
+    name: str
+    url_name: str
+
+
+TABS = (
+    Tab("general", "General", "commitments:detail"),
+    Tab("sov", "Schedule of Values", "commitments:sov"),
+    Tab("invoices", "Invoices", "commitments:invoices"),
+    Tab("history", "Change History", "commitments:history"),
+)
+
+
+def _render_tab(
+    request: HttpRequest, commitment: Commitment, active: str, context: dict
+) -> HttpResponse:
+    project = commitment.project
+    tabs = [
+        {
+            "slug": tab.slug,
+            "name": tab.name,
+            "url": reverse(tab.url_name, args=[project.pk, commitment.pk]),
+            "active": tab.slug == active,
+        }
+        for tab in TABS
+    ]
+    context = {
+        "commitment": commitment,
+        "project": project,
+        "company": project.company,
+        "tabs": tabs,
+        "active_tab": active,
+        **context,
+    }
+    template = "commitments/commitment_detail.html"
+    if _wants_partial(request):
+        template += "#tab-response"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @require_GET
 @login_required
 def commitment_detail(request: HttpRequest, project_id: int, commitment_id: int) -> HttpResponse:
+    """The "General" tab."""
     commitment = access_commitment(request.user, project_id, commitment_id)
-    return render(
-        request,
-        "commitments/commitment_detail.html",
-        {
-            "commitment": commitment,
-            "project": commitment.project,
-            "company": commitment.project.company,
-        },
+    totals = commitment.sov_lines.aggregate(scheduled=Sum("scheduled_value"))
+    return _render_tab(
+        request, commitment, "general", {"scheduled_value_total": totals["scheduled"]}
     )
+
+
+@require_GET
+@login_required
+def commitment_sov(request: HttpRequest, project_id: int, commitment_id: int) -> HttpResponse:
+    """The "Schedule of Values" tab."""
+    commitment = access_commitment(request.user, project_id, commitment_id)
+    sov_lines = list(commitment_sov_lines(commitment))
+    total = sum((line.scheduled_value for line in sov_lines), start=0)
+    return _render_tab(
+        request, commitment, "sov", {"sov_lines": sov_lines, "scheduled_value_total": total}
+    )
+
+
+def _may_send_or_retrieve(request: HttpRequest, commitment: Commitment) -> bool:
+    return commitments_level(request.user, commitment.project) >= ToolLevel.ADMIN
+
+
+def _invoices_context(
+    request: HttpRequest,
+    commitment: Commitment,
+    *,
+    action: ActionResult | None = None,
+    action_name: str = "",
+    refusal: str = "",
+) -> dict:
+    invoices = list(commitment_invoices(commitment))
+    amounts = amounts_of_invoices(invoices)
+    return {
+        "invoice_rows": [(invoice, amounts[invoice.pk].totals) for invoice in invoices],
+        "may_send_or_retrieve": _may_send_or_retrieve(request, commitment),
+        "action": action,
+        "action_name": action_name,
+        "refusal": refusal,
+    }
+
+
+@require_GET
+@login_required
+def commitment_invoices_tab(
+    request: HttpRequest, project_id: int, commitment_id: int
+) -> HttpResponse:
+    """The "Invoices" tab: the commitment's invoices, checkboxes and the bulk actions."""
+    commitment = access_commitment(request.user, project_id, commitment_id)
+    return _render_tab(request, commitment, "invoices", _invoices_context(request, commitment))
+
+
+@require_GET
+@login_required
+def commitment_history_tab(
+    request: HttpRequest, project_id: int, commitment_id: int
+) -> HttpResponse:
+    """The "Change History" tab: every change to the commitment's invoices, newest first."""
+    commitment = access_commitment(request.user, project_id, commitment_id)
+    page = Paginator(commitment_history(commitment), HISTORY_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return _render_tab(request, commitment, "history", {"history_page": page})
+
+
+# --- Bulk actions on the Invoices tab -----------------------------------------------------
+
+BULK_ACTIONS = {
+    "send": ("Send to ERP", "sent"),
+    "retrieve": ("Retrieve from ERP", "retrieved"),
+}
+
+
+def _summary(action: ActionResult, done_word: str) -> str:
+    parts = [f"{len(action.done)} {done_word}"]
+    unchanged = len(action.results) - len(action.done) - len(action.refused)
+    if unchanged:
+        parts.append(f"{unchanged} unchanged")
+    if action.refused:
+        parts.append(f"{len(action.refused)} refused")
+    return ", ".join(parts) + "."
+
+
+def _bulk_action(
+    request: HttpRequest,
+    project_id: int,
+    commitment_id: int,
+    kind: str,
+    service: Callable[..., ActionResult],
+) -> HttpResponse:
+    commitment = access_commitment(request.user, project_id, commitment_id)
+    action_name, done_word = BULK_ACTIONS[kind]
+    action, refusal = None, ""
+    try:
+        action = service(
+            user=request.user,
+            project_id=commitment.project_id,
+            commitment_id=commitment.pk,
+            invoice_ids=request.POST.getlist("invoice_ids"),
+        )
+    except ActionRefused as error:
+        refusal = str(error)
+
+    if not _wants_partial(request):
+        if refusal:
+            messages.error(request, refusal)
+        else:
+            for result in action.results:
+                level = {
+                    Outcome.DONE: messages.SUCCESS,
+                    Outcome.UNCHANGED: messages.INFO,
+                }.get(result.outcome, messages.ERROR)
+                messages.add_message(request, level, result.message)
+        return redirect("commitments:invoices", commitment.project_id, commitment.pk)
+
+    if refusal:
+        messages.error(request, refusal)
+    elif action.refused:
+        messages.warning(request, f"{action_name}: {_summary(action, done_word)}")
+    else:
+        messages.success(request, f"{action_name}: {_summary(action, done_word)}")
+    context = {
+        "commitment": commitment,
+        "project": commitment.project,
+        "company": commitment.project.company,
+        **_invoices_context(
+            request, commitment, action=action, action_name=action_name, refusal=refusal
+        ),
+    }
+    html = render_to_string(
+        "commitments/commitment_detail.html#invoice-region", context, request=request
+    )
+    return _with_messages(request, html)
+
+
+@require_POST
+@login_required
+def commitment_invoices_send(
+    request: HttpRequest, project_id: int, commitment_id: int
+) -> HttpResponse:
+    """The "Send to ERP" button: sends the checked invoices."""
+    return _bulk_action(request, project_id, commitment_id, "send", invoices_send_to_erp)
+
+
+@require_POST
+@login_required
+def commitment_invoices_retrieve(
+    request: HttpRequest, project_id: int, commitment_id: int
+) -> HttpResponse:
+    """The "Retrieve from ERP" button: retrieves the checked invoices."""
+    return _bulk_action(request, project_id, commitment_id, "retrieve", invoices_retrieve_from_erp)

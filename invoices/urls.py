@@ -5,4 +5,7 @@ from invoices import views
 app_name = "invoices"
 urlpatterns = [
     path("<int:invoice_id>/", views.invoice_detail, name="detail"),
+    path("<int:invoice_id>/edit/", views.invoice_edit, name="edit"),
+    path("<int:invoice_id>/send-to-erp/", views.invoice_send, name="send"),
+    path("<int:invoice_id>/retrieve-from-erp/", views.invoice_retrieve, name="retrieve"),
 ]

@@ -358,12 +358,14 @@ def test_owner_project_page_says_contracts(client):
 
 @REQUEST_KINDS
 def test_commitment_page_links_each_invoice(client, headers):
-    """The commitment page lists its invoices with their ERP status and a View link."""
+    """The commitment's Invoices tab lists its invoices with their ERP status and a View link."""
     world = build_world()
     invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
     client.force_login(world.users["project_admin"])
 
-    response = client.get(world.commitment.get_absolute_url(), **headers)
+    response = client.get(
+        reverse("commitments:invoices", args=[world.project.pk, world.commitment.pk]), **headers
+    )
 
     assertContains(response, world.commitment.number)
     assertContains(response, f'href="{invoice.get_absolute_url()}"')
@@ -400,7 +402,7 @@ def test_locked_invoice_page_says_it_is_locked(client):
 
     response = client.get(invoice.get_absolute_url())
 
-    assertContains(response, "This invoice is locked because it is in ERP Integrations")
+    assertContains(response, "It stays locked until the accounting approver accepts or rejects it")
 
 
 @REQUEST_KINDS

@@ -1,0 +1,108 @@
+"""The invoice edit page's forms: the header (billing period and date) and one form per
+line. They check the shape of the input; `invoices.services.invoice_update` decides
+whether the edit may happen and saves it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+
+from invoices.services import PERIOD_ENDS_BEFORE_START
+
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+class BootstrapFormMixin:
+    """Bootstrap classes on every input, `is-invalid` and aria-invalid on those with
+    errors, so the message beside a field is tied to it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if not isinstance(field.widget, forms.HiddenInput):
+                field.widget.attrs.setdefault("class", "form-control")
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                widget.attrs["class"] = widget.attrs.get("class", "") + " is-invalid"
+                widget.attrs["aria-invalid"] = "true"
+                widget.attrs["aria-describedby"] = f"{self[name].auto_id}-errors"
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class InvoiceHeaderForm(BootstrapFormMixin, forms.Form):
+    billing_period_start = forms.DateField(label="Billing period start", widget=DateInput())
+    billing_period_end = forms.DateField(label="Billing period end", widget=DateInput())
+    billing_date = forms.DateField(label="Billing date", widget=DateInput())
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("billing_period_start"), cleaned.get("billing_period_end")
+        if start and end and end < start:
+            self.add_error("billing_period_end", PERIOD_ENDS_BEFORE_START)
+        return cleaned
+
+
+def _amount_field(label: str, *, minimum: Decimal | None = None) -> forms.DecimalField:
+    validators = [MaxValueValidator(MAX_AMOUNT), MinValueValidator(-MAX_AMOUNT)]
+    if minimum is not None:
+        validators = [MaxValueValidator(MAX_AMOUNT), MinValueValidator(minimum)]
+    return forms.DecimalField(
+        label=label,
+        max_digits=14,
+        decimal_places=2,
+        validators=validators,
+        widget=forms.NumberInput(attrs={"step": "0.01", "class": "form-control text-end"}),
+    )
+
+
+def _percent_field(label: str) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        widget=forms.NumberInput(
+            attrs={"step": "0.01", "min": "0", "max": "100", "class": "form-control text-end"}
+        ),
+    )
+
+
+class InvoiceLineForm(BootstrapFormMixin, forms.Form):
+    line_id = forms.IntegerField(widget=forms.HiddenInput)
+    work_completed_this_period = _amount_field("Work completed this period")
+    materials_presently_stored = _amount_field("Materials presently stored", minimum=Decimal("0"))
+    work_retainage_percent = _percent_field("Work retainage %")
+    materials_retainage_percent = _percent_field("Materials retainage %")
+
+    LINE_FIELDS = (
+        "work_completed_this_period",
+        "materials_presently_stored",
+        "work_retainage_percent",
+        "materials_retainage_percent",
+    )
+
+
+def invoice_line_formset_class(line_count: int) -> type[forms.BaseFormSet]:
+    """Exactly one form per line of the invoice; more or fewer is refused."""
+    return forms.formset_factory(
+        InvoiceLineForm,
+        extra=0,
+        min_num=line_count,
+        max_num=line_count,
+        absolute_max=line_count,
+        validate_min=True,
+        validate_max=True,
+    )
