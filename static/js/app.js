@@ -32,4 +32,84 @@
   document.addEventListener("htmx:sendError", function () {
     showError("The server could not be reached. Check your connection and try again.");
   });
+
+  // The region that was to be updated says so too, so a tab panel or a table never
+  // looks as if the request had worked.
+  function showErrorInTarget(event, text) {
+    var target = event.detail.target;
+    if (!target || target === document.body) {
+      return;
+    }
+    var previous = target.querySelector(":scope > .htmx-error");
+    if (previous) {
+      previous.remove();
+    }
+    var alert = document.createElement("div");
+    alert.className = "alert alert-danger htmx-error";
+    alert.setAttribute("role", "alert");
+    alert.textContent = text;
+    target.prepend(alert);
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    showErrorInTarget(event, "This part of the page could not be loaded. Reload the page and try again.");
+  });
+
+  document.addEventListener("htmx:sendError", function (event) {
+    showErrorInTarget(event, "This part of the page could not be loaded: the server could not be reached.");
+  });
+
+  // A "select all" checkbox (data-select-all="NAME") checks every checkbox named NAME in
+  // its form; it shows a mixed state when only some are checked.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.form) {
+      return;
+    }
+    var name = box.getAttribute("data-select-all");
+    if (name) {
+      box.form.querySelectorAll('input[type="checkbox"][name="' + name + '"]').forEach(function (row) {
+        row.checked = box.checked;
+      });
+      return;
+    }
+    var all = box.form.querySelector('[data-select-all="' + box.name + '"]');
+    if (all) {
+      var rows = box.form.querySelectorAll('input[type="checkbox"][name="' + box.name + '"]');
+      var checked = Array.prototype.filter.call(rows, function (row) { return row.checked; });
+      all.checked = checked.length === rows.length;
+      all.indeterminate = checked.length > 0 && checked.length < rows.length;
+    }
+  });
+
+  // ARIA tabs: the arrow keys, Home and End move between the tabs of a tab list.
+  document.addEventListener("keydown", function (event) {
+    var tab = event.target;
+    if (!tab.matches || !tab.matches('[role="tab"]')) {
+      return;
+    }
+    var tabs = Array.prototype.slice.call(tab.closest('[role="tablist"]').querySelectorAll('[role="tab"]'));
+    var index = tabs.indexOf(tab);
+    var next = {
+      ArrowRight: tabs[(index + 1) % tabs.length],
+      ArrowLeft: tabs[(index - 1 + tabs.length) % tabs.length],
+      Home: tabs[0],
+      End: tabs[tabs.length - 1],
+    }[event.key];
+    if (next) {
+      event.preventDefault();
+      next.focus();
+      focusAfterSwap = next.id;
+      next.click();
+    }
+  });
+
+  // The tab list is swapped with the panel; keep the focus on the tab chosen.
+  var focusAfterSwap = null;
+  document.addEventListener("htmx:afterSettle", function () {
+    if (focusAfterSwap && document.getElementById(focusAfterSwap)) {
+      document.getElementById(focusAfterSwap).focus();
+    }
+    focusAfterSwap = null;
+  });
 })();
