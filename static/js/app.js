@@ -8,6 +8,13 @@
     if (!region) {
       return;
     }
+    // A region that polls fails every few seconds while the server is away: say it once.
+    var shown = Array.prototype.some.call(region.querySelectorAll(".alert"), function (existing) {
+      return existing.textContent === text;
+    });
+    if (shown) {
+      return;
+    }
     var alert = document.createElement("div");
     alert.className = "alert alert-danger alert-dismissible fade show";
     alert.setAttribute("role", "alert");
@@ -60,7 +67,14 @@
   });
 
   // A "select all" checkbox (data-select-all="NAME") checks every checkbox named NAME in
-  // its form; it shows a mixed state when only some are checked.
+  // its form; it shows a mixed state when only some are checked. The form's elements
+  // include checkboxes tied to it by their form attribute (rows outside the form).
+  function checkboxesNamed(form, name) {
+    return Array.prototype.filter.call(form.elements, function (element) {
+      return element.type === "checkbox" && element.name === name;
+    });
+  }
+
   document.addEventListener("change", function (event) {
     var box = event.target;
     if (!box.form) {
@@ -68,14 +82,16 @@
     }
     var name = box.getAttribute("data-select-all");
     if (name) {
-      box.form.querySelectorAll('input[type="checkbox"][name="' + name + '"]').forEach(function (row) {
+      checkboxesNamed(box.form, name).forEach(function (row) {
         row.checked = box.checked;
       });
       return;
     }
-    var all = box.form.querySelector('[data-select-all="' + box.name + '"]');
+    var all = Array.prototype.find.call(box.form.elements, function (element) {
+      return element.getAttribute("data-select-all") === box.name;
+    });
     if (all) {
-      var rows = box.form.querySelectorAll('input[type="checkbox"][name="' + box.name + '"]');
+      var rows = checkboxesNamed(box.form, box.name);
       var checked = Array.prototype.filter.call(rows, function (row) { return row.checked; });
       all.checked = checked.length === rows.length;
       all.indeterminate = checked.length > 0 && checked.length < rows.length;
