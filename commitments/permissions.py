@@ -45,6 +45,8 @@ def can_view_commitment(user: User, commitment: Commitment) -> bool:
 
 def commitments_user_contacts(user: User) -> QuerySet[Commitment]:
     """Commitments on which `user` is an invoice contact."""
+    if not user.is_authenticated or not user.is_active:
+        return Commitment.objects.none()
     return Commitment.objects.filter(
         holds_any_permission(
             user,
