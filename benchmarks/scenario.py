@@ -1,0 +1,150 @@
+"""The bench rows the measured requests use, found and checked through the ORM.
+
+`prepare` makes the database ready before gunicorn starts: it migrates, seeds the bench
+data set only when the one there is not of the asked scale or has too few Ready to Export
+items left (each run's bulk accepts use up fresh items), and adds the staff user who
+opens Django admin. `find_scenario` then picks, once, the ids the requests need; the
+`*_are` checks confirm after a POST that it did what it should, so a fast response that
+changed nothing is never counted as a result.
+
+Needs Django set up (`django.setup()`) before use, with the benchmark's environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db.models import Count
+
+from commitments.models import Commitment
+from erp_integrations.models import ExportItem, ExportState
+from invoices.bench_data import (
+    BENCH_COMMITMENT_NUMBER,
+    BENCH_COMPANY_NAME,
+    BenchCounts,
+    bench_data_exists,
+)
+from invoices.models import Invoice, InvoiceErpStatus
+from projects.models import Company, Project
+
+STAFF_USERNAME = "bench_staff"
+STAFF_PASSWORD = "bench"  # a local benchmark user, like the bench users
+BULK_SIZE = 100
+# Accept warm-ups use small batches, so they spend few of the fresh items.
+ACCEPT_WARMUP_SIZE = 10
+# Rounds of requests before measuring: each gunicorn worker loads its code, templates and
+# connections on its first requests, which are not what a user waits for later.
+PAGE_WARMUPS = 3
+ACTION_WARMUPS = 2
+
+
+@dataclass(frozen=True)
+class Scenario:
+    company_id: int
+    big_project_id: int
+    bench_project_id: int
+    bench_commitment_id: int
+    invoice_page_id: int  # an invoice of the bench commitment with a full history
+    bulk_invoice_ids: tuple[int, ...]  # Ready to Export on the bench commitment
+    single_invoice_id: int  # one more, for the single retrieve
+    accept_item_ids: tuple[int, ...]  # fresh Ready to Export items on other commitments
+
+
+def accept_items_needed(requests: int, warmups: int) -> int:
+    return requests * BULK_SIZE + warmups * ACCEPT_WARMUP_SIZE
+
+
+def seeded_invoice_count() -> int:
+    return Invoice.objects.filter(commitment__project__company__name=BENCH_COMPANY_NAME).count()
+
+
+def ready_items(*, on_bench_commitment: bool):
+    items = ExportItem.objects.filter(
+        company__name=BENCH_COMPANY_NAME, state=ExportState.READY_TO_EXPORT
+    )
+    bench = {"invoice__commitment__number": BENCH_COMMITMENT_NUMBER}
+    return items.filter(**bench) if on_bench_commitment else items.exclude(**bench)
+
+
+def why_reseed(scale: float, accept_items: int) -> str | None:
+    """Why the data there will not do for this run, or None when it will."""
+    if not bench_data_exists():
+        return "no bench data yet"
+    expected = BenchCounts.for_scale(scale).invoices
+    found = seeded_invoice_count()
+    if found != expected:
+        return f"{found:,} bench invoices found, scale {scale:g} has {expected:,}"
+    if ready_items(on_bench_commitment=True).count() < BULK_SIZE + 1:
+        return f"fewer than {BULK_SIZE + 1} invoices Ready to Export on {BENCH_COMMITMENT_NUMBER}"
+    left = ready_items(on_bench_commitment=False).count()
+    if left < accept_items:
+        return f"{left:,} fresh Ready to Export items left, the bulk accepts need {accept_items:,}"
+    return None
+
+
+def prepare(*, scale: float, accept_items: int, report=print) -> None:
+    call_command("migrate", interactive=False, verbosity=0)
+    reason = why_reseed(scale, accept_items)
+    if reason is None:
+        report(f"Bench data at scale {scale:g} is in place.")
+    else:
+        report(f"Seeding the bench data ({reason}).")
+        call_command("seed_bench", scale=scale, reset=bench_data_exists())
+    ensure_staff_user()
+
+
+def ensure_staff_user() -> None:
+    """A superuser for Django admin's changelist; the bench data set has none."""
+    user, _ = get_user_model().objects.get_or_create(
+        username=STAFF_USERNAME, defaults={"email": f"{STAFF_USERNAME}@bench.example.com"}
+    )
+    user.is_staff = True
+    user.is_superuser = True
+    user.set_password(STAFF_PASSWORD)
+    user.save()
+
+
+def find_scenario(*, accept_items: int) -> Scenario:
+    company = Company.objects.get(name=BENCH_COMPANY_NAME)
+    big_project = (
+        Project.objects.filter(company=company)
+        .annotate(commitment_count=Count("commitments"))
+        .order_by("-commitment_count", "pk")
+        .first()
+    )
+    commitment = Commitment.objects.get(project__company=company, number=BENCH_COMMITMENT_NUMBER)
+    ready = list(
+        Invoice.objects.filter(commitment=commitment, erp_status=InvoiceErpStatus.READY_TO_EXPORT)
+        .order_by("number")
+        .values_list("pk", flat=True)[: BULK_SIZE + 1]
+    )
+    # The first invoice: synced, with lines and the whole history an old invoice has.
+    first_invoice = Invoice.objects.filter(commitment=commitment).order_by("number").first()
+    accept_ids = list(
+        ready_items(on_bench_commitment=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:accept_items]
+    )
+    return Scenario(
+        company_id=company.pk,
+        big_project_id=big_project.pk,
+        bench_project_id=commitment.project_id,
+        bench_commitment_id=commitment.pk,
+        invoice_page_id=first_invoice.pk,
+        bulk_invoice_ids=tuple(ready[:BULK_SIZE]),
+        single_invoice_id=ready[BULK_SIZE],
+        accept_item_ids=tuple(accept_ids),
+    )
+
+
+def invoices_are(invoice_ids: Sequence[int], erp_status: str) -> bool:
+    found = Invoice.objects.filter(pk__in=invoice_ids, erp_status=erp_status).count()
+    return found == len(set(invoice_ids))
+
+
+def items_are(item_ids: Sequence[int], state: str) -> bool:
+    found = ExportItem.objects.filter(pk__in=item_ids, state=state).count()
+    return found == len(set(item_ids))
