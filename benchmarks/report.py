@@ -45,7 +45,7 @@ def check_table(checks: list[dict]) -> list[str]:
 def throughput_table(throughput: dict) -> list[str]:
     if throughput.get("error"):
         return [f"not measured: {throughput['error']}"]
-    lines = [f"{'page':<44} {'req/s':>8} {'requests':>9} {'errors':>7} {'p50 ms':>8}"]
+    lines = [f"{'page':<46} {'req/s':>8} {'requests':>9} {'errors':>7} {'p50 ms':>8}"]
     for row in throughput["pages"]:
         lines.append(
             f"{row['name']:<46} {_number(row['requests_per_second']):>8} "
