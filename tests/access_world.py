@@ -138,7 +138,7 @@ def build_access_world() -> AccessWorld:
         user=users["erp_read_only_with_push"], company=company, allowed=True
     )
 
-    private = CommitmentFactory(project=project, number="SC-900", is_private=True)
+    private = CommitmentFactory(project=project, number="PRIVATE-1", is_private=True)
     commitment_grant_private_access(commitment=private, user=users["listed_read_only"])
     commitment_grant_private_access(commitment=private, user=users["listed_standard"])
 

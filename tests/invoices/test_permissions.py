@@ -1,0 +1,432 @@
+"""The access layer's answer for every role of DESIGN.md on invoices: Draft, Revise &
+Resubmit, Approved and locked (waiting in the ERP Integrations queue), on the public and on
+the private commitment, and an invoice of another company.
+
+EXPECTED is the whole matrix, one cell per (role, question), written by hand from
+DESIGN.md's "Who uses it"; every cell is its own test. The services' own refusals (the
+lock, the workflow) are tested in tests/invoices/test_services.py and
+tests/erp_integrations/test_services.py; this file pins the access layer they ask.
+Roles and objects: tests/access_world.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from django.http import Http404
+
+from commitments.services import commitment_remove_invoice_contact
+from invoices.permissions import (
+    access_invoice,
+    can_create_invoice,
+    can_decide_export,
+    can_edit_invoice,
+    can_see_in_erp_queue,
+    can_send_or_retrieve,
+    can_view_invoice,
+)
+from tests.access_world import ROLES, AccessWorld, build_access_world
+
+
+def opens_invoice(w: AccessWorld, user, name: str) -> bool:
+    """True when access_invoice returns the invoice, False when it raises 404."""
+    invoice = w.invoices[name]
+    try:
+        access_invoice(user, invoice.pk, commitment_id=invoice.commitment_id)
+    except Http404:
+        return False
+    return True
+
+
+def invoice_question(check, name: str):
+    return lambda w, user: check(user, w.invoices[name])
+
+
+def commitment_question(check, name: str):
+    return lambda w, user: check(user, w.commitments[name])
+
+
+QUESTIONS = {
+    "can_view_invoice(approved)": invoice_question(can_view_invoice, "approved"),
+    "can_view_invoice(private_draft)": invoice_question(can_view_invoice, "private_draft"),
+    "can_create_invoice(public)": commitment_question(can_create_invoice, "public"),
+    "can_create_invoice(private)": commitment_question(can_create_invoice, "private"),
+    "can_edit_invoice(draft)": invoice_question(can_edit_invoice, "draft"),
+    "can_edit_invoice(revise_and_resubmit)": invoice_question(
+        can_edit_invoice, "revise_and_resubmit"
+    ),
+    "can_edit_invoice(approved)": invoice_question(can_edit_invoice, "approved"),
+    "can_edit_invoice(locked)": invoice_question(can_edit_invoice, "locked"),
+    "can_edit_invoice(private_draft)": invoice_question(can_edit_invoice, "private_draft"),
+    "can_send_or_retrieve(approved)": invoice_question(can_send_or_retrieve, "approved"),
+    "can_send_or_retrieve(private_locked)": invoice_question(
+        can_send_or_retrieve, "private_locked"
+    ),
+    "can_decide_export(locked)": invoice_question(can_decide_export, "locked"),
+    "can_decide_export(other_company_locked)": invoice_question(
+        can_decide_export, "other_company_locked"
+    ),
+    "access_invoice(approved)": lambda w, user: opens_invoice(w, user, "approved"),
+    "access_invoice(private_draft)": lambda w, user: opens_invoice(w, user, "private_draft"),
+    "access_invoice(private_locked)": lambda w, user: opens_invoice(w, user, "private_locked"),
+    "access_invoice(other_company_locked)": lambda w, user: opens_invoice(
+        w, user, "other_company_locked"
+    ),
+}
+
+EXPECTED = {
+    # Invoicing follows the Commitments tool: who sees the commitment sees its invoices.
+    ("superuser", "can_view_invoice(approved)"): True,
+    ("project_admin", "can_view_invoice(approved)"): True,
+    ("standard", "can_view_invoice(approved)"): True,
+    ("standard_via_group", "can_view_invoice(approved)"): True,
+    ("read_only", "can_view_invoice(approved)"): True,
+    ("listed_read_only", "can_view_invoice(approved)"): True,
+    ("listed_standard", "can_view_invoice(approved)"): True,
+    ("invoice_contact", "can_view_invoice(approved)"): True,
+    ("approver", "can_view_invoice(approved)"): False,
+    ("approver_via_group", "can_view_invoice(approved)"): False,
+    ("erp_standard_without_push", "can_view_invoice(approved)"): False,
+    ("erp_read_only_with_push", "can_view_invoice(approved)"): False,
+    ("other_project_admin", "can_view_invoice(approved)"): False,
+    ("outsider", "can_view_invoice(approved)"): False,
+    ("inactive_admin", "can_view_invoice(approved)"): False,
+    ("anonymous", "can_view_invoice(approved)"): False,
+    ("superuser", "can_view_invoice(private_draft)"): True,
+    ("project_admin", "can_view_invoice(private_draft)"): True,
+    ("standard", "can_view_invoice(private_draft)"): False,
+    ("standard_via_group", "can_view_invoice(private_draft)"): False,
+    ("read_only", "can_view_invoice(private_draft)"): False,
+    ("listed_read_only", "can_view_invoice(private_draft)"): True,
+    ("listed_standard", "can_view_invoice(private_draft)"): True,
+    ("invoice_contact", "can_view_invoice(private_draft)"): False,
+    ("approver", "can_view_invoice(private_draft)"): False,
+    ("approver_via_group", "can_view_invoice(private_draft)"): False,
+    ("erp_standard_without_push", "can_view_invoice(private_draft)"): False,
+    ("erp_read_only_with_push", "can_view_invoice(private_draft)"): False,
+    ("other_project_admin", "can_view_invoice(private_draft)"): False,
+    ("outsider", "can_view_invoice(private_draft)"): False,
+    ("inactive_admin", "can_view_invoice(private_draft)"): False,
+    ("anonymous", "can_view_invoice(private_draft)"): False,
+    # Creating: Standard and above, and the commitment's invoice contacts; Read Only never.
+    ("superuser", "can_create_invoice(public)"): True,
+    ("project_admin", "can_create_invoice(public)"): True,
+    ("standard", "can_create_invoice(public)"): True,
+    ("standard_via_group", "can_create_invoice(public)"): True,
+    ("read_only", "can_create_invoice(public)"): False,
+    ("listed_read_only", "can_create_invoice(public)"): False,
+    ("listed_standard", "can_create_invoice(public)"): True,
+    ("invoice_contact", "can_create_invoice(public)"): True,
+    ("approver", "can_create_invoice(public)"): False,
+    ("approver_via_group", "can_create_invoice(public)"): False,
+    ("erp_standard_without_push", "can_create_invoice(public)"): False,
+    ("erp_read_only_with_push", "can_create_invoice(public)"): False,
+    ("other_project_admin", "can_create_invoice(public)"): False,
+    ("outsider", "can_create_invoice(public)"): False,
+    ("inactive_admin", "can_create_invoice(public)"): False,
+    ("anonymous", "can_create_invoice(public)"): False,
+    ("superuser", "can_create_invoice(private)"): True,
+    ("project_admin", "can_create_invoice(private)"): True,
+    ("standard", "can_create_invoice(private)"): False,
+    ("standard_via_group", "can_create_invoice(private)"): False,
+    ("read_only", "can_create_invoice(private)"): False,
+    ("listed_read_only", "can_create_invoice(private)"): False,
+    ("listed_standard", "can_create_invoice(private)"): True,
+    ("invoice_contact", "can_create_invoice(private)"): False,
+    ("approver", "can_create_invoice(private)"): False,
+    ("approver_via_group", "can_create_invoice(private)"): False,
+    ("erp_standard_without_push", "can_create_invoice(private)"): False,
+    ("erp_read_only_with_push", "can_create_invoice(private)"): False,
+    ("other_project_admin", "can_create_invoice(private)"): False,
+    ("outsider", "can_create_invoice(private)"): False,
+    ("inactive_admin", "can_create_invoice(private)"): False,
+    ("anonymous", "can_create_invoice(private)"): False,
+    # Editing (the role's part; the ERP lock is the edit service's to refuse): admins any
+    # invoice; Standard members Draft and Revise & Resubmit ones; the invoice contact only
+    # the Draft / Revise & Resubmit invoices they wrote themselves (INV-1, not INV-2).
+    ("superuser", "can_edit_invoice(draft)"): True,
+    ("project_admin", "can_edit_invoice(draft)"): True,
+    ("standard", "can_edit_invoice(draft)"): True,
+    ("standard_via_group", "can_edit_invoice(draft)"): True,
+    ("read_only", "can_edit_invoice(draft)"): False,
+    ("listed_read_only", "can_edit_invoice(draft)"): False,
+    ("listed_standard", "can_edit_invoice(draft)"): True,
+    ("invoice_contact", "can_edit_invoice(draft)"): True,
+    ("approver", "can_edit_invoice(draft)"): False,
+    ("approver_via_group", "can_edit_invoice(draft)"): False,
+    ("erp_standard_without_push", "can_edit_invoice(draft)"): False,
+    ("erp_read_only_with_push", "can_edit_invoice(draft)"): False,
+    ("other_project_admin", "can_edit_invoice(draft)"): False,
+    ("outsider", "can_edit_invoice(draft)"): False,
+    ("inactive_admin", "can_edit_invoice(draft)"): False,
+    ("anonymous", "can_edit_invoice(draft)"): False,
+    ("superuser", "can_edit_invoice(revise_and_resubmit)"): True,
+    ("project_admin", "can_edit_invoice(revise_and_resubmit)"): True,
+    ("standard", "can_edit_invoice(revise_and_resubmit)"): True,
+    ("standard_via_group", "can_edit_invoice(revise_and_resubmit)"): True,
+    ("read_only", "can_edit_invoice(revise_and_resubmit)"): False,
+    ("listed_read_only", "can_edit_invoice(revise_and_resubmit)"): False,
+    ("listed_standard", "can_edit_invoice(revise_and_resubmit)"): True,
+    ("invoice_contact", "can_edit_invoice(revise_and_resubmit)"): False,
+    ("approver", "can_edit_invoice(revise_and_resubmit)"): False,
+    ("approver_via_group", "can_edit_invoice(revise_and_resubmit)"): False,
+    ("erp_standard_without_push", "can_edit_invoice(revise_and_resubmit)"): False,
+    ("erp_read_only_with_push", "can_edit_invoice(revise_and_resubmit)"): False,
+    ("other_project_admin", "can_edit_invoice(revise_and_resubmit)"): False,
+    ("outsider", "can_edit_invoice(revise_and_resubmit)"): False,
+    ("inactive_admin", "can_edit_invoice(revise_and_resubmit)"): False,
+    ("anonymous", "can_edit_invoice(revise_and_resubmit)"): False,
+    ("superuser", "can_edit_invoice(approved)"): True,
+    ("project_admin", "can_edit_invoice(approved)"): True,
+    ("standard", "can_edit_invoice(approved)"): False,
+    ("standard_via_group", "can_edit_invoice(approved)"): False,
+    ("read_only", "can_edit_invoice(approved)"): False,
+    ("listed_read_only", "can_edit_invoice(approved)"): False,
+    ("listed_standard", "can_edit_invoice(approved)"): False,
+    ("invoice_contact", "can_edit_invoice(approved)"): False,
+    ("approver", "can_edit_invoice(approved)"): False,
+    ("approver_via_group", "can_edit_invoice(approved)"): False,
+    ("erp_standard_without_push", "can_edit_invoice(approved)"): False,
+    ("erp_read_only_with_push", "can_edit_invoice(approved)"): False,
+    ("other_project_admin", "can_edit_invoice(approved)"): False,
+    ("outsider", "can_edit_invoice(approved)"): False,
+    ("inactive_admin", "can_edit_invoice(approved)"): False,
+    ("anonymous", "can_edit_invoice(approved)"): False,
+    ("superuser", "can_edit_invoice(locked)"): True,
+    ("project_admin", "can_edit_invoice(locked)"): True,
+    ("standard", "can_edit_invoice(locked)"): False,
+    ("standard_via_group", "can_edit_invoice(locked)"): False,
+    ("read_only", "can_edit_invoice(locked)"): False,
+    ("listed_read_only", "can_edit_invoice(locked)"): False,
+    ("listed_standard", "can_edit_invoice(locked)"): False,
+    ("invoice_contact", "can_edit_invoice(locked)"): False,
+    ("approver", "can_edit_invoice(locked)"): False,
+    ("approver_via_group", "can_edit_invoice(locked)"): False,
+    ("erp_standard_without_push", "can_edit_invoice(locked)"): False,
+    ("erp_read_only_with_push", "can_edit_invoice(locked)"): False,
+    ("other_project_admin", "can_edit_invoice(locked)"): False,
+    ("outsider", "can_edit_invoice(locked)"): False,
+    ("inactive_admin", "can_edit_invoice(locked)"): False,
+    ("anonymous", "can_edit_invoice(locked)"): False,
+    ("superuser", "can_edit_invoice(private_draft)"): True,
+    ("project_admin", "can_edit_invoice(private_draft)"): True,
+    ("standard", "can_edit_invoice(private_draft)"): False,
+    ("standard_via_group", "can_edit_invoice(private_draft)"): False,
+    ("read_only", "can_edit_invoice(private_draft)"): False,
+    ("listed_read_only", "can_edit_invoice(private_draft)"): False,
+    ("listed_standard", "can_edit_invoice(private_draft)"): True,
+    ("invoice_contact", "can_edit_invoice(private_draft)"): False,
+    ("approver", "can_edit_invoice(private_draft)"): False,
+    ("approver_via_group", "can_edit_invoice(private_draft)"): False,
+    ("erp_standard_without_push", "can_edit_invoice(private_draft)"): False,
+    ("erp_read_only_with_push", "can_edit_invoice(private_draft)"): False,
+    ("other_project_admin", "can_edit_invoice(private_draft)"): False,
+    ("outsider", "can_edit_invoice(private_draft)"): False,
+    ("inactive_admin", "can_edit_invoice(private_draft)"): False,
+    ("anonymous", "can_edit_invoice(private_draft)"): False,
+    # Send to ERP and Retrieve from ERP: project admins only.
+    ("superuser", "can_send_or_retrieve(approved)"): True,
+    ("project_admin", "can_send_or_retrieve(approved)"): True,
+    ("standard", "can_send_or_retrieve(approved)"): False,
+    ("standard_via_group", "can_send_or_retrieve(approved)"): False,
+    ("read_only", "can_send_or_retrieve(approved)"): False,
+    ("listed_read_only", "can_send_or_retrieve(approved)"): False,
+    ("listed_standard", "can_send_or_retrieve(approved)"): False,
+    ("invoice_contact", "can_send_or_retrieve(approved)"): False,
+    ("approver", "can_send_or_retrieve(approved)"): False,
+    ("approver_via_group", "can_send_or_retrieve(approved)"): False,
+    ("erp_standard_without_push", "can_send_or_retrieve(approved)"): False,
+    ("erp_read_only_with_push", "can_send_or_retrieve(approved)"): False,
+    ("other_project_admin", "can_send_or_retrieve(approved)"): False,
+    ("outsider", "can_send_or_retrieve(approved)"): False,
+    ("inactive_admin", "can_send_or_retrieve(approved)"): False,
+    ("anonymous", "can_send_or_retrieve(approved)"): False,
+    ("superuser", "can_send_or_retrieve(private_locked)"): True,
+    ("project_admin", "can_send_or_retrieve(private_locked)"): True,
+    ("standard", "can_send_or_retrieve(private_locked)"): False,
+    ("standard_via_group", "can_send_or_retrieve(private_locked)"): False,
+    ("read_only", "can_send_or_retrieve(private_locked)"): False,
+    ("listed_read_only", "can_send_or_retrieve(private_locked)"): False,
+    ("listed_standard", "can_send_or_retrieve(private_locked)"): False,
+    ("invoice_contact", "can_send_or_retrieve(private_locked)"): False,
+    ("approver", "can_send_or_retrieve(private_locked)"): False,
+    ("approver_via_group", "can_send_or_retrieve(private_locked)"): False,
+    ("erp_standard_without_push", "can_send_or_retrieve(private_locked)"): False,
+    ("erp_read_only_with_push", "can_send_or_retrieve(private_locked)"): False,
+    ("other_project_admin", "can_send_or_retrieve(private_locked)"): False,
+    ("outsider", "can_send_or_retrieve(private_locked)"): False,
+    ("inactive_admin", "can_send_or_retrieve(private_locked)"): False,
+    ("anonymous", "can_send_or_retrieve(private_locked)"): False,
+    # Accept, reject, retry: the company's accounting approvers, not those of another company.
+    ("superuser", "can_decide_export(locked)"): True,
+    ("project_admin", "can_decide_export(locked)"): False,
+    ("standard", "can_decide_export(locked)"): False,
+    ("standard_via_group", "can_decide_export(locked)"): False,
+    ("read_only", "can_decide_export(locked)"): False,
+    ("listed_read_only", "can_decide_export(locked)"): False,
+    ("listed_standard", "can_decide_export(locked)"): False,
+    ("invoice_contact", "can_decide_export(locked)"): False,
+    ("approver", "can_decide_export(locked)"): True,
+    ("approver_via_group", "can_decide_export(locked)"): True,
+    ("erp_standard_without_push", "can_decide_export(locked)"): False,
+    ("erp_read_only_with_push", "can_decide_export(locked)"): False,
+    ("other_project_admin", "can_decide_export(locked)"): False,
+    ("outsider", "can_decide_export(locked)"): False,
+    ("inactive_admin", "can_decide_export(locked)"): False,
+    ("anonymous", "can_decide_export(locked)"): False,
+    ("superuser", "can_decide_export(other_company_locked)"): True,
+    ("project_admin", "can_decide_export(other_company_locked)"): False,
+    ("standard", "can_decide_export(other_company_locked)"): False,
+    ("standard_via_group", "can_decide_export(other_company_locked)"): False,
+    ("read_only", "can_decide_export(other_company_locked)"): False,
+    ("listed_read_only", "can_decide_export(other_company_locked)"): False,
+    ("listed_standard", "can_decide_export(other_company_locked)"): False,
+    ("invoice_contact", "can_decide_export(other_company_locked)"): False,
+    ("approver", "can_decide_export(other_company_locked)"): False,
+    ("approver_via_group", "can_decide_export(other_company_locked)"): False,
+    ("erp_standard_without_push", "can_decide_export(other_company_locked)"): False,
+    ("erp_read_only_with_push", "can_decide_export(other_company_locked)"): False,
+    ("other_project_admin", "can_decide_export(other_company_locked)"): False,
+    ("outsider", "can_decide_export(other_company_locked)"): False,
+    ("inactive_admin", "can_decide_export(other_company_locked)"): False,
+    ("anonymous", "can_decide_export(other_company_locked)"): False,
+    # access_invoice: who sees the commitment, and the company's approvers (who reach the
+    # invoice from the queue without any Commitments level); everyone else gets 404.
+    ("superuser", "access_invoice(approved)"): True,
+    ("project_admin", "access_invoice(approved)"): True,
+    ("standard", "access_invoice(approved)"): True,
+    ("standard_via_group", "access_invoice(approved)"): True,
+    ("read_only", "access_invoice(approved)"): True,
+    ("listed_read_only", "access_invoice(approved)"): True,
+    ("listed_standard", "access_invoice(approved)"): True,
+    ("invoice_contact", "access_invoice(approved)"): True,
+    ("approver", "access_invoice(approved)"): True,
+    ("approver_via_group", "access_invoice(approved)"): True,
+    ("erp_standard_without_push", "access_invoice(approved)"): False,
+    ("erp_read_only_with_push", "access_invoice(approved)"): False,
+    ("other_project_admin", "access_invoice(approved)"): False,
+    ("outsider", "access_invoice(approved)"): False,
+    ("inactive_admin", "access_invoice(approved)"): False,
+    ("anonymous", "access_invoice(approved)"): False,
+    ("superuser", "access_invoice(private_draft)"): True,
+    ("project_admin", "access_invoice(private_draft)"): True,
+    ("standard", "access_invoice(private_draft)"): False,
+    ("standard_via_group", "access_invoice(private_draft)"): False,
+    ("read_only", "access_invoice(private_draft)"): False,
+    ("listed_read_only", "access_invoice(private_draft)"): True,
+    ("listed_standard", "access_invoice(private_draft)"): True,
+    ("invoice_contact", "access_invoice(private_draft)"): False,
+    ("approver", "access_invoice(private_draft)"): True,
+    ("approver_via_group", "access_invoice(private_draft)"): True,
+    ("erp_standard_without_push", "access_invoice(private_draft)"): False,
+    ("erp_read_only_with_push", "access_invoice(private_draft)"): False,
+    ("other_project_admin", "access_invoice(private_draft)"): False,
+    ("outsider", "access_invoice(private_draft)"): False,
+    ("inactive_admin", "access_invoice(private_draft)"): False,
+    ("anonymous", "access_invoice(private_draft)"): False,
+    ("superuser", "access_invoice(private_locked)"): True,
+    ("project_admin", "access_invoice(private_locked)"): True,
+    ("standard", "access_invoice(private_locked)"): False,
+    ("standard_via_group", "access_invoice(private_locked)"): False,
+    ("read_only", "access_invoice(private_locked)"): False,
+    ("listed_read_only", "access_invoice(private_locked)"): True,
+    ("listed_standard", "access_invoice(private_locked)"): True,
+    ("invoice_contact", "access_invoice(private_locked)"): False,
+    ("approver", "access_invoice(private_locked)"): True,
+    ("approver_via_group", "access_invoice(private_locked)"): True,
+    ("erp_standard_without_push", "access_invoice(private_locked)"): False,
+    ("erp_read_only_with_push", "access_invoice(private_locked)"): False,
+    ("other_project_admin", "access_invoice(private_locked)"): False,
+    ("outsider", "access_invoice(private_locked)"): False,
+    ("inactive_admin", "access_invoice(private_locked)"): False,
+    ("anonymous", "access_invoice(private_locked)"): False,
+    ("superuser", "access_invoice(other_company_locked)"): True,
+    ("project_admin", "access_invoice(other_company_locked)"): False,
+    ("standard", "access_invoice(other_company_locked)"): False,
+    ("standard_via_group", "access_invoice(other_company_locked)"): False,
+    ("read_only", "access_invoice(other_company_locked)"): False,
+    ("listed_read_only", "access_invoice(other_company_locked)"): False,
+    ("listed_standard", "access_invoice(other_company_locked)"): False,
+    ("invoice_contact", "access_invoice(other_company_locked)"): False,
+    ("approver", "access_invoice(other_company_locked)"): False,
+    ("approver_via_group", "access_invoice(other_company_locked)"): False,
+    ("erp_standard_without_push", "access_invoice(other_company_locked)"): False,
+    ("erp_read_only_with_push", "access_invoice(other_company_locked)"): False,
+    ("other_project_admin", "access_invoice(other_company_locked)"): False,
+    ("outsider", "access_invoice(other_company_locked)"): False,
+    ("inactive_admin", "access_invoice(other_company_locked)"): False,
+    ("anonymous", "access_invoice(other_company_locked)"): False,
+}
+
+
+@pytest.fixture
+def access(db) -> AccessWorld:
+    return build_access_world()
+
+
+def test_the_matrix_has_a_cell_for_every_role_and_question():
+    assert set(EXPECTED) == {(role, question) for role in ROLES for question in QUESTIONS}
+
+
+@pytest.mark.parametrize(("role", "question"), list(EXPECTED))
+def test_access_layer_answer(access, role, question):
+    assert QUESTIONS[question](access, access.users[role]) == EXPECTED[(role, question)]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_invoice_opens_what_the_queue_check_allows(access, role):
+    user = access.users[role]
+    for name, invoice in access.invoices.items():
+        assert opens_invoice(access, user, name) == can_see_in_erp_queue(user, invoice), name
+
+
+def test_the_locked_invoice_is_locked(access):
+    assert access.invoices["locked"].is_locked
+    assert access.invoices["private_locked"].is_locked
+    assert not access.invoices["approved"].is_locked
+
+
+def test_access_invoice_is_404_under_another_commitment(access):
+    """Even a superuser cannot reach an invoice through another commitment's address."""
+    invoice = access.invoices["approved"]
+    other = access.commitments["private"]
+    with pytest.raises(Http404):
+        access_invoice(access.users["superuser"], invoice.pk, commitment_id=other.pk)
+
+
+@pytest.mark.parametrize("invoice_id", [0, 999_999, "abc", None])
+def test_access_invoice_is_404_for_an_id_that_names_no_invoice(access, invoice_id):
+    with pytest.raises(Http404):
+        access_invoice(access.users["superuser"], invoice_id)
+
+
+def test_access_invoice_loads_commitment_project_company_and_vendor(
+    access, django_assert_num_queries
+):
+    invoice = access.invoices["approved"]
+    with django_assert_num_queries(1):
+        found = access_invoice(access.users["superuser"], invoice.pk)
+        assert found.commitment.project.company == access.company
+        assert found.commitment.vendor == invoice.commitment.vendor
+
+
+def test_access_invoice_for_update_returns_the_invoice_inside_a_transaction(access):
+    invoice = access.invoices["locked"]
+    with transaction.atomic():
+        found = access_invoice(access.users["project_admin"], invoice.pk, for_update=True)
+    assert found == invoice
+
+
+def test_access_invoice_for_update_still_refuses_who_may_not_see(access):
+    invoice = access.invoices["private_locked"]
+    with pytest.raises(Http404), transaction.atomic():
+        access_invoice(access.users["read_only"], invoice.pk, for_update=True)
+
+
+def test_a_removed_invoice_contact_can_no_longer_edit_their_draft(access):
+    user, draft = access.users["invoice_contact"], access.invoices["draft"]
+    commitment_remove_invoice_contact(commitment=access.commitments["public"], user=user)
+    assert not can_edit_invoice(user, draft)
+    assert not can_create_invoice(user, access.commitments["public"])
+    with pytest.raises(Http404):
+        access_invoice(user, draft.pk)
