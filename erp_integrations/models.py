@@ -129,7 +129,9 @@ class ExportItem(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["company", "state", "-sent_at"], name="export_item_queue"),
+            # The queue's tabs: filter on company and state, newest sending first, the
+            # pk breaking ties so that pages are stable.
+            models.Index(fields=["company", "state", "-sent_at", "-id"], name="export_item_queue"),
             models.Index(fields=["state", "next_retry_at"], name="export_item_retry_due"),
         ]
 

@@ -5,4 +5,9 @@ from erp_integrations import views
 app_name = "erp_integrations"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("accept/", views.accept, name="accept"),
+    path("reject/", views.reject, name="reject"),
+    path("retry/", views.retry, name="retry"),
+    path("items/<int:item_id>/", views.review, name="review"),
+    path("<slug:tab>/", views.tab, name="tab"),
 ]

@@ -1,15 +1,284 @@
+"""The company's ERP Integrations pages: the accounting approver's queue, its actions and
+the review of one item.
+
+Every view goes through `access_erp_integrations` (404 for anyone who may not open the
+tool); acting needs `is_accounting_approver` on top, checked here and again by the
+services. An htmx request gets the region it targets; a plain POST redirects back with
+messages.
+"""
+
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 
-from projects.permissions import access_erp_integrations
+from erp_integrations.forms import ExportItemsForm, RejectForm
+from erp_integrations.models import ExportState
+from erp_integrations.selectors import (
+    DEFAULT_TAB,
+    TABS_BY_STATE,
+    QueueTab,
+    company_erp_connection,
+    item_review,
+    queue_page,
+    queue_tab,
+    queue_tab_counts,
+)
+from erp_integrations.services import (
+    NOT_ACCOUNTING_APPROVER,
+    ActionResult,
+    Outcome,
+    export_items_accept,
+    export_items_reject,
+    export_items_retry,
+)
+from erp_integrations.systems import things_to_know
+from invoices.errors import ActionRefused
+from invoices.permissions import can_see_in_erp_queue
+from projects.models import Company
+from projects.permissions import access_erp_integrations, is_accounting_approver
+
+# The ids of the regions htmx swaps (see the templates). An htmx request that targets
+# none of them (a boosted link, say) gets the whole page.
+QUEUE_REGION = "erp-queue"
+TABS_REGION = "erp-queue-tabs"
+REVIEW_REGION = "erp-review"
+REVIEW_STATUS_REGION = "erp-review-status"
+
+
+def tab_url(company: Company, tab: QueueTab, page: int = 1) -> str:
+    url = reverse("erp_integrations:tab", args=[company.pk, tab.slug])
+    return f"{url}?page={page}" if page > 1 else url
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get("page", 1)))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _with_messages(request: HttpRequest, html: str) -> HttpResponse:
+    """An htmx response, with the pending messages swapped in out of band (only when
+    there are some, so a poll does not wipe the messages the approver is reading)."""
+    if len(messages.get_messages(request)):
+        html += render_to_string("base.html#messages", {"messages_oob": True}, request=request)
+    return HttpResponse(html)
+
+
+def _render_queue(
+    request: HttpRequest,
+    company: Company,
+    tab: QueueTab,
+    page_number: int,
+    *,
+    result: ActionResult | None = None,
+    errors: list[str] | None = None,
+) -> HttpResponse:
+    counts = queue_tab_counts(company)
+    can_act = is_accounting_approver(request.user, company)
+    context = {
+        "company": company,
+        "tab": tab,
+        "tab_counts": counts,
+        "tab_links": [(count, tab_url(company, count.tab)) for count in counts],
+        "current_url": tab_url(company, tab, page_number),
+        "any_exporting": any(
+            count.count for count in counts if count.tab.state == ExportState.EXPORTING
+        ),
+        "can_act": can_act,
+        # Ready to Export and Failed to Export rows get checkboxes and actions.
+        "selectable": can_act
+        and tab.state in (ExportState.READY_TO_EXPORT, ExportState.FAILED_TO_EXPORT),
+        "result": result,
+        "errors": errors or [],
+    }
+    if request.htmx and request.htmx.target == TABS_REGION:
+        return _with_messages(
+            request, render_to_string("erp_integrations/queue.html#tabs", context, request)
+        )
+    page = queue_page(company, tab, page_number)
+    context.update(
+        page=page,
+        previous_url=tab_url(company, tab, page.number - 1) if page.has_previous else "",
+        next_url=tab_url(company, tab, page.number + 1) if page.has_next else "",
+    )
+    if request.htmx and request.htmx.target == QUEUE_REGION:
+        return _with_messages(
+            request, render_to_string("erp_integrations/queue.html#queue", context, request)
+        )
+    connection = company_erp_connection(company)
+    context.update(
+        connection=connection,
+        things_to_know=things_to_know(connection) if connection else [],
+    )
+    return render(request, "erp_integrations/queue.html", context)
 
 
 @require_GET
 @login_required
 def queue(request: HttpRequest, company_id: int) -> HttpResponse:
+    """The queue, on its first tab (Ready to Export)."""
     company = access_erp_integrations(request.user, company_id)
-    return render(request, "erp_integrations/queue.html", {"company": company})
+    return _render_queue(request, company, DEFAULT_TAB, _page_number(request))
+
+
+@require_GET
+@login_required
+def tab(request: HttpRequest, company_id: int, tab: str) -> HttpResponse:
+    company = access_erp_integrations(request.user, company_id)
+    return _render_queue(request, company, queue_tab(tab), _page_number(request))
+
+
+def _plural(count: int) -> str:
+    return f"{count} invoice" if count == 1 else f"{count} invoices"
+
+
+def _report(request: HttpRequest, result: ActionResult, *, done: str, refused: str) -> None:
+    """Messages for the action: one per invoice for a plain request (the page it returns
+    to has no result panel), a summary beside the result panel for htmx."""
+    if not request.htmx:
+        levels = {
+            Outcome.DONE: messages.SUCCESS,
+            Outcome.UNCHANGED: messages.INFO,
+            Outcome.REFUSED: messages.ERROR,
+        }
+        for outcome in result.results:
+            messages.add_message(request, levels[outcome.outcome], outcome.message)
+        return
+    if result.done:
+        messages.success(request, done.format(invoices=_plural(len(result.done))))
+    if result.refused:
+        messages.error(request, refused.format(invoices=_plural(len(result.refused))))
+
+
+def _back_url(request: HttpRequest, company: Company, tab: QueueTab, page: int) -> str:
+    """Where a plain POST returns: the page it came from when it says so (the review
+    page), else the tab it was sent from."""
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return next_url
+    return tab_url(company, tab, page)
+
+
+def _act(
+    request: HttpRequest,
+    company_id: int,
+    form_class: type[ExportItemsForm],
+    run: Callable[[Company, dict], ActionResult],
+    *,
+    done: str,
+    refused: str,
+) -> HttpResponse:
+    company = access_erp_integrations(request.user, company_id)
+    form = form_class(request.POST)
+    slug, page = form.where()
+    tab = queue_tab(slug)
+    result = None
+    errors: list[str] = []
+    if not is_accounting_approver(request.user, company):
+        errors = [NOT_ACCOUNTING_APPROVER]
+    elif not form.is_valid():
+        errors = [error for field_errors in form.errors.values() for error in field_errors]
+    else:
+        try:
+            result = run(company, form.cleaned_data)
+        except ActionRefused as refusal:
+            errors = [str(refusal)]
+    for error in errors:
+        messages.error(request, error)
+    if result is not None:
+        _report(request, result, done=done, refused=refused)
+    if request.htmx:
+        return _render_queue(request, company, tab, page, result=result, errors=errors)
+    return redirect(_back_url(request, company, tab, page))
+
+
+@require_POST
+@login_required
+def accept(request: HttpRequest, company_id: int) -> HttpResponse:
+    """Accept the checked (or the one) Ready to Export items: they start exporting."""
+    return _act(
+        request,
+        company_id,
+        ExportItemsForm,
+        lambda company, data: export_items_accept(
+            user=request.user, company_id=company.pk, export_item_ids=data["item_ids"]
+        ),
+        done="Accepted {invoices} for export.",
+        refused="{invoices} could not be accepted.",
+    )
+
+
+@require_POST
+@login_required
+def reject(request: HttpRequest, company_id: int) -> HttpResponse:
+    """Reject the checked (or the one) items with a reason: they are unlocked."""
+    return _act(
+        request,
+        company_id,
+        RejectForm,
+        lambda company, data: export_items_reject(
+            user=request.user,
+            company_id=company.pk,
+            export_item_ids=data["item_ids"],
+            reason=data["reason"],
+        ),
+        done="Rejected {invoices}.",
+        refused="{invoices} could not be rejected.",
+    )
+
+
+@require_POST
+@login_required
+def retry(request: HttpRequest, company_id: int) -> HttpResponse:
+    """Export the checked (or the one) Failed to Export items again."""
+    return _act(
+        request,
+        company_id,
+        ExportItemsForm,
+        lambda company, data: export_items_retry(
+            user=request.user, company_id=company.pk, export_item_ids=data["item_ids"]
+        ),
+        done="Sent {invoices} to export again.",
+        refused="{invoices} could not be retried.",
+    )
+
+
+@require_GET
+@login_required
+def review(request: HttpRequest, company_id: int, item_id: int) -> HttpResponse:
+    """The read-only review of an item's invoice, with the approver's actions on it."""
+    company = access_erp_integrations(request.user, company_id)
+    details = item_review(company, item_id)
+    item = details.item
+    tab = TABS_BY_STATE.get(item.state)
+    context = {
+        "company": company,
+        "item": item,
+        "invoice": item.invoice,
+        "commitment": item.invoice.commitment,
+        "project": item.invoice.commitment.project,
+        "amounts": details.amounts,
+        "history": details.history,
+        "tab": tab,
+        "tab_link": tab_url(company, tab or DEFAULT_TAB),
+        "review_url": reverse("erp_integrations:review", args=[company.pk, item.pk]),
+        "can_act": is_accounting_approver(request.user, company),
+        "can_open_invoice": can_see_in_erp_queue(request.user, item.invoice),
+    }
+    partials = {REVIEW_STATUS_REGION: "status", REVIEW_REGION: "review"}
+    if request.htmx and request.htmx.target in partials:
+        template = f"erp_integrations/review.html#{partials[request.htmx.target]}"
+        return _with_messages(request, render_to_string(template, context, request))
+    return render(request, "erp_integrations/review.html", context)

@@ -1,0 +1,51 @@
+"""The approver's action forms. They check the input's shape; the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+
+from erp_integrations.selectors import DEFAULT_TAB, TABS_BY_SLUG
+from erp_integrations.services import NOTHING_SELECTED, REJECTION_REASON_REQUIRED
+
+
+class ItemIdsField(forms.Field):
+    """Repeated `item_ids` values, as ints; values that are not ids match nothing."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"required": NOTHING_SELECTED}
+
+    def to_python(self, value) -> list[int]:
+        ids: list[int] = []
+        for raw in value or []:
+            try:
+                ids.append(int(raw))
+            except (TypeError, ValueError):
+                continue
+        return ids
+
+
+class ExportItemsForm(forms.Form):
+    """Accept or retry: the checked items, and where the approver was."""
+
+    item_ids = ItemIdsField()
+
+    def where(self) -> tuple[str, int]:
+        """The tab and page the approver acted from (hidden `tab` and `page` fields), to
+        show after the action; the first page of Ready to Export when they are missing or
+        not a tab and a page."""
+        tab = self.data.get("tab")
+        if tab not in TABS_BY_SLUG:
+            tab = DEFAULT_TAB.slug
+        try:
+            page = max(1, int(self.data.get("page", 1)))
+        except (TypeError, ValueError):
+            page = 1
+        return tab, page
+
+
+class RejectForm(ExportItemsForm):
+    reason = forms.CharField(
+        label="Reason for the rejection",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": REJECTION_REASON_REQUIRED},
+    )

@@ -1,0 +1,179 @@
+"""Reads for the ERP Integrations pages: the queue's tabs, their counts, a page of items,
+and one item's review. Each costs a fixed number of queries, however many items wait."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import F, Func, IntegerField, QuerySet, Subquery
+from django.http import Http404
+from django.utils.formats import number_format
+
+from erp_integrations.models import ErpConnection, ExportItem, ExportState
+from invoices.amounts import InvoiceAmounts, amounts_of_invoices, invoice_amounts
+from invoices.models import ChangeHistoryEntry
+from projects.models import Company
+
+# A tab counts its items up to this many and shows "1,000+" beyond: counting every row
+# of a queue with 100,000 items on each page view would cost more than the page.
+TAB_COUNT_LIMIT = 1000
+PAGE_SIZE = 50
+# The queue's one ordering, newest sending first; the pk breaks ties so pages are stable.
+# Served by the export_item_queue index (company, state, -sent_at, -id).
+QUEUE_ORDERING = ("-sent_at", "-pk")
+
+
+@dataclass(frozen=True)
+class QueueTab:
+    slug: str
+    state: ExportState
+    empty_message: str
+
+    @property
+    def label(self) -> str:
+        return self.state.label
+
+
+QUEUE_TABS = (
+    QueueTab("ready-to-export", ExportState.READY_TO_EXPORT, "No invoices are ready to export."),
+    QueueTab("exporting", ExportState.EXPORTING, "No invoices are exporting."),
+    QueueTab("synced", ExportState.SYNCED, "No invoices have synced to the ERP yet."),
+    QueueTab("failed-to-export", ExportState.FAILED_TO_EXPORT, "No invoices failed to export."),
+    QueueTab("rejected", ExportState.REJECTED, "No invoices have been rejected."),
+)
+TABS_BY_SLUG = {tab.slug: tab for tab in QUEUE_TABS}
+TABS_BY_STATE = {tab.state: tab for tab in QUEUE_TABS}
+DEFAULT_TAB = QUEUE_TABS[0]
+
+
+def queue_tab(slug: str) -> QueueTab:
+    """The tab named by `slug` in the URL, or 404."""
+    try:
+        return TABS_BY_SLUG[slug]
+    except KeyError:
+        raise Http404("No such tab.") from None
+
+
+@dataclass(frozen=True)
+class TabCount:
+    tab: QueueTab
+    # Counted up to TAB_COUNT_LIMIT + 1, so a capped count says "more than the limit".
+    count: int
+
+    @property
+    def is_capped(self) -> bool:
+        return self.count > TAB_COUNT_LIMIT
+
+    @property
+    def display(self) -> str:
+        if self.is_capped:
+            return f"{number_format(TAB_COUNT_LIMIT, force_grouping=True)}+"
+        return number_format(self.count, force_grouping=True)
+
+
+class _Count(Func):
+    # COUNT without Django's aggregate machinery, so the subquery gets no GROUP BY.
+    function = "COUNT"
+    output_field = IntegerField()
+
+
+def _bounded_count(company: Company, state: ExportState) -> Subquery:
+    """COUNT over at most TAB_COUNT_LIMIT + 1 ids read from the queue index."""
+    capped = (
+        ExportItem.objects.filter(company=company, state=state)
+        .order_by()
+        .values("pk")[: TAB_COUNT_LIMIT + 1]
+    )
+    return Subquery(
+        ExportItem.objects.filter(pk__in=capped).order_by().annotate(n=_Count(F("pk"))).values("n")
+    )
+
+
+def queue_tab_counts(company: Company) -> list[TabCount]:
+    """Each tab with its bounded count, in one query."""
+    counts = (
+        Company.objects.filter(pk=company.pk)
+        .order_by()
+        .values(**{str(tab.state): _bounded_count(company, tab.state) for tab in QUEUE_TABS})
+        .get()
+    )
+    return [TabCount(tab, counts[str(tab.state)] or 0) for tab in QUEUE_TABS]
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    tab: QueueTab
+    number: int
+    items: list[ExportItem]
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def _items_for_rows() -> QuerySet[ExportItem]:
+    return ExportItem.objects.select_related(
+        "invoice__commitment__project",
+        "invoice__commitment__vendor",
+        "sent_by",
+        "decided_by",
+    )
+
+
+def item_name(item: ExportItem) -> str:
+    """How controls name an item's invoice, unique across the company's projects:
+    "INV-3 of SC-001 (RMC-101)"."""
+    commitment = item.invoice.commitment
+    return f"{item.invoice.label} of {commitment.number} ({commitment.project.number})"
+
+
+def queue_page(company: Company, tab: QueueTab, number: int) -> QueuePage:
+    """One page of the tab's items, each with `amounts` (its invoice's InvoiceAmounts)
+    and `name` (item_name).
+
+    Two queries: the page (one row more than it shows, to know whether another page
+    follows, instead of counting the tab) and the amounts of its invoices.
+    """
+    offset = (number - 1) * PAGE_SIZE
+    rows = list(
+        _items_for_rows()
+        .filter(company=company, state=tab.state)
+        .order_by(*QUEUE_ORDERING)[offset : offset + PAGE_SIZE + 1]
+    )
+    items = rows[:PAGE_SIZE]
+    amounts = amounts_of_invoices(item.invoice for item in items)
+    for item in items:
+        item.amounts = amounts[item.invoice_id]
+        item.name = item_name(item)
+    return QueuePage(tab=tab, number=number, items=items, has_next=len(rows) > PAGE_SIZE)
+
+
+def company_erp_connection(company: Company) -> ErpConnection | None:
+    return ErpConnection.objects.filter(company=company).first()
+
+
+@dataclass(frozen=True)
+class ItemReview:
+    item: ExportItem
+    amounts: InvoiceAmounts
+    history: list[ChangeHistoryEntry]
+
+
+def item_review(company: Company, item_id: int) -> ItemReview:
+    """The item with its invoice, the invoice's amounts and change history; 404 unless the
+    item is in the company's queue."""
+    try:
+        item = (
+            _items_for_rows()
+            .select_related("invoice__commitment__project__company", "retrieved_by")
+            .get(pk=item_id, company=company)
+        )
+    except (ExportItem.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such item.") from None
+    history = list(
+        ChangeHistoryEntry.objects.filter(invoice_id=item.invoice_id)
+        .select_related("action_by")
+        .order_by("-created_at", "-pk")
+    )
+    return ItemReview(item=item, amounts=invoice_amounts(item.invoice), history=history)
