@@ -1,0 +1,523 @@
+"""The invoice page (lock banner, ERP actions, history) and the invoice edit page."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils.html import escape
+from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
+
+from erp_integrations.models import ExportState
+from erp_integrations.services import ALREADY_ACCEPTED, NOT_PROJECT_ADMIN
+from invoices.locking import lock_message
+from invoices.models import ChangeHistoryEntry, InvoiceErpStatus, InvoiceStatus
+from invoices.services import MAY_NOT_EDIT
+from tests.factories import ChangeHistoryEntryFactory
+from tests.world import build_world
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+REQUEST_KINDS = pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+NOT_ALLOWED_TO_ACT = ("standard", "read_only", "invoice_contact")
+
+
+@pytest.fixture
+def world():
+    return build_world()
+
+
+def url(name, invoice):
+    commitment = invoice.commitment
+    return reverse(name, args=[commitment.project_id, commitment.pk, invoice.pk])
+
+
+def refreshed(invoice):
+    invoice.refresh_from_db()
+    return invoice
+
+
+def edit_data(invoice, **changes):
+    """A complete edit form for `invoice` as the page fills it, with `changes` applied
+    (keys: the header's field names, or "lines-0-<field>")."""
+    data = {
+        "invoice-billing_period_start": invoice.billing_period_start.isoformat(),
+        "invoice-billing_period_end": invoice.billing_period_end.isoformat(),
+        "invoice-billing_date": invoice.billing_date.isoformat(),
+    }
+    lines = list(invoice.lines.order_by("sov_line__position", "sov_line_id"))
+    data.update(
+        {
+            "lines-TOTAL_FORMS": str(len(lines)),
+            "lines-INITIAL_FORMS": str(len(lines)),
+            "lines-MIN_NUM_FORMS": str(len(lines)),
+            "lines-MAX_NUM_FORMS": str(len(lines)),
+        }
+    )
+    for index, line in enumerate(lines):
+        data[f"lines-{index}-line_id"] = str(line.pk)
+        for name in (
+            "work_completed_this_period",
+            "materials_presently_stored",
+            "work_retainage_percent",
+            "materials_retainage_percent",
+        ):
+            data[f"lines-{index}-{name}"] = str(getattr(line, name))
+    for key, value in changes.items():
+        data[key if key.startswith("lines-") else f"invoice-{key}"] = value
+    return data
+
+
+# --- The invoice page --------------------------------------------------------------------
+
+
+def test_invoice_page_renders_the_whole_page_for_a_plain_request(client, world):
+    invoice = world.invoice()
+    client.force_login(world.users["project_admin"])
+
+    response = client.get(url("invoices:detail", invoice))
+
+    assertContains(response, "<html")
+    assertContains(response, f"Subcontractor invoice {invoice.label}")
+
+
+def test_invoice_page_returns_only_its_main_region_to_htmx(client, world):
+    invoice = world.invoice()
+    client.force_login(world.users["project_admin"])
+
+    response = client.get(url("invoices:detail", invoice), **HTMX)
+
+    content = response.content.decode()
+    assert "<html" not in content
+    assert content.lstrip().startswith('<div id="invoice-main"')
+    assert f"Subcontractor invoice {invoice.label}" in content
+
+
+@REQUEST_KINDS
+def test_invoice_page_shows_the_header_amounts(client, world, headers):
+    """The header: number, billing period, status, ERP status badge and amounts."""
+    invoice = world.invoice(lines=2)
+    client.force_login(world.users["read_only"])
+
+    response = client.get(url("invoices:detail", invoice), **headers)
+
+    header = response.content.decode().split('id="lines-heading"')[0]
+    assert "Oct 1, 2026 \N{EN DASH} Oct 31, 2026" in header
+    assert "Approved" in header
+    assert '<span class="badge erp-status erp-status--not_sent">Not Sent</span>' in header
+    assert "$2,000.00" in header  # this period
+    assert "$200.00" in header  # retainage
+    assert "$1,800.00" in header  # current payment due
+
+
+@REQUEST_KINDS
+def test_locked_invoice_shows_who_sent_it_and_until_when(client, world, headers):
+    """The lock banner names who sent the invoice and when, and says it stays locked
+    until the approver accepts or rejects it or it is retrieved."""
+    invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    client.force_login(world.users["project_admin"])
+
+    response = client.get(url("invoices:detail", invoice), **headers)
+
+    assertContains(response, escape(lock_message(invoice)))
+    assertContains(response, f"{world.users['project_admin'].get_username()} sent it to ERP")
+    assertContains(response, "or it is retrieved from ERP")
+
+
+@REQUEST_KINDS
+def test_locked_invoice_shows_edit_disabled_with_the_reason(client, world, headers):
+    invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    client.force_login(world.users["project_admin"])
+
+    response = client.get(url("invoices:detail", invoice), **headers)
+
+    assertContains(
+        response,
+        '<button type="button" class="btn btn-outline-secondary" disabled '
+        'aria-describedby="edit-unavailable">Edit</button>',
+        html=True,
+    )
+    assertContains(response, "Edit is unavailable while the invoice is locked.")
+    assertNotContains(response, url("invoices:edit", invoice))
+
+
+def test_unlocked_invoice_links_to_its_edit_page(client, world):
+    invoice = world.invoice()
+    client.force_login(world.users["project_admin"])
+
+    response = client.get(url("invoices:detail", invoice))
+
+    assertContains(response, f'href="{url("invoices:edit", invoice)}">Edit</a>')
+
+
+def test_ready_to_export_invoice_offers_retrieve_not_send(client, world):
+    invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    client.force_login(world.users["project_admin"])
+
+    response = client.get(url("invoices:detail", invoice))
+
+    retrieve = url("invoices:retrieve", invoice)
+    assertContains(response, f'action="{retrieve}"')
+    assertContains(response, f'hx-post="{retrieve}" hx-target="#invoice-main"')
+    assertContains(response, "Retrieve from ERP</button>")
+    assertNotContains(response, "Send to ERP</button>")
+
+
+def test_approved_invoice_offers_send_to_erp(client, world):
+    invoice = world.invoice(status=InvoiceStatus.APPROVED)
+    client.force_login(world.users["project_admin"])
+
+    response = client.get(url("invoices:detail", invoice))
+
+    assertContains(response, f'action="{url("invoices:send", invoice)}"')
+    assertContains(response, ">Send to ERP</button>")
+    assertNotContains(response, "Retrieve from ERP</button>")
+
+
+@pytest.mark.parametrize("state", [ExportState.REJECTED, ExportState.RETRIEVED])
+def test_rejected_or_retrieved_invoice_offers_re_send(client, world, state):
+    invoice = world.invoice(erp_state=state)
+    client.force_login(world.users["project_admin"])
+
+    response = client.get(url("invoices:detail", invoice))
+
+    assertContains(response, ">Re-send to ERP</button>")
+
+
+def test_rejected_invoice_shows_the_reason(client, world):
+    invoice = world.invoice(erp_state=ExportState.REJECTED)
+    client.force_login(world.users["project_admin"])
+
+    response = client.get(url("invoices:detail", invoice))
+
+    assertContains(response, "Wrong period")
+
+
+@pytest.mark.parametrize("role", NOT_ALLOWED_TO_ACT)
+def test_invoice_page_hides_erp_actions_from_users_who_may_not_act(client, world, role):
+    invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    client.force_login(world.users[role])
+
+    response = client.get(url("invoices:detail", invoice))
+
+    assert response.status_code == 200
+    assertNotContains(response, "Retrieve from ERP</button>")
+    assertNotContains(response, "Send to ERP</button>")
+
+
+@pytest.mark.parametrize("role", ["read_only", "invoice_contact"])
+def test_invoice_page_hides_edit_from_users_who_may_not_edit(client, world, role):
+    """Read Only members never edit; a contact does not edit someone else's invoice."""
+    invoice = world.invoice(status=InvoiceStatus.DRAFT)
+    client.force_login(world.users[role])
+
+    response = client.get(url("invoices:detail", invoice))
+
+    assertNotContains(response, ">Edit<")
+
+
+def test_invoice_page_lists_the_change_history(client, world):
+    invoice = world.invoice()
+    ChangeHistoryEntryFactory(
+        invoice=invoice, action_by=world.users["standard"], from_value="Draft", to_value="Done"
+    )
+    client.force_login(world.users["project_admin"])
+
+    response = client.get(url("invoices:detail", invoice))
+
+    history = response.content.decode().split('id="history-heading"')[1]
+    assert world.users["standard"].get_username() in history
+    assert "Status" in history and "Draft" in history and "Done" in history
+
+
+@REQUEST_KINDS
+@pytest.mark.parametrize("role", ["outsider", "approver"])
+def test_invoice_page_is_404_for_a_user_who_may_not_see_it(client, world, headers, role):
+    """Outsiders, and approvers (who review in the ERP Integrations queue), get 404."""
+    invoice = world.invoice()
+    client.force_login(world.users[role])
+
+    assert client.get(url("invoices:detail", invoice), **headers).status_code == 404
+
+
+def test_invoice_under_another_project_url_is_404(client, world):
+    invoice = world.invoice()
+    other = build_world()
+    client.force_login(world.users["superuser"])
+
+    response = client.get(
+        reverse("invoices:detail", args=[other.project.pk, world.commitment.pk, invoice.pk])
+    )
+
+    assert response.status_code == 404
+
+
+# --- Send and Retrieve on the invoice page -----------------------------------------------
+
+
+def test_retrieve_without_htmx_redirects_back_with_a_message(client, world):
+    invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    client.force_login(world.users["project_admin"])
+
+    response = client.post(url("invoices:retrieve", invoice))
+
+    assertRedirects(response, url("invoices:detail", invoice), fetch_redirect_response=False)
+    assert refreshed(invoice).erp_status == InvoiceErpStatus.RETRIEVED
+    page = client.get(url("invoices:detail", invoice))
+    assertContains(page, f"{invoice.label}: retrieved from ERP Integrations.")
+    assertNotContains(page, "lock-banner")
+
+
+def test_retrieve_with_htmx_rerenders_the_page_region_unlocked(client, world):
+    invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    client.force_login(world.users["project_admin"])
+
+    response = client.post(url("invoices:retrieve", invoice), **HTMX)
+
+    content = response.content.decode()
+    assert content.lstrip().startswith('<div id="invoice-main"')
+    assert "lock-banner" not in content
+    assert ">Re-send to ERP</button>" in content
+    assert '<div id="messages" class="messages" hx-swap-oob="true">' in content
+    assert f"{invoice.label}: retrieved from ERP Integrations." in content
+
+
+def test_retrieving_twice_is_harmless(client, world):
+    """A double click: the second retrieval reports it was already done."""
+    invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    client.force_login(world.users["project_admin"])
+    client.post(url("invoices:retrieve", invoice))
+
+    response = client.post(url("invoices:retrieve", invoice), follow=True)
+
+    assertContains(response, f"{invoice.label}: already retrieved from ERP Integrations.")
+    assert refreshed(invoice).erp_status == InvoiceErpStatus.RETRIEVED
+
+
+@REQUEST_KINDS
+def test_retrieve_of_an_accepted_invoice_is_refused(client, world, headers):
+    invoice = world.invoice(erp_state=ExportState.SYNCED)
+    client.force_login(world.users["project_admin"])
+
+    response = client.post(url("invoices:retrieve", invoice), follow=not headers, **headers)
+
+    assertContains(response, ALREADY_ACCEPTED.format(label=invoice.label))
+    assert refreshed(invoice).erp_status == InvoiceErpStatus.SYNCED
+
+
+@REQUEST_KINDS
+@pytest.mark.parametrize("role", NOT_ALLOWED_TO_ACT)
+def test_forged_retrieve_by_a_user_who_may_not_act_is_refused(client, world, headers, role):
+    invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    client.force_login(world.users[role])
+
+    response = client.post(url("invoices:retrieve", invoice), follow=not headers, **headers)
+
+    assertContains(response, escape(NOT_PROJECT_ADMIN))
+    assert refreshed(invoice).erp_status == InvoiceErpStatus.READY_TO_EXPORT
+
+
+@pytest.mark.parametrize("role", ["outsider", "approver"])
+def test_retrieve_is_404_for_a_user_who_may_not_see_the_invoice(client, world, role):
+    invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    client.force_login(world.users[role])
+
+    assert client.post(url("invoices:retrieve", invoice)).status_code == 404
+    assert refreshed(invoice).erp_status == InvoiceErpStatus.READY_TO_EXPORT
+
+
+@REQUEST_KINDS
+def test_send_puts_the_invoice_in_the_queue_and_locks_it(client, world, headers):
+    invoice = world.invoice(status=InvoiceStatus.APPROVED)
+    client.force_login(world.users["project_admin"])
+
+    response = client.post(url("invoices:send", invoice), follow=not headers, **headers)
+
+    assertContains(response, f"{invoice.label}: sent to ERP Integrations.")
+    assertContains(response, "lock-banner")
+    assert refreshed(invoice).erp_status == InvoiceErpStatus.READY_TO_EXPORT
+
+
+@pytest.mark.parametrize("role", NOT_ALLOWED_TO_ACT)
+def test_forged_send_by_a_user_who_may_not_act_is_refused(client, world, role):
+    invoice = world.invoice(status=InvoiceStatus.APPROVED)
+    client.force_login(world.users[role])
+
+    response = client.post(url("invoices:send", invoice), **HTMX)
+
+    assertContains(response, escape(NOT_PROJECT_ADMIN))
+    assert refreshed(invoice).erp_status == InvoiceErpStatus.NOT_SENT
+
+
+@pytest.mark.parametrize("name", ["invoices:send", "invoices:retrieve"])
+def test_erp_actions_refuse_get(client, world, name):
+    invoice = world.invoice()
+    client.force_login(world.users["project_admin"])
+
+    assert client.get(url(name, invoice)).status_code == 405
+
+
+# --- The edit page -----------------------------------------------------------------------
+
+
+@REQUEST_KINDS
+def test_edit_page_shows_a_labelled_field_per_line(client, world, headers):
+    invoice = world.invoice(status=InvoiceStatus.DRAFT, lines=2)
+    client.force_login(world.users["standard"])
+
+    response = client.get(url("invoices:edit", invoice), **headers)
+
+    assert response.status_code == 200
+    for line in invoice.lines.select_related("sov_line"):
+        assertContains(
+            response,
+            f"Work completed this period, {line.sov_line.cost_code} {line.sov_line.description}",
+        )
+    assertContains(response, 'name="invoice-billing_period_start"')
+
+
+def test_edit_page_returns_only_the_form_to_htmx(client, world):
+    invoice = world.invoice(status=InvoiceStatus.DRAFT)
+    client.force_login(world.users["standard"])
+
+    response = client.get(url("invoices:edit", invoice), **HTMX)
+
+    content = response.content.decode()
+    assert "<html" not in content
+    assert content.lstrip().startswith('<form id="invoice-edit-form"')
+
+
+def test_edit_saves_through_the_service_and_records_history(client, world):
+    invoice = world.invoice(status=InvoiceStatus.DRAFT)
+    client.force_login(world.users["standard"])
+
+    response = client.post(
+        url("invoices:edit", invoice),
+        edit_data(invoice, **{"lines-0-work_completed_this_period": "2500.00"}),
+    )
+
+    assertRedirects(response, url("invoices:detail", invoice), fetch_redirect_response=False)
+    line = invoice.lines.get()
+    assert line.work_completed_this_period == Decimal("2500.00")
+    assert refreshed(invoice).revision == 2
+    assert ChangeHistoryEntry.objects.filter(invoice=invoice, to_value="2500.00").exists()
+    assertContains(client.get(url("invoices:detail", invoice)), f"{invoice.label} saved.")
+
+
+def test_edit_of_the_billing_dates_saves_them(client, world):
+    invoice = world.invoice(status=InvoiceStatus.DRAFT)
+    client.force_login(world.users["project_admin"])
+
+    client.post(url("invoices:edit", invoice), edit_data(invoice, billing_date="2026-11-03"))
+
+    assert refreshed(invoice).billing_date == datetime.date(2026, 11, 3)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("lines-0-work_retainage_percent", "150", "less than or equal to 100"),
+        ("lines-0-materials_presently_stored", "-5", "greater than or equal to 0"),
+        ("lines-0-work_completed_this_period", "12.345", "no more than 2 decimal places"),
+        ("lines-0-work_completed_this_period", "lots", "Enter a number."),
+        ("billing_period_end", "2026-09-01", "The billing period cannot end before it starts."),
+        ("billing_date", "", "This field is required."),
+    ],
+)
+def test_bad_edit_shows_the_error_beside_the_field_and_saves_nothing(
+    client, world, field, value, message
+):
+    invoice = world.invoice(status=InvoiceStatus.DRAFT)
+    client.force_login(world.users["standard"])
+
+    response = client.post(url("invoices:edit", invoice), edit_data(invoice, **{field: value}))
+
+    assert response.status_code == 200
+    assertContains(response, "Nothing was saved")
+    assertContains(response, escape(message))
+    assertContains(response, 'aria-invalid="true"')
+    assert refreshed(invoice).revision == 1
+    assert invoice.lines.get().work_completed_this_period == Decimal("1000.00")
+
+
+def test_edit_of_a_line_of_another_invoice_is_refused(client, world):
+    """A forged line id is reported by the service and nothing is saved."""
+    invoice = world.invoice(status=InvoiceStatus.DRAFT)
+    other_line = world.invoice(status=InvoiceStatus.DRAFT).lines.get()
+    client.force_login(world.users["standard"])
+    data = edit_data(invoice, **{"lines-0-work_completed_this_period": "5.00"})
+    data["lines-0-line_id"] = str(other_line.pk)
+
+    response = client.post(url("invoices:edit", invoice), data)
+
+    assertContains(response, f"Line {other_line.pk} is not a line of {invoice.label}.")
+    assert other_line.__class__.objects.get(pk=other_line.pk).work_completed_this_period == (
+        Decimal("1000.00")
+    )
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_edit_of_a_locked_invoice_is_refused_with_the_lock_message(client, world, method):
+    invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    client.force_login(world.users["project_admin"])
+    data = edit_data(invoice, **{"lines-0-work_completed_this_period": "5.00"})
+
+    response = getattr(client, method)(url("invoices:edit", invoice), data, follow=True)
+
+    assertRedirects(response, url("invoices:detail", invoice))
+    assertContains(response, escape(lock_message(invoice)), count=2)  # message and banner
+    assert invoice.lines.get().work_completed_this_period == Decimal("1000.00")
+
+
+def test_edit_of_a_locked_invoice_through_htmx_redirects_the_browser(client, world):
+    invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    client.force_login(world.users["project_admin"])
+
+    response = client.post(url("invoices:edit", invoice), edit_data(invoice), **HTMX)
+
+    assert response["HX-Redirect"] == url("invoices:detail", invoice)
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_edit_by_a_read_only_member_is_refused(client, world, method):
+    invoice = world.invoice(status=InvoiceStatus.DRAFT)
+    client.force_login(world.users["read_only"])
+
+    response = getattr(client, method)(
+        url("invoices:edit", invoice), edit_data(invoice), follow=True
+    )
+
+    assertContains(response, MAY_NOT_EDIT.format(label=invoice.label))
+    assert refreshed(invoice).revision == 1
+
+
+def test_edit_is_404_for_an_outsider(client, world):
+    invoice = world.invoice(status=InvoiceStatus.DRAFT)
+    client.force_login(world.users["outsider"])
+
+    assert client.get(url("invoices:edit", invoice)).status_code == 404
+
+
+# --- Query counts ------------------------------------------------------------------------
+
+INVOICE_PAGE_QUERIES = {"plain": 10, "htmx": 8}
+
+
+@pytest.mark.parametrize("rows", [5, 100])
+@pytest.mark.parametrize("kind", ["plain", "htmx"])
+def test_invoice_page_query_count_does_not_grow_with_rows(
+    client, world, django_assert_num_queries, rows, kind
+):
+    """The same number of queries with 5 lines and history rows as with 100."""
+    invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT, lines=rows)
+    ChangeHistoryEntryFactory.create_batch(rows, invoice=invoice, action_by=world.users["standard"])
+    client.force_login(world.users["project_admin"])
+    headers = HTMX if kind == "htmx" else {}
+
+    with django_assert_num_queries(INVOICE_PAGE_QUERIES[kind]):
+        response = client.get(url("invoices:detail", invoice), **headers)
+
+    assert response.content.decode().count('<td class="text-nowrap">03-') == rows
