@@ -70,6 +70,8 @@ def summary(results: dict) -> str:
         f"{meta['workers']} workers - {meta['cpus']} CPUs ({meta['cpu_model']}) - "
         f"commit {meta['commit']}"
     )
+    if meta.get("pgoptions"):
+        head += f" - PGOPTIONS {meta['pgoptions']}"
     if "load_average" in meta:
         head += f" - load average before the run {meta['load_average'][0]:.2f}"
     parts = [

@@ -440,6 +440,8 @@ def main(argv: list[str] | None = None) -> int:
             "workers": len(rss),
             "wrk_seconds": args.wrk_seconds,
             "load_average": load_before,
+            # libpq settings the server ran with, e.g. "-c jit=off" (see docs/benchmark.md).
+            "pgoptions": os.environ.get("PGOPTIONS", ""),
             **machine(),
         },
         "requests": rows,
