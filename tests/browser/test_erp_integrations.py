@@ -1,0 +1,75 @@
+"""The accounting approver works the ERP Integrations page in a browser."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from erp_integrations.services import REJECTION_REASON_REQUIRED
+from tests.browser.conftest import save_screenshot
+
+INV_3 = "INV-3 of SC-001 (RMC-101)"
+INV_4 = "INV-4 of SC-001 (RMC-101)"
+REASON = "Billing period overlaps INV-3; please resubmit for September."
+
+
+def row_of(page, name):
+    """The queue row whose review link names the invoice."""
+    return page.get_by_role("row").filter(has=page.get_by_role("link", name=f"Review {name}"))
+
+
+def open_tab(page, label):
+    page.get_by_role("navigation", name="ERP Integrations tabs").get_by_role(
+        "link", name=label
+    ).click()
+    expect(
+        page.get_by_role("navigation", name="ERP Integrations tabs").get_by_role("link", name=label)
+    ).to_have_attribute("aria-current", "page")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_alex_accepts_one_invoice_and_rejects_another(demo, log_in):
+    """alex opens ERP Integrations, is refused an empty reason, accepts INV-3 (it syncs)
+    and rejects INV-4 with a reason."""
+    page = log_in("alex")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="ERP Integrations").click()
+
+    expect(page.get_by_role("heading", name="ERP Integrations", exact=True)).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Things to know about your ERP integration")
+    ).to_be_visible()
+    expect(page.get_by_text("Tax is not exported.")).to_be_visible()
+    expect(row_of(page, INV_3)).to_be_visible()
+    expect(row_of(page, INV_4)).to_be_visible()
+    expect(page.get_by_role("checkbox", name=f"Select {INV_3}")).to_be_visible()
+    save_screenshot(page, "erp_integrations")
+
+    # An empty reason is refused, and INV-4 stays Ready to Export.
+    row_of(page, INV_4).get_by_text("Reject").first.click()
+    page.get_by_role("button", name=f"Reject {INV_4}").click()
+    expect(page.get_by_role("status").get_by_text(REJECTION_REASON_REQUIRED)).to_be_visible()
+    expect(row_of(page, INV_4)).to_be_visible()
+
+    # Accept INV-3: the demo exports at once through the file connector.
+    row_of(page, INV_3).get_by_role("button", name=f"Accept {INV_3}").click()
+    expect(page.get_by_role("status").get_by_text("INV-3: accepted.")).to_be_visible()
+    accepted = page.get_by_role("alert").filter(has_text="Accepted 1 invoice for export.")
+    expect(accepted).to_be_visible()
+    expect(row_of(page, INV_3)).to_have_count(0)
+
+    # Reject INV-4 with a reason.
+    row_of(page, INV_4).get_by_text("Reject").first.click()
+    page.get_by_label(f"Reason for rejecting {INV_4}").fill(REASON)
+    page.get_by_role("button", name=f"Reject {INV_4}").click()
+    expect(page.get_by_role("status").get_by_text("INV-4: rejected.")).to_be_visible()
+    expect(row_of(page, INV_4)).to_have_count(0)
+
+    open_tab(page, "Synced")
+    expect(page).to_have_url(re.compile(r"/erp-integrations/synced/$"))
+    expect(row_of(page, INV_3)).to_be_visible()
+
+    open_tab(page, "Rejected")
+    expect(row_of(page, INV_4)).to_contain_text(REASON)
+    expect(row_of(page, INV_4)).to_contain_text("Alex Rivera")
