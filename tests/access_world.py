@@ -9,9 +9,12 @@ inactive user, an anonymous visitor, and invoices in every state that matters.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser, Group
+from django.db import transaction
 from guardian.shortcuts import assign_perm
 
 from commitments.models import Commitment
@@ -218,3 +221,15 @@ def build_access_world() -> AccessWorld:
     }
     access._keys = {(type(obj), obj.pk): name for name, obj in named.items()}
     return access
+
+
+@contextmanager
+def shared_access_world(django_db_blocker) -> Iterator[AccessWorld]:
+    """One world for a whole module of read-only questions, rolled back at the end.
+
+    Each test still runs in its own savepoint (pytest-django's `db`), so a test that writes
+    leaves nothing behind; but the users' permission caches are shared, so tests that
+    change grants build their own world with `build_access_world()` instead."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_access_world()
+        transaction.set_rollback(True)

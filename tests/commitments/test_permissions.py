@@ -9,6 +9,8 @@ on another project and one of another company): tests/access_world.py.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.http import Http404
 
@@ -25,7 +27,7 @@ from commitments.services import (
     commitment_remove_invoice_contact,
     commitment_revoke_private_access,
 )
-from tests.access_world import ROLES, AccessWorld, build_access_world
+from tests.access_world import ROLES, AccessWorld, build_access_world, shared_access_world
 
 
 def opens(access_function, *args) -> bool:
@@ -240,8 +242,21 @@ EXPECTED = {
 }
 
 
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker) -> Iterator[AccessWorld]:
+    with shared_access_world(django_db_blocker) as world:
+        yield world
+
+
 @pytest.fixture
-def access(db) -> AccessWorld:
+def access(module_world, db) -> AccessWorld:
+    """The module's world, for questions that change nothing."""
+    return module_world
+
+
+@pytest.fixture
+def fresh(db) -> AccessWorld:
+    """A world of the test's own, for tests that change grants."""
     return build_access_world()
 
 
@@ -286,23 +301,23 @@ def test_access_commitment_loads_project_company_and_vendor(access, django_asser
         assert found.vendor == commitment.vendor
 
 
-def test_leaving_the_access_list_hides_the_private_commitment(access):
-    user, private = access.users["listed_standard"], access.commitments["private"]
+def test_leaving_the_access_list_hides_the_private_commitment(fresh):
+    user, private = fresh.users["listed_standard"], fresh.commitments["private"]
     commitment_revoke_private_access(commitment=private, user=user)
     assert not can_view_commitment(user, private)
-    assert access.keys(visible_commitments(user, access.project)) == ("public",)
+    assert fresh.keys(visible_commitments(user, fresh.project)) == ("public",)
 
 
-def test_the_access_list_does_not_open_a_private_commitment_without_a_level(access):
+def test_the_access_list_does_not_open_a_private_commitment_without_a_level(fresh):
     """Being listed is not a role of its own: the outsider still needs a level."""
-    user, private = access.users["outsider"], access.commitments["private"]
+    user, private = fresh.users["outsider"], fresh.commitments["private"]
     commitment_grant_private_access(commitment=private, user=user)
     assert not can_view_commitment(user, private)
     assert not visible_commitments(user).exists()
 
 
-def test_a_removed_invoice_contact_no_longer_sees_the_commitment(access):
-    user, public = access.users["invoice_contact"], access.commitments["public"]
+def test_a_removed_invoice_contact_no_longer_sees_the_commitment(fresh):
+    user, public = fresh.users["invoice_contact"], fresh.commitments["public"]
     commitment_remove_invoice_contact(commitment=public, user=user)
     assert not can_view_commitment(user, public)
     assert not visible_commitments(user).exists()

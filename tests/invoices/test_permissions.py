@@ -11,6 +11,8 @@ Roles and objects: tests/access_world.py.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.db import transaction
 from django.http import Http404
@@ -25,7 +27,7 @@ from invoices.permissions import (
     can_send_or_retrieve,
     can_view_invoice,
 )
-from tests.access_world import ROLES, AccessWorld, build_access_world
+from tests.access_world import ROLES, AccessWorld, build_access_world, shared_access_world
 
 
 def opens_invoice(w: AccessWorld, user, name: str) -> bool:
@@ -359,8 +361,21 @@ EXPECTED = {
 }
 
 
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker) -> Iterator[AccessWorld]:
+    with shared_access_world(django_db_blocker) as world:
+        yield world
+
+
 @pytest.fixture
-def access(db) -> AccessWorld:
+def access(module_world, db) -> AccessWorld:
+    """The module's world, for questions that change nothing."""
+    return module_world
+
+
+@pytest.fixture
+def fresh(db) -> AccessWorld:
+    """A world of the test's own, for tests that change grants."""
     return build_access_world()
 
 
@@ -423,10 +438,10 @@ def test_access_invoice_for_update_still_refuses_who_may_not_see(access):
         access_invoice(access.users["read_only"], invoice.pk, for_update=True)
 
 
-def test_a_removed_invoice_contact_can_no_longer_edit_their_draft(access):
-    user, draft = access.users["invoice_contact"], access.invoices["draft"]
-    commitment_remove_invoice_contact(commitment=access.commitments["public"], user=user)
+def test_a_removed_invoice_contact_can_no_longer_edit_their_draft(fresh):
+    user, draft = fresh.users["invoice_contact"], fresh.invoices["draft"]
+    commitment_remove_invoice_contact(commitment=fresh.commitments["public"], user=user)
     assert not can_edit_invoice(user, draft)
-    assert not can_create_invoice(user, access.commitments["public"])
+    assert not can_create_invoice(user, fresh.commitments["public"])
     with pytest.raises(Http404):
         access_invoice(user, draft.pk)

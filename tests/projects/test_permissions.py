@@ -7,6 +7,8 @@ access layer (or any cell) fails exactly one test. Roles and objects: tests/acce
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.http import Http404
 
@@ -21,7 +23,7 @@ from projects.permissions import (
     is_accounting_approver,
     visible_projects,
 )
-from tests.access_world import ROLES, AccessWorld, build_access_world
+from tests.access_world import ROLES, AccessWorld, build_access_world, shared_access_world
 
 ADMIN, STANDARD, READ_ONLY, NONE = (
     ToolLevel.ADMIN,
@@ -193,8 +195,21 @@ EXPECTED = {
 }
 
 
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker) -> Iterator[AccessWorld]:
+    with shared_access_world(django_db_blocker) as world:
+        yield world
+
+
 @pytest.fixture
-def access(db) -> AccessWorld:
+def access(module_world, db) -> AccessWorld:
+    """The module's world, for questions that change nothing."""
+    return module_world
+
+
+@pytest.fixture
+def fresh(db) -> AccessWorld:
+    """A world of the test's own, for tests that change grants."""
     return build_access_world()
 
 
@@ -233,22 +248,22 @@ def test_approver_of_another_company_cannot_open_this_companys_erp_integrations(
     assert list(approver_companies(access.other_company_approver)) == [access.other_company]
 
 
-def test_losing_the_push_privilege_ends_the_approver_role(access):
+def test_losing_the_push_privilege_ends_the_approver_role(fresh):
     from projects.services import company_set_push_to_accounting
 
-    approver = access.users["approver"]
-    assert is_accounting_approver(approver, access.company)
-    company_set_push_to_accounting(user=approver, company=access.company, allowed=False)
-    assert not is_accounting_approver(approver, access.company)
+    approver = fresh.users["approver"]
+    assert is_accounting_approver(approver, fresh.company)
+    company_set_push_to_accounting(user=approver, company=fresh.company, allowed=False)
+    assert not is_accounting_approver(approver, fresh.company)
     assert not approver_companies(approver).exists()
-    assert not accounting_approvers(access.company).filter(pk=approver.pk).exists()
+    assert not accounting_approvers(fresh.company).filter(pk=approver.pk).exists()
 
 
-def test_a_deactivated_approver_is_not_notified(access):
-    approver = access.users["approver"]
+def test_a_deactivated_approver_is_not_notified(fresh):
+    approver = fresh.users["approver"]
     approver.is_active = False
     approver.save(update_fields=["is_active"])
-    assert list(accounting_approvers(access.company)) == [access.users["approver_via_group"]]
+    assert list(accounting_approvers(fresh.company)) == [fresh.users["approver_via_group"]]
 
 
 def test_visible_projects_is_one_query(access, django_assert_num_queries):
