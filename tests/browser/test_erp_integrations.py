@@ -73,3 +73,23 @@ def test_alex_accepts_one_invoice_and_rejects_another(demo, log_in):
     open_tab(page, "Rejected")
     expect(row_of(page, INV_4)).to_contain_text(REASON)
     expect(row_of(page, INV_4)).to_contain_text("Alex Rivera")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_alex_rejects_all_checked_invoices_at_once(demo, log_in, live_server):
+    """Select all, a reason and "Reject checked" (after confirming) reject every listed
+    invoice."""
+    page = log_in("alex")
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="ERP Integrations").click()
+
+    page.get_by_role("checkbox", name="Select all invoices on this page").check()
+    expect(page.get_by_role("checkbox", name=f"Select {INV_4}")).to_be_checked()
+    page.get_by_label("Reason for rejecting the checked invoices").fill("Wrong cost codes")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Reject checked").click()
+
+    expect(page.get_by_role("alert").filter(has_text="Rejected 3 invoices.")).to_be_visible()
+    expect(page.get_by_text("No invoices are ready to export.")).to_be_visible()
+    open_tab(page, "Rejected")
+    expect(page.get_by_text("Wrong cost codes")).to_have_count(3)
