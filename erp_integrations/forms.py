@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from erp_integrations.selectors import DEFAULT_TAB, TABS_BY_SLUG
+from erp_integrations.selectors import DEFAULT_TAB, TABS_BY_SLUG, page_number
 from erp_integrations.services import NOTHING_SELECTED, REJECTION_REASON_REQUIRED
 
 
@@ -36,11 +36,7 @@ class ExportItemsForm(forms.Form):
         tab = self.data.get("tab")
         if tab not in TABS_BY_SLUG:
             tab = DEFAULT_TAB.slug
-        try:
-            page = max(1, int(self.data.get("page", 1)))
-        except (TypeError, ValueError):
-            page = 1
-        return tab, page
+        return tab, page_number(self.data.get("page"))
 
 
 class RejectForm(ExportItemsForm):

@@ -18,6 +18,9 @@ from projects.models import Company
 # of a queue with 100,000 items on each page view would cost more than the page.
 TAB_COUNT_LIMIT = 1000
 PAGE_SIZE = 50
+# Page numbers beyond this are read as this one (an empty page), so a huge number in the
+# URL cannot overflow the database's OFFSET.
+MAX_PAGE = 100_000
 # The queue's one ordering, newest sending first; the pk breaks ties so pages are stable.
 # Served by the export_item_queue index (company, state, -sent_at, -id).
 QUEUE_ORDERING = ("-sent_at", "-pk")
@@ -126,6 +129,14 @@ def item_name(item: ExportItem) -> str:
     "INV-3 of SC-001 (RMC-101)"."""
     commitment = item.invoice.commitment
     return f"{item.invoice.label} of {commitment.number} ({commitment.project.number})"
+
+
+def page_number(raw: object) -> int:
+    """A page number from a query string or form: 1 when missing or not a number."""
+    try:
+        return min(max(1, int(raw)), MAX_PAGE)
+    except (TypeError, ValueError):
+        return 1
 
 
 def queue_page(company: Company, tab: QueueTab, number: int) -> QueuePage:

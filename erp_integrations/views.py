@@ -28,6 +28,7 @@ from erp_integrations.selectors import (
     QueueTab,
     company_erp_connection,
     item_review,
+    page_number,
     queue_page,
     queue_tab,
     queue_tab_counts,
@@ -57,13 +58,6 @@ REVIEW_STATUS_REGION = "erp-review-status"
 def tab_url(company: Company, tab: QueueTab, page: int = 1) -> str:
     url = reverse("erp_integrations:tab", args=[company.pk, tab.slug])
     return f"{url}?page={page}" if page > 1 else url
-
-
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", 1)))
-    except (TypeError, ValueError):
-        return 1
 
 
 def _with_messages(request: HttpRequest, html: str) -> HttpResponse:
@@ -128,14 +122,14 @@ def _render_queue(
 def queue(request: HttpRequest, company_id: int) -> HttpResponse:
     """The queue, on its first tab (Ready to Export)."""
     company = access_erp_integrations(request.user, company_id)
-    return _render_queue(request, company, DEFAULT_TAB, _page_number(request))
+    return _render_queue(request, company, DEFAULT_TAB, page_number(request.GET.get("page")))
 
 
 @require_GET
 @login_required
 def tab(request: HttpRequest, company_id: int, tab: str) -> HttpResponse:
     company = access_erp_integrations(request.user, company_id)
-    return _render_queue(request, company, queue_tab(tab), _page_number(request))
+    return _render_queue(request, company, queue_tab(tab), page_number(request.GET.get("page")))
 
 
 def _plural(count: int) -> str:

@@ -261,6 +261,18 @@ def test_queue_pages_by_fifty_newest_first(client):
     assertContains(second, "Previous")
 
 
+@pytest.mark.parametrize("page", ["abc", "0", "-3", str(10**30)])
+def test_a_page_number_that_is_not_a_page_is_harmless(client, page):
+    """A page number that is not a number, or far beyond the last page, shows a page of
+    the tab (the first, or an empty one), never an error."""
+    world = build_world()
+
+    response = as_user(client, world).get(f"{tab_url(world, 'synced')}?page={page}")
+
+    assert response.status_code == 200
+    assertContains(response, "No invoices have synced to the ERP yet.")
+
+
 # --- Who may open it ---------------------------------------------------------------------
 
 
