@@ -37,7 +37,9 @@ class CommitmentTable(tables.Table):
         orderable=False,
         empty_values=(),
         template_code=(
-            '<a href="{{ record.get_absolute_url }}" class="btn btn-outline-primary btn-sm">'
+            # Opens the commitment page itself, not a region of this one.
+            '<a href="{{ record.get_absolute_url }}" hx-boost="false" '
+            'class="btn btn-outline-primary btn-sm">'
             'View<span class="visually-hidden"> {{ record.number }}</span></a>'
         ),
         attrs={"th": {"class": "visually-hidden-header"}, "td": {"class": "text-end"}},

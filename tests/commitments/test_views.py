@@ -106,7 +106,8 @@ def test_commitments_tool_shows_the_columns_and_totals(client, world, headers):
         "$2,000.00",
     ):
         assertContains(response, text)
-    assertContains(response, f'href="{world.commitment.get_absolute_url()}"')
+    # The View link opens the commitment page, not a region of the boosted table.
+    assertContains(response, f'href="{world.commitment.get_absolute_url()}" hx-boost="false"')
 
 
 @REQUEST_KINDS
