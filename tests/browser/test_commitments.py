@@ -175,3 +175,53 @@ def test_forged_bulk_retrieve_is_refused_and_changes_nothing(demo, log_in, page,
     assert response.ok
     assert NOT_PROJECT_ADMIN.replace("'", "&#x27;") in response.text()
     assert demo_invoice(3).erp_status == InvoiceErpStatus.READY_TO_EXPORT
+
+
+def test_tabs_move_with_the_arrow_keys(demo, log_in, page):
+    """The tab list is keyboard usable: ArrowRight selects and focuses the next tab."""
+    page = log_in("pat")
+    open_invoices_tab(page)
+
+    page.get_by_role("tab", name="Invoices").focus()
+    page.keyboard.press("ArrowRight")
+
+    history = page.get_by_role("tab", name="Change History")
+    expect(history).to_have_attribute("aria-selected", "true")
+    expect(history).to_be_focused()
+    expect(page.get_by_role("tabpanel")).to_contain_text("ERP Status")
+    expect(page).to_have_url(re.compile(r"/history/$"))
+
+
+def test_a_failed_tab_load_shows_an_error_in_the_panel(demo, log_in, page):
+    """When the server fails, the tab panel says so instead of going blank."""
+    page = log_in("pat")
+    open_invoices_tab(page)
+    page.route("**/history/", lambda route: route.fulfill(status=500, body="Server Error"))
+
+    page.get_by_role("tab", name="Change History").click()
+
+    expect(page.get_by_role("tabpanel").get_by_role("alert")).to_contain_text(
+        "This part of the page could not be loaded."
+    )
+
+
+def test_bulk_retrieve_works_without_javascript(demo, browser, live_server):
+    """With JavaScript off the tab is a plain page and the form posts normally; the
+    result comes back as messages after the redirect."""
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill("pat")
+    page.get_by_label("Password").fill("demo")
+    page.get_by_role("button", name="Log in").click()
+    open_invoices_tab(page)
+
+    page.get_by_role("checkbox", name="Select INV-1").check()
+    page.get_by_role("checkbox", name="Select INV-4").check()
+    page.get_by_role("button", name="Retrieve from ERP").click()
+
+    expect(page.get_by_role("alert").filter(has_text="INV-4: retrieved")).to_be_visible()
+    expect(page.get_by_role("alert").filter(has_text="INV-1: already accepted")).to_be_visible()
+    expect(invoice_row(page, "INV-4")).to_contain_text("Retrieved")
+    assert demo_invoice(4).erp_status == InvoiceErpStatus.RETRIEVED
+    context.close()
