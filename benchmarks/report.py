@@ -36,7 +36,7 @@ def check_table(checks: list[dict]) -> list[str]:
     lines = [f"{'target':<52} {'value':>8} {'limit':>7}  verdict"]
     for check in checks:
         lines.append(
-            f"{check['name']:<52} {_number(check['value'], 2):>8} "
+            f"{check['name']:<52} {_number(check['value'], 3):>8} "
             f"{_number(check['limit'], 2):>7}  {check['verdict']}"
         )
     return lines
