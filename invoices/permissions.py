@@ -7,7 +7,7 @@ from django.http import Http404
 
 from commitments.models import Commitment
 from commitments.permissions import can_view_commitment, is_invoice_contact
-from invoices.models import EDITABLE_STATUSES, Invoice
+from invoices.models import EDITABLE_STATUSES, Invoice, InvoiceErpStatus
 from projects.models import ToolLevel
 from projects.permissions import User, commitments_level, is_accounting_approver
 
@@ -58,8 +58,11 @@ def can_decide_export(user: User, invoice: Invoice) -> bool:
 
 def can_see_in_erp_queue(user: User, invoice: Invoice) -> bool:
     """The approver reaches an invoice through the company queue, even without access
-    to the project's Commitments tool."""
-    return can_view_invoice(user, invoice) or can_decide_export(user, invoice)
+    to the project's Commitments tool; only one that has been sent there, so drafts and
+    private commitments' other invoices stay with the project."""
+    if can_view_invoice(user, invoice):
+        return True
+    return invoice.erp_status != InvoiceErpStatus.NOT_SENT and can_decide_export(user, invoice)
 
 
 def access_invoice(

@@ -292,8 +292,9 @@ EXPECTED = {
     ("outsider", "can_decide_export(other_company_locked)"): False,
     ("inactive_admin", "can_decide_export(other_company_locked)"): False,
     ("anonymous", "can_decide_export(other_company_locked)"): False,
-    # access_invoice: who sees the commitment, and the company's approvers (who reach the
-    # invoice from the queue without any Commitments level); everyone else gets 404.
+    # access_invoice: who sees the commitment, and the company's approvers for invoices
+    # that have been sent to the queue (they reach them there without any Commitments
+    # level; the approved invoice here was never sent); everyone else gets 404.
     ("superuser", "access_invoice(approved)"): True,
     ("project_admin", "access_invoice(approved)"): True,
     ("standard", "access_invoice(approved)"): True,
@@ -302,8 +303,8 @@ EXPECTED = {
     ("listed_read_only", "access_invoice(approved)"): True,
     ("listed_standard", "access_invoice(approved)"): True,
     ("invoice_contact", "access_invoice(approved)"): True,
-    ("approver", "access_invoice(approved)"): True,
-    ("approver_via_group", "access_invoice(approved)"): True,
+    ("approver", "access_invoice(approved)"): False,
+    ("approver_via_group", "access_invoice(approved)"): False,
     ("erp_standard_without_push", "access_invoice(approved)"): False,
     ("erp_read_only_with_push", "access_invoice(approved)"): False,
     ("other_project_admin", "access_invoice(approved)"): False,
@@ -318,8 +319,8 @@ EXPECTED = {
     ("listed_read_only", "access_invoice(private_draft)"): True,
     ("listed_standard", "access_invoice(private_draft)"): True,
     ("invoice_contact", "access_invoice(private_draft)"): False,
-    ("approver", "access_invoice(private_draft)"): True,
-    ("approver_via_group", "access_invoice(private_draft)"): True,
+    ("approver", "access_invoice(private_draft)"): False,
+    ("approver_via_group", "access_invoice(private_draft)"): False,
     ("erp_standard_without_push", "access_invoice(private_draft)"): False,
     ("erp_read_only_with_push", "access_invoice(private_draft)"): False,
     ("other_project_admin", "access_invoice(private_draft)"): False,
