@@ -37,7 +37,7 @@ from erp_integrations.services import (
     invoices_retrieve_from_erp,
     invoices_send_to_erp,
 )
-from invoices.amounts import amounts_of_invoices
+from invoices.amounts import totals_of_invoices
 from invoices.errors import ActionRefused
 from projects.models import ToolLevel
 from projects.permissions import access_project, commitments_level
@@ -170,9 +170,9 @@ def _invoices_context(
     refusal: str = "",
 ) -> dict:
     invoices = list(commitment_invoices(commitment))
-    amounts = amounts_of_invoices(invoices)
+    totals = totals_of_invoices(invoices)
     return {
-        "invoice_rows": [(invoice, amounts[invoice.pk].totals) for invoice in invoices],
+        "invoice_rows": [(invoice, totals[invoice.pk]) for invoice in invoices],
         "may_send_or_retrieve": _may_send_or_retrieve(request, commitment),
         "action": action,
         "action_name": action_name,

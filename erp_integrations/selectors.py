@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import F, Func, IntegerField, QuerySet, Subquery
+from django.db import connections
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.formats import number_format
 
 from erp_integrations.models import ErpConnection, ExportItem, ExportState
-from invoices.amounts import InvoiceAmounts, amounts_of_invoices, invoice_amounts
+from invoices.amounts import InvoiceAmounts, invoice_amounts, period_amounts_of_invoices
 from invoices.models import ChangeHistoryEntry
 from projects.models import Company
 
@@ -74,33 +75,26 @@ class TabCount:
         return number_format(self.count, force_grouping=True)
 
 
-class _Count(Func):
-    # COUNT without Django's aggregate machinery, so the subquery gets no GROUP BY.
-    function = "COUNT"
-    output_field = IntegerField()
-
-
-def _bounded_count(company: Company, state: ExportState) -> Subquery:
-    """COUNT over at most TAB_COUNT_LIMIT + 1 ids read from the queue index."""
-    capped = (
-        ExportItem.objects.filter(company=company, state=state)
-        .order_by()
-        .values("pk")[: TAB_COUNT_LIMIT + 1]
-    )
-    return Subquery(
-        ExportItem.objects.filter(pk__in=capped).order_by().annotate(n=_Count(F("pk"))).values("n")
-    )
-
-
 def queue_tab_counts(company: Company) -> list[TabCount]:
-    """Each tab with its bounded count, in one query."""
-    counts = (
-        Company.objects.filter(pk=company.pk)
-        .order_by()
-        .values(**{str(tab.state): _bounded_count(company, tab.state) for tab in QUEUE_TABS})
-        .get()
-    )
-    return [TabCount(tab, counts[str(tab.state)] or 0) for tab in QUEUE_TABS]
+    """Each tab with its count, capped at TAB_COUNT_LIMIT + 1, in one query.
+
+    Each count is COUNT(*) over a derived table of at most that many ids read from the
+    queue index. The ORM's `pk__in=<sliced subquery>` would let the planner scan every
+    item of the state instead, which costs tens of milliseconds at 100,000 items."""
+    counts_sql, params = [], []
+    for tab in QUEUE_TABS:
+        capped = (
+            ExportItem.objects.filter(company=company, state=tab.state)
+            .order_by()
+            .values("pk")[: TAB_COUNT_LIMIT + 1]
+        )
+        sql, capped_params = capped.query.get_compiler(using=capped.db).as_sql()
+        counts_sql.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped)")
+        params.extend(capped_params)
+    with connections[ExportItem.objects.db].cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(counts_sql)}", params)
+        counts = cursor.fetchone()
+    return [TabCount(tab, count) for tab, count in zip(QUEUE_TABS, counts, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -140,8 +134,9 @@ def page_number(raw: object) -> int:
 
 
 def queue_page(company: Company, tab: QueueTab, number: int) -> QueuePage:
-    """One page of the tab's items, each with `amounts` (its invoice's InvoiceAmounts)
-    and `name` (item_name).
+    """One page of the tab's items, each with `amounts` (its invoice's PeriodAmounts:
+    what it bills this period and the current payment due, from its own lines) and
+    `name` (item_name).
 
     Two queries: the page (one row more than it shows, to know whether another page
     follows, instead of counting the tab) and the amounts of its invoices.
@@ -153,7 +148,7 @@ def queue_page(company: Company, tab: QueueTab, number: int) -> QueuePage:
         .order_by(*QUEUE_ORDERING)[offset : offset + PAGE_SIZE + 1]
     )
     items = rows[:PAGE_SIZE]
-    amounts = amounts_of_invoices(item.invoice for item in items)
+    amounts = period_amounts_of_invoices(item.invoice_id for item in items)
     for item in items:
         item.amounts = amounts[item.invoice_id]
         item.name = item_name(item)

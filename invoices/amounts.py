@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from invoices.models import Invoice, InvoiceLine
@@ -137,78 +137,133 @@ class InvoiceAmounts:
     totals: LineAmounts
 
 
-def _line_retainage(line: InvoiceLine) -> Decimal:
-    return retainage_of(
-        line.work_completed_this_period,
-        line.materials_presently_stored,
-        line.work_retainage_percent,
-        line.materials_retainage_percent,
-    )
+class _BilledLine(Protocol):
+    """What the walk over a commitment's billing reads of a line: an InvoiceLine
+    annotated by `_lines_up_to`, or a plain row of the same values."""
+
+    commitment_id: int
+    invoice_number: int
+    sov_line_id: int
+    scheduled_value: Decimal
+    work_completed_this_period: Decimal
+    materials_presently_stored: Decimal
+    work_retainage_percent: Decimal
+    materials_retainage_percent: Decimal
 
 
-def amounts_of_invoices(invoices: Iterable[Invoice]) -> dict[int, InvoiceAmounts]:
-    """The amounts of several invoices, keyed by invoice id, in one query however many
-    invoices there are: every line (with its SOV line) of the invoices' commitments up to
-    the highest invoice number asked for, i.e. the invoices' own lines and the earlier
-    ones that make up their previous billing."""
+BILLED_LINE_FIELDS = (
+    "commitment_id",
+    "invoice_number",
+    "sov_line_id",
+    "scheduled_value",
+    "work_completed_this_period",
+    "materials_presently_stored",
+    "work_retainage_percent",
+    "materials_retainage_percent",
+)
+
+
+def _lines_up_to(wanted: dict[tuple[int, int], int]):
+    """Every line of the wanted invoices' commitments up to the highest invoice number
+    asked for: the invoices' own lines and the earlier ones that make up their previous
+    billing, in billing order."""
     from django.db.models import F
 
     from invoices.models import InvoiceLine
 
-    wanted = {(invoice.commitment_id, invoice.number): invoice.pk for invoice in invoices}
-    if not wanted:
-        return {}
-    rows = (
+    return (
         InvoiceLine.objects.filter(
             invoice__commitment_id__in={commitment_id for commitment_id, _ in wanted},
             invoice__number__lte=max(number for _, number in wanted),
         )
-        .select_related("sov_line")
-        .annotate(commitment_id=F("invoice__commitment_id"), invoice_number=F("invoice__number"))
+        .annotate(
+            commitment_id=F("invoice__commitment_id"),
+            invoice_number=F("invoice__number"),
+            scheduled_value=F("sov_line__scheduled_value"),
+        )
         .order_by("commitment_id", "invoice_number", "sov_line__position", "sov_line_id")
     )
-    lines_by_invoice: dict[tuple[int, int], list[InvoiceLine]] = {}
+
+
+def _walk_billing(
+    rows: Iterable[_BilledLine], wanted: dict[tuple[int, int], int]
+) -> dict[int, list[tuple[_BilledLine, LineAmounts]]]:
+    """Each wanted invoice's lines with their amounts. Walks each commitment's invoices
+    in number order, carrying what each SOV line has billed and retained so far."""
+    lines_by_invoice: dict[tuple[int, int], list[_BilledLine]] = {}
     for row in rows:
         lines_by_invoice.setdefault((row.commitment_id, row.invoice_number), []).append(row)
 
-    result: dict[int, InvoiceAmounts] = {}
+    result: dict[int, list[tuple[_BilledLine, LineAmounts]]] = {}
     prior: dict[int, PriorBilling] = {}
     current_commitment = None
-    # Walk each commitment's invoices in number order, carrying what was billed so far.
     for key in sorted(set(lines_by_invoice) | set(wanted)):
         commitment_id, _ = key
         if commitment_id != current_commitment:
             current_commitment, prior = commitment_id, {}
         lines = lines_by_invoice.get(key, [])
         if key in wanted:
-            result[wanted[key]] = _amounts(lines, prior)
+            result[wanted[key]] = [
+                (line, _line_amounts(line, prior.get(line.sov_line_id, PriorBilling())))
+                for line in lines
+            ]
         for line in lines:
             before = prior.get(line.sov_line_id, PriorBilling())
             prior[line.sov_line_id] = PriorBilling(
                 billed=before.billed
                 + line.work_completed_this_period
                 + line.materials_presently_stored,
-                retainage=before.retainage + _line_retainage(line),
+                retainage=before.retainage
+                + retainage_of(
+                    line.work_completed_this_period,
+                    line.materials_presently_stored,
+                    line.work_retainage_percent,
+                    line.materials_retainage_percent,
+                ),
             )
     return result
 
 
-def _amounts(lines: list[InvoiceLine], prior: dict[int, PriorBilling]) -> InvoiceAmounts:
-    amounts = [
-        (
-            line,
-            line_amounts(
-                scheduled_value=line.sov_line.scheduled_value,
-                work_completed_this_period=line.work_completed_this_period,
-                materials_presently_stored=line.materials_presently_stored,
-                work_retainage_percent=line.work_retainage_percent,
-                materials_retainage_percent=line.materials_retainage_percent,
-                prior=prior.get(line.sov_line_id, PriorBilling()),
-            ),
-        )
-        for line in lines
-    ]
-    return InvoiceAmounts(lines=amounts, totals=sum_lines(line for _, line in amounts))
+def _line_amounts(line: _BilledLine, prior: PriorBilling) -> LineAmounts:
+    return line_amounts(
+        scheduled_value=line.scheduled_value,
+        work_completed_this_period=line.work_completed_this_period,
+        materials_presently_stored=line.materials_presently_stored,
+        work_retainage_percent=line.work_retainage_percent,
+        materials_retainage_percent=line.materials_retainage_percent,
+        prior=prior,
+    )
+
+
+def _wanted(invoices: Iterable[Invoice]) -> dict[tuple[int, int], int]:
+    return {(invoice.commitment_id, invoice.number): invoice.pk for invoice in invoices}
+
+
+def amounts_of_invoices(invoices: Iterable[Invoice]) -> dict[int, InvoiceAmounts]:
+    """The amounts of several invoices, keyed by invoice id, with their lines (InvoiceLine
+    instances with their SOV line), in one query however many invoices there are."""
+    wanted = _wanted(invoices)
+    if not wanted:
+        return {}
+    rows = _lines_up_to(wanted).select_related("sov_line")
+    return {
+        invoice_id: InvoiceAmounts(lines=lines, totals=sum_lines(amounts for _, amounts in lines))
+        for invoice_id, lines in _walk_billing(rows, wanted).items()
+    }
+
+
+def totals_of_invoices(invoices: Iterable[Invoice]) -> dict[int, LineAmounts]:
+    """The totals of several invoices, keyed by invoice id, in one query: the same
+    figures as `amounts_of_invoices(...)[id].totals`, read as plain rows instead of model
+    instances, which is most of the cost of a list of 150 invoices."""
+    wanted = _wanted(invoices)
+    if not wanted:
+        return {}
+    rows = _lines_up_to(wanted).values_list(*BILLED_LINE_FIELDS, named=True)
+    return {
+        invoice_id: sum_lines(amounts for _, amounts in lines)
+        for invoice_id, lines in _walk_billing(rows, wanted).items()
+    }
 
 
 def invoice_amounts(invoice: Invoice) -> InvoiceAmounts:
