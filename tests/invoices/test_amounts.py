@@ -27,6 +27,7 @@ from invoices.amounts import (
     period_amounts_of_invoices,
     retainage_of,
     sum_lines,
+    totals_of_invoices,
 )
 from invoices.models import Invoice
 from tests.factories import (
@@ -450,6 +451,20 @@ def test_amounts_of_many_invoices_cost_one_query(db, django_assert_num_queries, 
     # The last invoice: each line previously billed (n - 1) * 11.00.
     last = amounts[invoices[-1].pk]
     assert last.totals.previous_work_completed == D("33.00") * (invoice_count - 1)
+
+
+def test_totals_of_invoices_equal_the_totals_with_lines(two_invoices, django_assert_num_queries):
+    """The list pages' fast path (plain rows) gives the same figures as the invoice
+    page's amounts (model lines)."""
+    third = InvoiceFactory(commitment=two_invoices["commitment"], number=3)
+    line(third, two_invoices["rebar"], "100.01", "0.99", "5.00", "10.00")
+    invoices = [two_invoices["first"], two_invoices["second"], third]
+
+    with django_assert_num_queries(1):
+        totals = totals_of_invoices(invoices)
+
+    with_lines = amounts_of_invoices(invoices)
+    assert totals == {invoice.pk: with_lines[invoice.pk].totals for invoice in invoices}
 
 
 def test_amounts_of_no_invoices_run_no_query(db, django_assert_num_queries):
