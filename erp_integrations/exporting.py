@@ -40,7 +40,6 @@ from erp_integrations.connectors import (
     connector_for,
 )
 from erp_integrations.models import ExportItem, ExportState
-from erp_integrations.notifications import notify_export_failed
 from erp_integrations.payloads import build_document
 from erp_integrations.services import ERP_STATUS_CHANGE
 from invoices.history import history_entry, record_history
@@ -111,7 +110,9 @@ def export_items(export_item_ids: Iterable[int]) -> dict[str, list[int]]:
         outcomes[outcome].append(export_item_id)
     failed = outcomes[ExportOutcome.FAILED]
     if failed:
-        transaction.on_commit(partial(_notify_failed, failed))
+        # The failures are recorded; an email that cannot be enqueued must not fail the
+        # export task.
+        transaction.on_commit(partial(_email_failures, failed), robust=True)
     return outcomes
 
 
@@ -311,9 +312,7 @@ def _schedule_retry(export_item_id: int, run_after: datetime) -> None:
     schedule_export_retry(export_item_id, run_after=run_after)
 
 
-def _notify_failed(export_item_ids: list[int]) -> None:
-    # The failures are recorded; an email that cannot go out must not undo them.
-    try:
-        notify_export_failed(export_item_ids)
-    except Exception:
-        logger.exception("Could not email the approvers about failed exports %s", export_item_ids)
+def _email_failures(export_item_ids: list[int]) -> None:
+    from erp_integrations.tasks import enqueue_email, send_export_failed_email
+
+    enqueue_email(send_export_failed_email, export_item_ids)

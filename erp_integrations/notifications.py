@@ -1,8 +1,9 @@
 """Email notifications of ERP Integrations events.
 
-Each function takes export item ids (they run after the transaction commits, so they
-load fresh rows) and sends one email per recipient, however many invoices a bulk
-action touched.
+Each function takes export item ids (it runs in a task of `erp_integrations.tasks`,
+enqueued when the action's transaction commits, so it loads fresh rows) and sends one
+email per recipient, however many invoices a bulk action touched. It returns the number
+of emails sent.
 """
 
 from __future__ import annotations
@@ -33,14 +34,14 @@ def _describe(item: ExportItem) -> str:
     return f"{commitment.project} / {commitment.number} / {invoice.label}"
 
 
-def _send(messages: list[tuple[str, str, list[str]]]) -> None:
-    send_mass_mail(
+def _send(messages: list[tuple[str, str, list[str]]]) -> int:
+    return send_mass_mail(
         [(subject, body, settings.DEFAULT_FROM_EMAIL, to) for subject, body, to in messages],
         fail_silently=False,
     )
 
 
-def _to_approvers(items: list[ExportItem], subject: str, intro: str, detail) -> None:
+def _to_approvers(items: list[ExportItem], subject: str, intro: str, detail) -> int:
     by_company: dict[int, list[ExportItem]] = defaultdict(list)
     for item in items:
         by_company[item.company_id].append(item)
@@ -51,12 +52,12 @@ def _to_approvers(items: list[ExportItem], subject: str, intro: str, detail) -> 
         body = f"{intro.format(company=company, count=len(company_items))}\n\n{lines}\n"
         for approver in accounting_approvers(company).exclude(email=""):
             messages.append((subject.format(count=len(company_items)), body, [approver.email]))
-    _send(messages)
+    return _send(messages)
 
 
-def notify_invoices_sent(export_item_ids: Iterable[int]) -> None:
+def notify_invoices_sent(export_item_ids: Iterable[int]) -> int:
     """Tell the accounting approvers that invoices wait in their Ready to Export list."""
-    _to_approvers(
+    return _to_approvers(
         list(_items(export_item_ids)),
         subject="{count} invoice(s) ready to export",
         intro="{count} invoice(s) were sent to {company}'s ERP Integrations and wait for you "
@@ -65,9 +66,9 @@ def notify_invoices_sent(export_item_ids: Iterable[int]) -> None:
     )
 
 
-def notify_export_failed(export_item_ids: Iterable[int]) -> None:
+def notify_export_failed(export_item_ids: Iterable[int]) -> int:
     """Tell the accounting approvers that exports failed, with each error."""
-    _to_approvers(
+    return _to_approvers(
         list(_items(export_item_ids)),
         subject="{count} invoice(s) failed to export",
         intro="{count} invoice(s) of {company} failed to export to the ERP. Retry or reject "
@@ -76,7 +77,7 @@ def notify_export_failed(export_item_ids: Iterable[int]) -> None:
     )
 
 
-def notify_invoices_rejected(export_item_ids: Iterable[int]) -> None:
+def notify_invoices_rejected(export_item_ids: Iterable[int]) -> int:
     """Tell each sender which of their invoices the approver rejected, and why."""
     by_sender: dict[int, list[ExportItem]] = defaultdict(list)
     for item in _items(export_item_ids):
@@ -92,4 +93,4 @@ def notify_invoices_rejected(export_item_ids: Iterable[int]) -> None:
             f"Integrations. Each is unlocked: correct it and choose Re-send to ERP.\n\n{lines}\n"
         )
         messages.append((f"{len(items)} invoice(s) rejected by accounting", body, [sender.email]))
-    _send(messages)
+    return _send(messages)

@@ -8,7 +8,7 @@ Every action:
 - decides each invoice on its own: a refused invoice is reported with the reason and
   left unchanged, the others go ahead;
 - writes the change history, one batch id shared by the rows of one action;
-- schedules its side effects (emails, the export task) on commit, passing ids only.
+- schedules its side effects (the email and export tasks) on commit, passing ids only.
 
 Writes are set-based (a few UPDATEs and INSERTs per action, whatever the batch size),
 so a bulk action's query count does not grow with its size. They run in a savepoint; if
@@ -32,10 +32,6 @@ from django.utils import timezone
 from commitments.models import Commitment
 from commitments.permissions import access_commitment
 from erp_integrations.models import ACTIVE_EXPORT_STATES, ExportItem, ExportState
-from erp_integrations.notifications import (
-    notify_invoices_rejected,
-    notify_invoices_sent,
-)
 from invoices.amounts import amounts_of_invoices
 from invoices.errors import ActionRefused
 from invoices.history import history_entry, record_history
@@ -326,7 +322,12 @@ def _send(
             WRITE_FAILED.format(label=invoice.label, error=error),
         )
     if created:
-        transaction.on_commit(partial(notify_invoices_sent, [item.pk for item in created]))
+        from erp_integrations.tasks import enqueue_email, send_invoices_sent_email
+
+        transaction.on_commit(
+            partial(enqueue_email, send_invoices_sent_email, [item.pk for item in created]),
+            robust=True,
+        )
     labels = {invoice_id: invoice.label for invoice_id, invoice in invoices.items()}
     return _report(action, asked, labels, decisions, NOT_FOUND)
 
@@ -571,7 +572,11 @@ def export_items_reject(
         extra_history=reason_entry,
     )
     if moved:
-        transaction.on_commit(partial(notify_invoices_rejected, moved))
+        from erp_integrations.tasks import enqueue_email, send_invoices_rejected_email
+
+        transaction.on_commit(
+            partial(enqueue_email, send_invoices_rejected_email, moved), robust=True
+        )
     return action
 
 

@@ -1,14 +1,24 @@
-"""Background work of ERP Integrations, through Django's tasks framework. Tasks take ids
-only; production runs them with django-tasks-db (`manage.py db_worker`)."""
+"""Background work of ERP Integrations, through Django's tasks framework: exports and the
+notification emails. Tasks take ids only; production runs them with django-tasks-db
+(`manage.py db_worker`).
+
+Emails are tasks so that a mail server that is down or slow never fails nor holds up the
+action that triggered them: the action is saved and answered, and the failed task is
+recorded (and logged) by the task backend."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.tasks import task
+from django.tasks import Task, task
 
 from erp_integrations.exporting import export_items
+from erp_integrations.notifications import (
+    notify_export_failed,
+    notify_invoices_rejected,
+    notify_invoices_sent,
+)
 
 
 @task
@@ -37,3 +47,34 @@ def schedule_export_retry(export_item_id: int, *, run_after: datetime) -> bool:
         return False
     export_invoices.using(run_after=run_after).enqueue(export_item_ids=[export_item_id])
     return True
+
+
+@task
+def send_invoices_sent_email(export_item_ids: list[int]) -> int:
+    """Email the accounting approvers about invoices sent to ERP Integrations; returns the
+    number of emails sent."""
+    return notify_invoices_sent(export_item_ids)
+
+
+@task
+def send_invoices_rejected_email(export_item_ids: list[int]) -> int:
+    """Email each sender the invoices the approver rejected; returns the number of emails
+    sent."""
+    return notify_invoices_rejected(export_item_ids)
+
+
+@task
+def send_export_failed_email(export_item_ids: list[int]) -> int:
+    """Email the accounting approvers about failed exports; returns the number of emails
+    sent."""
+    return notify_export_failed(export_item_ids)
+
+
+def enqueue_email(email_task: Task, export_item_ids: Iterable[int]) -> None:
+    """Enqueue one email task for all the items of an action, so each recipient gets one
+    email however many invoices it touched. Call it on commit of the action's transaction,
+    with `robust=True`: the action is saved, and an email that cannot even be enqueued is
+    logged rather than turned into an error."""
+    ids = [int(export_item_id) for export_item_id in export_item_ids]
+    if ids:
+        email_task.enqueue(export_item_ids=ids)

@@ -18,6 +18,11 @@ from erp_integrations.exporting import ExportOutcome, export_item, export_items
 from erp_integrations.models import ExportItem, ExportState
 from erp_integrations.tasks import enqueue_exports
 from invoices.models import ChangeHistoryEntry, Invoice, InvoiceErpStatus
+from tests.erp_integrations.email_tasks import (
+    email_tasks,
+    failed_task_logs,
+    unreachable_mail_server,
+)
 from tests.world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -231,6 +236,38 @@ def test_export_items_emails_each_approver_once_for_all_failures(
     assert outcomes[ExportOutcome.FAILED] == [first.pk, second.pk]
     (email,) = mail.outbox
     assert first.invoice.label in email.body and second.invoice.label in email.body
+
+
+def test_failed_exports_enqueue_one_email_task_with_their_ids(
+    world, connector, dummy_tasks, django_capture_on_commit_callbacks
+):
+    """The approvers' email about the failures is a task of its own, with the ids of the
+    items that failed, enqueued once the failures are recorded."""
+    first, second, synced = exporting_item(world), exporting_item(world), exporting_item(world)
+    connector.script = [REFUSED, REFUSED, "ERP-1"]
+    with django_capture_on_commit_callbacks(execute=True):
+        export_items([first.pk, second.pk, synced.pk])
+    assert email_tasks(dummy_tasks) == [
+        ("send_export_failed_email", {"export_item_ids": [first.pk, second.pk]})
+    ]
+    assert mail.outbox == []
+
+
+def test_failed_export_stands_when_the_mail_server_is_unreachable(
+    world, connector, settings, caplog, django_capture_on_commit_callbacks
+):
+    """The export task records the failure and ends normally; only the email task
+    fails."""
+    unreachable_mail_server(settings)
+    item = exporting_item(world)
+    connector.script = [REFUSED]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert export_item(item.pk) == ExportOutcome.FAILED
+    item, invoice = reload(item)
+    assert item.state == invoice.erp_status == ExportState.FAILED_TO_EXPORT
+    assert failed_task_logs(caplog) == [
+        ("erp_integrations.tasks.send_export_failed_email", ConnectionRefusedError)
+    ]
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
 
 from erp_integrations import services
 from erp_integrations.models import ExportItem, ExportState
@@ -17,6 +19,9 @@ pytestmark = pytest.mark.django_db
 BULK_SEND_QUERIES = 13
 BULK_RETRIEVE_QUERIES = 13
 BULK_ACCEPT_QUERIES = 14
+# What a bulk send costs once it commits, on the production task backend (django-tasks-db):
+# one INSERT of its email task. (The pins above leave the on-commit work out.)
+SEND_ON_COMMIT_QUERIES = 1
 
 
 def count_queries(action) -> int:
@@ -79,3 +84,24 @@ def test_bulk_accept_queries_do_not_grow(dummy_tasks, size):
     )
     assert ExportItem.objects.filter(state=ExportState.EXPORTING).count() == size
     assert queries == BULK_ACCEPT_QUERIES
+
+
+@pytest.mark.parametrize("size", [5, 50])
+def test_bulk_send_enqueues_its_email_in_one_query_on_the_database_backend(settings, size):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    world = build_world()
+    invoices = invoices_in(world, size)
+    with TestCase.captureOnCommitCallbacks() as callbacks:
+        services.invoices_send_to_erp(
+            user=fresh(world.users["project_admin"]),
+            project_id=world.project.pk,
+            commitment_id=world.commitment.pk,
+            invoice_ids=[invoice.pk for invoice in invoices],
+        )
+    queries = count_queries(lambda: [callback() for callback in callbacks])
+    (task,) = DBTaskResult.objects.all()
+    assert task.task_path == "erp_integrations.tasks.send_invoices_sent_email"
+    assert sorted(task.args_kwargs["kwargs"]["export_item_ids"]) == sorted(
+        ExportItem.objects.filter(invoice__in=invoices).values_list("pk", flat=True)
+    )
+    assert queries == SEND_ON_COMMIT_QUERIES

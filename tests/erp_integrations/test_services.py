@@ -12,6 +12,13 @@ from erp_integrations import services
 from erp_integrations.models import ExportItem, ExportState
 from invoices.errors import ActionRefused
 from invoices.models import ChangeHistoryEntry, Invoice, InvoiceErpStatus, InvoiceStatus
+from tests.erp_integrations.email_tasks import (
+    UNREACHABLE_MAIL_SERVERS,
+    email_tasks,
+    failed_task_logs,
+    run_enqueued,
+    unreachable_mail_server,
+)
 from tests.factories import CommitmentFactory, InvoiceFactory
 from tests.world import build_world
 
@@ -315,7 +322,7 @@ def test_send_refuses_a_commitment_not_synced(dummy_tasks):
     assert not ExportItem.objects.filter(invoice=invoice).exists()
 
 
-def test_send_emails_each_approver_once_per_action(world):
+def test_send_emails_each_approver_once_per_action(world, dummy_tasks):
     """A bulk send sends one email per approver listing every invoice, not one per
     invoice."""
     world.users["approver"].email = "approver@example.com"
@@ -323,10 +330,49 @@ def test_send_emails_each_approver_once_per_action(world):
     invoices = [world.invoice() for _ in range(3)]
     with TestCase.captureOnCommitCallbacks(execute=True):
         send(world, "project_admin", *invoices)
+    assert run_enqueued(dummy_tasks) == [1]
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["approver@example.com"]
     for invoice in invoices:
         assert invoice.label in mail.outbox[0].body
+
+
+def test_send_enqueues_one_email_task_with_the_item_ids_once_it_commits(world, dummy_tasks):
+    """The approvers' email is a task enqueued on commit with the new items' ids, not sent
+    inside the action."""
+    invoices = [world.invoice() for _ in range(3)]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        send(world, "project_admin", *invoices)
+        assert dummy_tasks.results == []
+    item_ids = sorted(active_item(invoice).pk for invoice in invoices)
+    assert email_tasks(dummy_tasks) == [("send_invoices_sent_email", {"export_item_ids": item_ids})]
+    assert mail.outbox == []
+
+
+def test_send_refused_for_every_invoice_enqueues_no_email(world, dummy_tasks):
+    invoice = world.invoice(status="draft")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        (result,) = send(world, "project_admin", invoice).results
+    assert result.outcome == "refused"
+    assert dummy_tasks.results == []
+
+
+@pytest.mark.parametrize("mail_server", UNREACHABLE_MAIL_SERVERS)
+def test_send_stands_when_the_mail_server_is_unreachable(settings, caplog, mail_server):
+    """The email task fails and the task backend logs it; the send is saved and reported
+    done, and the invoice waits in Ready to Export."""
+    unreachable_mail_server(settings, mail_server)
+    world = build_world()
+    invoice = world.invoice()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        (result,) = send(world, "project_admin", invoice).results
+    assert result.outcome == "done"
+    assert active_item(invoice).state == ExportState.READY_TO_EXPORT
+    assert Invoice.objects.get(pk=invoice.pk).erp_status == InvoiceErpStatus.READY_TO_EXPORT
+    ((task_path, error),) = failed_task_logs(caplog)
+    assert task_path == "erp_integrations.tasks.send_invoices_sent_email"
+    assert issubclass(error, OSError)
+    assert mail.outbox == []
 
 
 ACCEPT_FROM_STATE = {
@@ -405,7 +451,7 @@ def test_reject_requires_a_reason(world):
     assert active_item(invoice).state == ExportState.READY_TO_EXPORT
 
 
-def test_reject_emails_the_sender_with_the_reason(world):
+def test_reject_emails_the_sender_with_the_reason(world, dummy_tasks):
     """The person who sent the invoice is told it was rejected, and why."""
     sender = world.users["project_admin"]
     sender.email = "pat@example.com"
@@ -413,10 +459,38 @@ def test_reject_emails_the_sender_with_the_reason(world):
     invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
     with TestCase.captureOnCommitCallbacks(execute=True):
         approver_action("reject", world, "approver", invoice, reason="Wrong billing period")
+    run_enqueued(dummy_tasks)
     (message,) = mail.outbox
     assert message.to == ["pat@example.com"]
     assert "Wrong billing period" in message.body
     assert invoice.label in message.body
+
+
+def test_reject_enqueues_one_email_task_with_the_item_ids_once_it_commits(world, dummy_tasks):
+    invoices = [world.invoice(erp_state=ExportState.READY_TO_EXPORT) for _ in range(2)]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        approver_action("reject", world, "approver", *invoices, reason="Wrong billing period")
+        assert dummy_tasks.results == []
+    item_ids = sorted(active_item(invoice).pk for invoice in invoices)
+    assert email_tasks(dummy_tasks) == [
+        ("send_invoices_rejected_email", {"export_item_ids": item_ids})
+    ]
+    assert mail.outbox == []
+
+
+def test_reject_stands_when_the_mail_server_is_unreachable(settings, caplog):
+    unreachable_mail_server(settings)
+    world = build_world()
+    invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        (result,) = approver_action(
+            "reject", world, "approver", invoice, reason="Wrong billing period"
+        ).results
+    assert result.outcome == "done"
+    assert Invoice.objects.get(pk=invoice.pk).erp_status == InvoiceErpStatus.REJECTED
+    assert failed_task_logs(caplog) == [
+        ("erp_integrations.tasks.send_invoices_rejected_email", ConnectionRefusedError)
+    ]
 
 
 def test_reject_records_the_reason_in_history(world):

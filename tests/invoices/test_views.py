@@ -6,15 +6,21 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils.html import escape
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from erp_integrations.models import ExportState
+from erp_integrations.models import ExportItem, ExportState
 from erp_integrations.services import ALREADY_ACCEPTED, NOT_PROJECT_ADMIN
 from invoices.locking import lock_message
 from invoices.models import ChangeHistoryEntry, InvoiceErpStatus, InvoiceStatus
 from invoices.services import MAY_NOT_EDIT
+from tests.erp_integrations.email_tasks import (
+    email_tasks,
+    failed_task_logs,
+    unreachable_mail_server,
+)
 from tests.factories import ChangeHistoryEntryFactory
 from tests.world import build_world
 
@@ -339,6 +345,45 @@ def test_send_puts_the_invoice_in_the_queue_and_locks_it(client, world, headers)
     assertContains(response, f"{invoice.label}: sent to ERP Integrations.")
     assertContains(response, "lock-banner")
     assert refreshed(invoice).erp_status == InvoiceErpStatus.READY_TO_EXPORT
+
+
+# Committed for real, so the send's on-commit work runs inside the request as it does in
+# production.
+@pytest.mark.django_db(transaction=True)
+@REQUEST_KINDS
+def test_send_answers_normally_when_the_mail_server_is_unreachable(
+    client, world, settings, caplog, headers
+):
+    """The approvers' email fails in its task; the page still says the invoice was sent,
+    and it is Ready to Export."""
+    unreachable_mail_server(settings)
+    client.raise_request_exception = False
+    invoice = world.invoice(status=InvoiceStatus.APPROVED)
+    client.force_login(world.users["project_admin"])
+
+    response = client.post(url("invoices:send", invoice), follow=not headers, **headers)
+
+    assertContains(response, f"{invoice.label}: sent to ERP Integrations.")
+    assert refreshed(invoice).erp_status == InvoiceErpStatus.READY_TO_EXPORT
+    assert failed_task_logs(caplog) == [
+        ("erp_integrations.tasks.send_invoices_sent_email", ConnectionRefusedError)
+    ]
+
+
+def test_send_enqueues_the_approvers_email_instead_of_sending_it(
+    client, world, dummy_tasks, django_capture_on_commit_callbacks
+):
+    invoice = world.invoice(status=InvoiceStatus.APPROVED)
+    client.force_login(world.users["project_admin"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url("invoices:send", invoice), **HTMX)
+
+    item = ExportItem.objects.get(invoice=invoice)
+    assert email_tasks(dummy_tasks) == [
+        ("send_invoices_sent_email", {"export_item_ids": [item.pk]})
+    ]
+    assert mail.outbox == []
 
 
 @pytest.mark.parametrize("role", NOT_ALLOWED_TO_ACT)
