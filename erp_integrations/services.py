@@ -32,7 +32,7 @@ from django.utils import timezone
 from commitments.models import Commitment
 from commitments.permissions import access_commitment
 from erp_integrations.models import ACTIVE_EXPORT_STATES, ExportItem, ExportState
-from invoices.amounts import amounts_of_invoices
+from invoices.amounts import totals_of_invoices
 from invoices.errors import ActionRefused
 from invoices.history import history_entry, record_history
 from invoices.locking import display_name
@@ -278,11 +278,11 @@ def _send(
     *, user: AbstractBaseUser, invoices: dict[int, Invoice], asked: list[int]
 ) -> ActionResult:
     action = ActionResult()
-    amounts = amounts_of_invoices(invoices.values())
+    totals = totals_of_invoices(invoices.values())
     decisions: dict[int, tuple[str, str]] = {}
     sendable: list[tuple[Invoice, None]] = []
     for invoice in invoices.values():
-        reason = _send_refusal(invoice, amounts[invoice.pk].totals)
+        reason = _send_refusal(invoice, totals[invoice.pk])
         if reason:
             decisions[invoice.pk] = (Outcome.REFUSED, reason)
         else:
