@@ -116,6 +116,7 @@ class Commitment(models.Model):
         indexes = [
             models.Index(fields=["project", "status"], name="commitment_project_status"),
             models.Index(fields=["project", "vendor"], name="commitment_project_vendor"),
+            models.Index(fields=["project", "erp_status"], name="commitment_project_erp"),
         ]
         permissions = [
             (PRIVATE_ACCESS_PERMISSION, "On the private commitment's access list"),
