@@ -64,6 +64,8 @@ def test_pat_edits_a_retrieved_invoice(demo, log_in, page):
     field = page.get_by_label(
         "Work completed this period, 01-500 Mobilization & General Conditions"
     )
+    # The lines table sits under its legend, on screen, not pushed beside it.
+    expect(field).to_be_in_viewport()
     field.fill("4000.00")
     page.get_by_role("button", name="Save").click()
 
