@@ -39,6 +39,7 @@ from erp_integrations.services import (
 )
 from invoices.amounts import totals_of_invoices
 from invoices.errors import ActionRefused
+from invoices.permissions import can_create_invoice
 from projects.models import ToolLevel
 from projects.permissions import access_project, commitments_level
 
@@ -174,6 +175,7 @@ def _invoices_context(
     return {
         "invoice_rows": [(invoice, totals[invoice.pk]) for invoice in invoices],
         "may_send_or_retrieve": _may_send_or_retrieve(request, commitment),
+        "may_create_invoice": can_create_invoice(request.user, commitment),
         "action": action,
         "action_name": action_name,
         "refusal": refusal,

@@ -4,6 +4,8 @@ whether the edit may happen and saves it."""
 
 from __future__ import annotations
 
+import calendar
+import datetime
 from decimal import Decimal
 
 from django import forms
@@ -52,6 +54,20 @@ class InvoiceHeaderForm(BootstrapFormMixin, forms.Form):
         if start and end and end < start:
             self.add_error("billing_period_end", PERIOD_ENDS_BEFORE_START)
         return cleaned
+
+
+def default_billing_dates(
+    latest_period_end: datetime.date | None, today: datetime.date
+) -> dict[str, datetime.date]:
+    """The create page's initial dates: from the day after the latest invoice's billing
+    period to the end of that month (the whole of this month when there is no invoice
+    yet), billed on the period's last day."""
+    if latest_period_end is None:
+        start = today.replace(day=1)
+    else:
+        start = latest_period_end + datetime.timedelta(days=1)
+    end = start.replace(day=calendar.monthrange(start.year, start.month)[1])
+    return {"billing_period_start": start, "billing_period_end": end, "billing_date": end}
 
 
 def _amount_field(label: str, *, minimum: Decimal | None = None) -> forms.DecimalField:

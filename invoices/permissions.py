@@ -7,7 +7,14 @@ from django.http import Http404
 
 from commitments.models import Commitment
 from commitments.permissions import can_view_commitment, is_invoice_contact
-from invoices.models import EDITABLE_STATUSES, Invoice, InvoiceErpStatus
+from invoices.models import (
+    EDITABLE_STATUSES,
+    STATUS_TRANSITIONS,
+    SUBMIT_TRANSITIONS,
+    Invoice,
+    InvoiceErpStatus,
+    InvoiceStatus,
+)
 from projects.models import ToolLevel
 from projects.permissions import User, commitments_level, is_accounting_approver
 
@@ -84,3 +91,35 @@ def access_invoice(
     if not can_see_in_erp_queue(user, invoice):
         raise Http404("No such invoice.")
     return invoice
+
+
+# The order in which the invoice page offers the review moves.
+STATUS_MOVE_ORDER = (
+    InvoiceStatus.UNDER_REVIEW,
+    InvoiceStatus.APPROVED,
+    InvoiceStatus.APPROVED_AS_NOTED,
+    InvoiceStatus.PENDING_OWNER_APPROVAL,
+    InvoiceStatus.REVISE_AND_RESUBMIT,
+)
+
+
+def status_moves_for(user: User, invoice: Invoice) -> list[InvoiceStatus]:
+    """The statuses the user may move this invoice to now, in the page's order: none
+    while it is locked; submitting for review (Draft or Revise & Resubmit to Under
+    Review) for whoever may edit it; every other legal move for project admins. The
+    same rules `invoices.services.invoice_set_status` enforces."""
+    if invoice.is_locked or not can_view_invoice(user, invoice):
+        return []
+    legal = STATUS_TRANSITIONS[invoice.status]
+    is_admin = commitments_level(user, invoice.commitment.project) >= ToolLevel.ADMIN
+    moves = []
+    for status in STATUS_MOVE_ORDER:
+        if status not in legal:
+            continue
+        if (invoice.status, status) in SUBMIT_TRANSITIONS:
+            allowed = can_edit_invoice(user, invoice)
+        else:
+            allowed = is_admin
+        if allowed:
+            moves.append(status)
+    return moves

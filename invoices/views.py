@@ -1,7 +1,7 @@
-"""The invoice page (header, SOV lines, lock banner, ERP actions, change history) and
-its edit page. The ERP actions are POST forms that work with and without htmx: a plain
-POST redirects back to the invoice with messages, an htmx POST re-renders the page's
-main region in place."""
+"""The invoice page (header, SOV lines, lock banner, review and ERP actions, change
+history), its edit page, and the page that creates one. The review and ERP actions are
+POST forms that work with and without htmx: a plain POST redirects back to the invoice
+with messages, an htmx POST re-renders the page's main region in place."""
 
 from __future__ import annotations
 
@@ -10,13 +10,17 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from commitments.permissions import access_commitment
 from erp_integrations.services import (
     Outcome,
     invoice_retrieve_from_erp,
@@ -24,20 +28,45 @@ from erp_integrations.services import (
 )
 from invoices.amounts import invoice_amounts
 from invoices.errors import ActionRefused
-from invoices.forms import InvoiceHeaderForm, InvoiceLineForm, invoice_line_formset_class
+from invoices.forms import (
+    InvoiceHeaderForm,
+    InvoiceLineForm,
+    default_billing_dates,
+    invoice_line_formset_class,
+)
 from invoices.locking import lock_message
-from invoices.models import SENDABLE_STATUSES, Invoice, InvoiceErpStatus
+from invoices.models import SENDABLE_STATUSES, Invoice, InvoiceErpStatus, InvoiceStatus
 from invoices.permissions import (
     access_invoice,
+    can_create_invoice,
     can_edit_invoice,
     can_send_or_retrieve,
     can_view_invoice,
+    status_moves_for,
 )
 from invoices.selectors import invoice_history, invoice_latest_export_item
-from invoices.services import MAY_NOT_EDIT, invoice_update
+from invoices.services import (
+    MAY_NOT_CREATE,
+    MAY_NOT_EDIT,
+    invoice_create,
+    invoice_set_status,
+    invoice_update,
+)
 
 SAVED = "{label} saved."
 NOTHING_CHANGED = "{label}: nothing changed."
+CREATED = "{label} created. Fill in its lines, then submit it for review."
+STATUS_CHANGED = "{label} is now {status}."
+ALREADY_IN_STATUS = "{label} is already {status}."
+
+# The invoice page's review buttons, by the status each one moves the invoice to.
+STATUS_MOVE_LABELS = {
+    InvoiceStatus.UNDER_REVIEW: "Submit for review",
+    InvoiceStatus.APPROVED: "Approve",
+    InvoiceStatus.APPROVED_AS_NOTED: "Approve as Noted",
+    InvoiceStatus.PENDING_OWNER_APPROVAL: "Pending Owner Approval",
+    InvoiceStatus.REVISE_AND_RESUBMIT: "Revise & Resubmit",
+}
 
 # After a retrieval or a rejection the invoice goes back to ERP Integrations by sending
 # it again.
@@ -72,6 +101,9 @@ def _detail_context(request: HttpRequest, invoice: Invoice) -> dict:
         "latest_item": latest_item,
         "lock_message": lock_message(invoice, active_item) if invoice.is_locked else None,
         "may_edit": can_edit_invoice(user, invoice),
+        "status_moves": [
+            (status.value, STATUS_MOVE_LABELS[status]) for status in status_moves_for(user, invoice)
+        ],
         "show_send": may_send_or_retrieve
         and not invoice.is_locked
         and invoice.status in SENDABLE_STATUSES,
@@ -113,9 +145,17 @@ def _erp_action(
     else:
         level = messages.SUCCESS if result.outcome == Outcome.DONE else messages.INFO
         messages.add_message(request, level, result.message)
+    return _after_action(request, project_id, commitment_id, invoice)
+
+
+def _after_action(
+    request: HttpRequest, project_id: int, commitment_id: int, invoice: Invoice
+) -> HttpResponse:
+    """A plain POST goes back to the invoice page; htmx gets the page's main region as
+    the invoice is now, and the messages out of band."""
     if not _wants_partial(request):
         return redirect(invoice.get_absolute_url())
-    invoice = _access(request, project_id, commitment_id, invoice_id)  # as it is now
+    invoice = _access(request, project_id, commitment_id, invoice.pk)  # as it is now
     html = render_to_string(
         "invoices/invoice_detail.html#invoice-main",
         _detail_context(request, invoice),
@@ -141,6 +181,93 @@ def invoice_retrieve(
 ) -> HttpResponse:
     """The invoice page's "Retrieve from ERP" button."""
     return _erp_action(request, project_id, commitment_id, invoice_id, invoice_retrieve_from_erp)
+
+
+@require_POST
+@login_required
+def invoice_status(
+    request: HttpRequest, project_id: int, commitment_id: int, invoice_id: int
+) -> HttpResponse:
+    """The invoice page's review buttons ("Submit for review", "Approve", ...): move the
+    invoice to the posted `status`. The service refuses a move the user may not make,
+    an illegal one, and any move of a locked invoice."""
+    invoice = _access(request, project_id, commitment_id, invoice_id)
+    status = request.POST.get("status", "")
+    if status == invoice.status:  # a double click: the first one did it
+        messages.info(
+            request,
+            ALREADY_IN_STATUS.format(label=invoice.label, status=invoice.get_status_display()),
+        )
+        return _after_action(request, project_id, commitment_id, invoice)
+    try:
+        moved = invoice_set_status(
+            user=request.user, invoice_id=invoice.pk, status=status, commitment_id=commitment_id
+        )
+    except ActionRefused as refusal:
+        messages.error(request, str(refusal))
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            STATUS_CHANGED.format(label=moved.label, status=InvoiceStatus(moved.status).label),
+        )
+    return _after_action(request, project_id, commitment_id, invoice)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def invoice_new(request: HttpRequest, project_id: int, commitment_id: int) -> HttpResponse:
+    """Create a Draft invoice on the commitment (one line per SOV line) and go to its
+    edit page. The form asks for the billing period and date, starting from the period
+    after the latest invoice's; a user who may not create invoices is told so."""
+    commitment = access_commitment(request.user, project_id, commitment_id)
+    may_create = can_create_invoice(request.user, commitment)
+    refusal = "" if may_create else MAY_NOT_CREATE
+    if request.method == "POST":
+        form = InvoiceHeaderForm(request.POST, prefix="invoice")
+        if form.is_valid():
+            try:
+                invoice = invoice_create(
+                    user=request.user,
+                    project_id=commitment.project_id,
+                    commitment_id=commitment.pk,
+                    **form.cleaned_data,
+                )
+            except ActionRefused as error:
+                refusal = str(error)
+            except ValidationError as error:
+                for message in error.messages:
+                    form.add_error(None, message)
+            else:
+                messages.success(request, CREATED.format(label=invoice.label))
+                edit_url = reverse("invoices:edit", args=[project_id, commitment.pk, invoice.pk])
+                if request.htmx:
+                    return HttpResponseClientRedirect(edit_url)
+                return redirect(edit_url)
+    else:
+        latest = commitment.invoices.aggregate(end=Max("billing_period_end"))["end"]
+        form = InvoiceHeaderForm(
+            prefix="invoice", initial=default_billing_dates(latest, timezone.localdate())
+        )
+    template = "invoices/invoice_create.html"
+    if _wants_partial(request):
+        template += "#invoice-create-form"
+    response = render(
+        request,
+        template,
+        {
+            "commitment": commitment,
+            "project": commitment.project,
+            "company": commitment.project.company,
+            "form": form,
+            "may_create": may_create,
+            "refusal": refusal,
+        },
+    )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def _edit_refusal(request: HttpRequest, invoice: Invoice) -> str | None:
