@@ -5,23 +5,22 @@ from __future__ import annotations
 from django import forms
 
 from erp_integrations.selectors import DEFAULT_TAB, TABS_BY_SLUG, page_number
-from erp_integrations.services import NOTHING_SELECTED, REJECTION_REASON_REQUIRED
+from erp_integrations.services import (
+    NOTHING_SELECTED,
+    REJECTION_REASON_REQUIRED,
+    unique_ids,
+)
 
 
 class ItemIdsField(forms.Field):
-    """Repeated `item_ids` values, as ints; values that are not ids match nothing."""
+    """Repeated `item_ids` values, read by the services' id rule (`unique_ids`): a value
+    that is not an id is kept, to be reported as not found."""
 
     widget = forms.MultipleHiddenInput
     default_error_messages = {"required": NOTHING_SELECTED}
 
-    def to_python(self, value) -> list[int]:
-        ids: list[int] = []
-        for raw in value or []:
-            try:
-                ids.append(int(raw))
-            except (TypeError, ValueError):
-                continue
-        return ids
+    def to_python(self, value) -> list[int | str]:
+        return unique_ids(value or [])
 
 
 class ExportItemsForm(forms.Form):

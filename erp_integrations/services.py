@@ -137,23 +137,51 @@ class ActionResult:
         return result
 
 
-def _unique_ids(ids: Iterable[int | str]) -> list[int]:
-    """The ids asked for, as ints, first occurrence kept; anything else is not an id of
-    ours, so it can match nothing."""
-    seen: dict[int, None] = {}
+# Ids are BigAutoField values. A value outside this range, or not a number at all,
+# cannot be an id of ours: it is kept (as text, for the report) but never reaches a query,
+# where an out-of-range number would overflow the database driver.
+SMALLEST_ID = 1
+LARGEST_ID = 2**63 - 1
+# How much of a value that is not an id is repeated back in its "not found" message.
+NOT_AN_ID_SHOWN = 24
+
+
+def _as_id(raw: int | str) -> int | str | None:
+    """An id as an int, None for a blank value, else the value as text (not an id)."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        number = raw
+    else:
+        text = str(raw).strip()
+        if not text:
+            return None
+        if not (text.isascii() and text.isdigit()):
+            return text[:NOT_AN_ID_SHOWN]
+        number = int(text)
+    return number if SMALLEST_ID <= number <= LARGEST_ID else str(number)[:NOT_AN_ID_SHOWN]
+
+
+def unique_ids(ids: Iterable[int | str]) -> list[int | str]:
+    """The ids asked for, first occurrence kept, blanks dropped. An id is an int in
+    SMALLEST_ID..LARGEST_ID; anything else stays in the list as text, so that it is
+    reported as not found and matches nothing."""
+    seen: dict[int | str, None] = {}
     for raw in ids:
-        try:
-            seen.setdefault(int(raw), None)
-        except (TypeError, ValueError):
-            continue
+        asked = _as_id(raw)
+        if asked is not None:
+            seen.setdefault(asked, None)
     return list(seen)
 
 
-def _lock_invoices(scope: Q, invoice_ids: list[int]) -> dict[int, Invoice]:
+def _real_ids(asked: Iterable[int | str]) -> list[int]:
+    """The asked values that can be ids, for a query."""
+    return [asked_id for asked_id in asked if isinstance(asked_id, int)]
+
+
+def _lock_invoices(scope: Q, invoice_ids: Iterable[int | str]) -> dict[int, Invoice]:
     invoices = (
         Invoice.objects.select_for_update(of=("self",))
         .select_related("commitment__project__company__erp_connection", "commitment__vendor")
-        .filter(scope, pk__in=invoice_ids)
+        .filter(scope, pk__in=_real_ids(invoice_ids))
         .order_by("pk")
     )
     return {invoice.pk: invoice for invoice in invoices}
@@ -256,14 +284,14 @@ def _send_refusal(invoice: Invoice, totals) -> str | None:
 
 def _report(
     action: ActionResult,
-    asked: list[int],
+    asked: list[int | str],
     labels: dict[int, str],
     decisions: dict[int, tuple[str, str]],
     not_found: str,
 ) -> ActionResult:
     """Fill `action.results` in the order the ids were asked for."""
     for asked_id in asked:
-        if asked_id not in labels:
+        if not isinstance(asked_id, int) or asked_id not in labels:
             label = f"#{asked_id}"
             action.results.append(
                 InvoiceResult(None, label, Outcome.REFUSED, not_found.format(label=label))
@@ -275,7 +303,7 @@ def _report(
 
 
 def _send(
-    *, user: AbstractBaseUser, invoices: dict[int, Invoice], asked: list[int]
+    *, user: AbstractBaseUser, invoices: dict[int, Invoice], asked: list[int | str]
 ) -> ActionResult:
     action = ActionResult()
     totals = totals_of_invoices(invoices.values())
@@ -378,7 +406,7 @@ def _retrieve_decision(invoice: Invoice) -> tuple[str, str] | None:
 
 
 def _retrieve(
-    *, user: AbstractBaseUser, invoices: dict[int, Invoice], asked: list[int]
+    *, user: AbstractBaseUser, invoices: dict[int, Invoice], asked: list[int | str]
 ) -> ActionResult:
     action = ActionResult()
     items = {
@@ -473,11 +501,12 @@ def _approver_action(
     `to_state`. Returns the result and the ids of the items moved."""
     company = _company_for_approver(user, company_id)
     asked = _asked(export_item_ids)
-    invoice_ids = ExportItem.objects.filter(pk__in=asked, company=company).values_list(
+    item_ids = _real_ids(asked)
+    invoice_ids = ExportItem.objects.filter(pk__in=item_ids, company=company).values_list(
         "invoice_id", flat=True
     )
     invoices = _lock_invoices(Q(commitment__project__company=company), list(invoice_ids))
-    items = _lock_items(Q(pk__in=asked, company=company, invoice_id__in=invoices))
+    items = _lock_items(Q(pk__in=item_ids, company=company, invoice_id__in=invoices))
     action = ActionResult()
     decisions: dict[int, tuple[str, str]] = {}
     movable = []
@@ -635,8 +664,8 @@ def export_item_retry(
 # --- Access ------------------------------------------------------------------------------
 
 
-def _asked(ids: Iterable[int | str]) -> list[int]:
-    asked = _unique_ids(ids)
+def _asked(ids: Iterable[int | str]) -> list[int | str]:
+    asked = unique_ids(ids)
     if not asked:
         raise ActionRefused(NOTHING_SELECTED)
     return asked

@@ -546,14 +546,32 @@ def test_bulk_action_without_a_checked_invoice_asks_for_one(client, world, heade
     assert refreshed(invoice).erp_status == InvoiceErpStatus.READY_TO_EXPORT
 
 
-def test_bulk_action_ignores_ids_that_are_not_numbers(client, world):
-    """Garbage ids are not a 500: with nothing usable left, the user is asked to select."""
+def test_bulk_action_with_only_blank_ids_asks_for_a_selection(client, world):
+    """Blank ids are no selection: the user is asked to select."""
     world.invoice()
     client.force_login(world.users["project_admin"])
 
-    response = client.post(retrieve_url(world), {"invoice_ids": ["abc", ""]}, **HTMX)
+    response = client.post(retrieve_url(world), {"invoice_ids": ["", " "]}, **HTMX)
 
     assertContains(response, NOTHING_SELECTED)
+
+
+@REQUEST_KINDS
+@pytest.mark.parametrize("url", [send_url, retrieve_url], ids=["send", "retrieve"])
+@pytest.mark.parametrize("bad_id", ["99999999999999999999", str(2**63), "0", "-1", "abc"])
+def test_bulk_action_reports_an_id_that_cannot_exist_as_not_found(
+    client, world, headers, url, bad_id
+):
+    """An id outside 1..2**63-1 (too large for the database) or not a number is not a
+    500: it is refused as not found, and nothing changes."""
+    invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    client.force_login(world.users["project_admin"])
+
+    response = client.post(url(world), {"invoice_ids": [bad_id]}, follow=not headers, **headers)
+
+    assert response.status_code == 200
+    assertContains(response, escape(f"#{bad_id}: not found on this commitment."))
+    assert refreshed(invoice).erp_status == InvoiceErpStatus.READY_TO_EXPORT
 
 
 def test_bulk_retrieve_reports_an_invoice_of_another_commitment_as_not_found(client, world):

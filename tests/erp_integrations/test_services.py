@@ -258,8 +258,44 @@ def test_bulk_retrieve_refuses_ids_from_elsewhere(world):
         services.NOT_FOUND.format(label=f"#{other.pk}"),
         services.NOT_FOUND.format(label=f"#{foreign.pk}"),
         services.NOT_FOUND.format(label="#999999"),
+        services.NOT_FOUND.format(label="#not-an-id"),
     ]
     assert Invoice.objects.get(pk=foreign.pk).erp_status == InvoiceErpStatus.READY_TO_EXPORT
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["7", 7, " 7 ", "8"], [7, 8]),
+        ([str(2**63 - 1)], [2**63 - 1]),
+        ([str(2**63), 2**63], [str(2**63)]),
+        (["99999999999999999999"], ["99999999999999999999"]),
+        (["0", 0, "-3", -3], ["0", "-3"]),
+        (["abc", "1.5", "+4", "1_000", "\u0665"], ["abc", "1.5", "+4", "1_000", "\u0665"]),
+        (["", "   "], []),
+    ],
+)
+def test_an_id_is_an_integer_a_bigautofield_can_hold(values, expected):
+    """Ids are integers in 1..2**63-1; anything else is kept as text (to be reported as
+    not found), blanks are dropped and each value is asked once."""
+    assert services.unique_ids(values) == expected
+
+
+def test_an_id_too_large_for_the_database_is_reported_as_not_found(world):
+    """An id past the BigAutoField range never reaches the database driver (where it
+    would overflow): it is refused as not found, and the other ids go ahead."""
+    invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    too_large = "99999999999999999999"
+
+    result = services.invoices_retrieve_from_erp(
+        user=fresh(world.users["project_admin"]),
+        project_id=world.project.pk,
+        commitment_id=world.commitment.pk,
+        invoice_ids=[too_large, invoice.pk],
+    )
+
+    assert [r.message for r in result.refused] == [services.NOT_FOUND.format(label=f"#{too_large}")]
+    assert [r.invoice_id for r in result.done] == [invoice.pk]
 
 
 def test_bulk_action_with_nothing_selected_is_refused(world):

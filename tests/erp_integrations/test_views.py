@@ -567,6 +567,41 @@ def test_items_of_another_company_are_not_found(client):
     assert state_of(other_item) == ExportState.READY_TO_EXPORT
 
 
+@REQUEST_KINDS
+@pytest.mark.parametrize("action", ["accept", "reject", "retry"])
+@pytest.mark.parametrize("bad_id", ["99999999999999999999", str(2**63), "0", "abc"])
+def test_an_item_id_that_cannot_exist_is_reported_as_not_found(client, headers, action, bad_id):
+    """An id outside 1..2**63-1 (too large for the database) or not a number is not a
+    500: it is refused as not found, and nothing changes."""
+    world = build_world()
+    ready = item_of(world.invoice(erp_state=ExportState.READY_TO_EXPORT))
+    failed = item_of(world.invoice(erp_state=ExportState.FAILED_TO_EXPORT))
+
+    response = as_user(client, world).post(
+        action_url(world, action),
+        {"item_ids": [bad_id], "reason": "Wrong period"},
+        follow=not headers,
+        **headers,
+    )
+
+    assert response.status_code == 200
+    assertContains(response, escape(f"#{bad_id}: not found in this company's ERP Integrations."))
+    assert state_of(ready) == ExportState.READY_TO_EXPORT
+    assert state_of(failed) == ExportState.FAILED_TO_EXPORT
+
+
+def test_an_id_too_large_does_not_stop_the_other_checked_items(client, dummy_tasks):
+    world = build_world()
+    item = item_of(world.invoice(erp_state=ExportState.READY_TO_EXPORT))
+
+    response = as_user(client, world).post(
+        action_url(world, "accept"), {"item_ids": ["99999999999999999999", item.pk]}, **HTMX
+    )
+
+    assertContains(response, "#99999999999999999999: not found in this company")
+    assert state_of(item) == ExportState.EXPORTING
+
+
 def test_actions_refuse_get(client):
     world = build_world()
 
