@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -62,6 +62,20 @@ def _with_messages(request: HttpRequest, html: str) -> HttpResponse:
 # --- The Commitments tool ----------------------------------------------------------------
 
 
+def _paginate_commitments(request: HttpRequest, table: CommitmentTable) -> None:
+    """COMMITMENTS_PER_PAGE rows a page, whatever the query string says (django-tables2's
+    RequestConfig would take a `per_page` from it). A page number that is not a number or
+    below 1 gives the first page, one past the end the last page."""
+    try:
+        number = max(1, int(request.GET.get(table.prefixed_page_field, 1)))
+    except (TypeError, ValueError):
+        number = 1
+    try:
+        table.paginate(page=number, per_page=COMMITMENTS_PER_PAGE)
+    except EmptyPage:
+        table.page = table.paginator.page(table.paginator.num_pages)
+
+
 @require_GET
 @login_required
 def commitment_list(request: HttpRequest, project_id: int) -> HttpResponse:
@@ -70,7 +84,8 @@ def commitment_list(request: HttpRequest, project_id: int) -> HttpResponse:
         request.GET or None, queryset=commitments_for_tool(request.user, project), project=project
     )
     table = CommitmentTable(commitment_filter.qs)
-    RequestConfig(request, paginate={"per_page": COMMITMENTS_PER_PAGE}).configure(table)
+    RequestConfig(request, paginate=False).configure(table)
+    _paginate_commitments(request, table)
     template = "commitments/commitment_list.html"
     if _wants_partial(request):
         template += "#commitment-table"

@@ -12,6 +12,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from commitments.models import CommitmentErpStatus, SubcontractStatus
 from commitments.services import commitment_grant_private_access
+from commitments.views import COMMITMENTS_PER_PAGE
 from erp_integrations.models import ExportItem, ExportState
 from erp_integrations.services import (
     ALREADY_ACCEPTED,
@@ -86,6 +87,43 @@ def test_commitments_tool_returns_only_the_table_to_htmx(client, world):
     assertNotContains(response, "<h1")
     assert response.content.decode().lstrip().startswith('<div id="commitment-table"')
     assertContains(response, world.commitment.number)
+
+
+def rows_shown(response):
+    return len(response.context["table"].page.object_list)
+
+
+@REQUEST_KINDS
+@pytest.mark.parametrize("per_page", ["-1", "0", "1", "100000", "abc"])
+def test_commitments_tool_page_size_is_fixed(client, world, headers, per_page):
+    """The page size is not the visitor's to choose: `?per_page=` is ignored, so a
+    negative one is not a 500 and a huge one does not list every commitment."""
+    add_commitments(world, COMMITMENTS_PER_PAGE + 5)
+    client.force_login(world.users["project_admin"])
+
+    response = client.get(list_url(world), {"per_page": per_page}, **headers)
+
+    assert response.status_code == 200
+    assert rows_shown(response) == COMMITMENTS_PER_PAGE
+
+
+@REQUEST_KINDS
+@pytest.mark.parametrize(
+    ("asked", "shown_page"),
+    [("abc", 1), ("1e5", 1), ("", 1), ("0", 1), ("-3", 1), ("2", 2), ("3", 2), (str(10**30), 2)],
+)
+def test_commitments_tool_page_that_is_not_a_page_is_harmless(
+    client, world, headers, asked, shown_page
+):
+    """A page number that is not a number or below 1 shows the first page; one past the
+    end shows the last page (here the second: 30 commitments, 25 a page)."""
+    add_commitments(world, COMMITMENTS_PER_PAGE + 5)
+    client.force_login(world.users["project_admin"])
+
+    response = client.get(list_url(world), {"page": asked}, **headers)
+
+    assert response.status_code == 200
+    assert response.context["table"].page.number == shown_page
 
 
 @REQUEST_KINDS
