@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
-from invoices.models import Invoice, InvoiceErpStatus
+from invoices.models import LOCKED_ERP_STATUSES, Invoice, InvoiceErpStatus
 
 
 def display_name(user) -> str:
@@ -54,3 +57,96 @@ def lock_message(invoice: Invoice, active_item=None) -> str | None:
             )
         case _:
             return f"{label} is locked: it was exported to the ERP and can no longer change."
+
+
+# An earlier invoice's lines make up a later invoice's previous work completed and
+# retainage held, so editing them would change the figures of a later invoice that is
+# locked. The last sentence says what unlocks the earlier invoice.
+LATER_INVOICE_LOCKED = (
+    "{label} cannot be edited while a later invoice of {commitment} is in ERP "
+    "Integrations ({later}): its previous work completed comes from {label}. "
+    "Retrieve {later} first."
+)
+LATER_INVOICE_WITH_APPROVER = (
+    "{label} cannot be edited while a later invoice of {commitment} is in ERP "
+    "Integrations ({later}): its previous work completed comes from {label}. "
+    "It can be edited once the accounting approver rejects {later}."
+)
+LATER_INVOICE_EXPORTED = (
+    "{label} cannot be edited: a later invoice of {commitment} was exported to the ERP "
+    "({later}), and its previous work completed comes from {label}."
+)
+
+
+def later_locked_invoices(
+    invoice: Invoice, later: Iterable[Invoice] | None = None
+) -> list[Invoice]:
+    """The locked invoices of the invoice's commitment numbered after it, by number.
+    Pass `later` (the commitment's later invoices, e.g. just row-locked) to skip the
+    query."""
+    if later is None:
+        later = Invoice.objects.filter(
+            commitment_id=invoice.commitment_id,
+            number__gt=invoice.number,
+            erp_status__in=LOCKED_ERP_STATUSES,
+        )
+    return sorted(
+        (other for other in later if other.number > invoice.number and other.is_locked),
+        key=lambda other: other.number,
+    )
+
+
+def edit_lock_message(
+    invoice: Invoice, *, later: Iterable[Invoice] | None = None, active_item=None
+) -> str | None:
+    """None when the invoice's amounts may be edited; otherwise why not: the invoice's
+    own lock (`lock_message`), or a locked later invoice of the same commitment whose
+    previous work completed comes from this one."""
+    own = lock_message(invoice, active_item)
+    if own:
+        return own
+    locked = later_locked_invoices(invoice, later)
+    if not locked:
+        return None
+    statuses = {other.erp_status for other in locked}
+    if InvoiceErpStatus.SYNCED in statuses:
+        template = LATER_INVOICE_EXPORTED
+        locked = [other for other in locked if other.erp_status == InvoiceErpStatus.SYNCED]
+    elif statuses == {InvoiceErpStatus.READY_TO_EXPORT}:
+        template = LATER_INVOICE_LOCKED
+    else:
+        template = LATER_INVOICE_WITH_APPROVER
+    return template.format(
+        label=invoice.label,
+        commitment=invoice.commitment.number,
+        later=", ".join(other.label for other in locked),
+    )
+
+
+def lock_for_edit(invoice: Invoice) -> list[Invoice]:
+    """Take the row locks an edit of the invoice's amounts needs (caller is inside
+    `transaction.atomic`): the invoice's own and those of the commitment's later invoices,
+    whose figures it feeds. One query, in primary key order like every other path that
+    locks several invoices (the ERP services, the admin), so an edit and a send of a
+    later invoice serialize instead of deadlocking.
+
+    The invoice's own fields are refreshed in place from its locked row; returns the
+    later invoices as they are now (pass them to `edit_lock_message`). Raises
+    Invoice.DoesNotExist when the invoice is gone."""
+    number = invoice.number
+    while True:
+        rows = list(
+            Invoice.objects.select_for_update(of=("self",))
+            .filter(Q(pk=invoice.pk) | Q(commitment_id=invoice.commitment_id, number__gt=number))
+            .order_by("pk")
+        )
+        current = next((row for row in rows if row.pk == invoice.pk), None)
+        if current is None:
+            raise Invoice.DoesNotExist
+        if current.number >= number:
+            break
+        # Renumbered lower while we waited: more invoices come after it now.
+        number = current.number
+    for field in Invoice._meta.concrete_fields:
+        setattr(invoice, field.attname, getattr(current, field.attname))
+    return [row for row in rows if row.number > invoice.number]

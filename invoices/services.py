@@ -11,13 +11,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.http import Http404
 
 from commitments.models import Commitment
 from commitments.permissions import access_commitment
 from invoices.amounts import CENT
 from invoices.errors import ActionRefused
 from invoices.history import history_entry, record_history
-from invoices.locking import lock_message
+from invoices.locking import edit_lock_message, lock_for_edit, lock_message
 from invoices.models import (
     STATUS_TRANSITIONS,
     SUBMIT_TRANSITIONS,
@@ -137,15 +138,27 @@ def invoice_update(
 ) -> Invoice:
     """Edit an unlocked invoice's billing dates and its lines' amounts and retainage.
 
+    Refused too while a later invoice of the commitment is locked: this invoice's lines
+    make up that invoice's previous work completed and retainage held. The invoice and
+    its later invoices are row-locked first (`lock_for_edit`), so a send of a later
+    invoice either waits for this edit and sends the edited figures, or lands first and
+    this edit is refused.
+
     `lines` maps an invoice line id to the values to set. Bad input raises
     ValidationError (all messages at once) and changes nothing; a locked invoice or a
     user who may not edit it raises `ActionRefused`. Every changed value is written to
     the change history, and the revision goes up once.
     """
-    invoice = access_invoice(user, invoice_id, commitment_id=commitment_id, for_update=True)
+    invoice = access_invoice(user, invoice_id, commitment_id=commitment_id)
+    try:
+        later = lock_for_edit(invoice)
+    except Invoice.DoesNotExist:
+        raise Http404("No such invoice.") from None
     if not can_edit_invoice(user, invoice):
         raise ActionRefused(MAY_NOT_EDIT.format(label=invoice.label))
-    _refuse_if_locked(invoice)
+    refusal = edit_lock_message(invoice, later=later)
+    if refusal:
+        raise ActionRefused(refusal)
     header, lines = header or {}, lines or {}
 
     errors: list[str] = []

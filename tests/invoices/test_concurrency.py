@@ -17,10 +17,12 @@ from django.db import connection
 from erp_integrations import services as erp_services
 from erp_integrations.models import ExportItem, ExportState
 from invoices import services
+from invoices.amounts import invoice_amounts
 from invoices.errors import ActionRefused
-from invoices.locking import display_name, lock_message
+from invoices.locking import LATER_INVOICE_LOCKED, display_name, lock_message
 from invoices.models import Invoice, InvoiceStatus
 from tests.erp_integrations.test_concurrency import ROUNDS, decide, race, send, user
+from tests.factories import InvoiceLineFactory
 from tests.world import build_world
 
 pytestmark = [
@@ -162,4 +164,43 @@ def test_retry_and_reject_of_a_failed_export_at_once(world):
             assert retried.message == erp_services.REJECTED_BY.format(
                 label=invoice.label, user=display_name(item.decided_by)
             )
+    assert sum(winners.values()) == ROUNDS
+
+
+def test_edit_of_an_earlier_invoice_and_send_of_a_later_one_at_once(world):
+    """Editing INV-N while another admin sends INV-N+1, whose previous work completed
+    comes from INV-N: either the edit lands first and INV-N+1 is sent with the edited
+    figures, or the send lands first and the edit is refused with the reason, changing
+    nothing; never an edit under a sent invoice."""
+    winners = Counter()
+    for _ in range(ROUNDS):
+        earlier = world.invoice()
+        line = earlier.lines.get()
+        later = world.invoice(lines=0)
+        InvoiceLineFactory(invoice=later, sov_line=line.sov_line)
+        edited, sent = race(edit_work(world, earlier, line.pk), send(world, later))
+
+        assert not isinstance(sent, Exception), sent
+        assert sent.outcome == "done"
+        later.refresh_from_db()
+        line.refresh_from_db()
+        item = ExportItem.objects.get(invoice=later)
+        assert later.erp_status == ExportState.READY_TO_EXPORT
+        assert item.invoice_revision == later.revision
+        previous = invoice_amounts(later).totals.previous_work_completed
+        if isinstance(edited, ActionRefused):
+            winners["send"] += 1
+            assert str(edited) == LATER_INVOICE_LOCKED.format(
+                label=earlier.label, commitment=world.commitment.number, later=later.label
+            )
+            assert line.work_completed_this_period != NEW_WORK
+            assert previous == line.work_completed_this_period
+            assert not earlier.history.exists()
+        else:
+            assert not isinstance(edited, Exception), edited
+            winners["edit"] += 1
+            assert line.work_completed_this_period == NEW_WORK
+            assert previous == NEW_WORK
+            # The edit was done before the send began: the send saw the edited figures.
+            assert earlier.history.get().created_at < item.sent_at
     assert sum(winners.values()) == ROUNDS

@@ -13,8 +13,16 @@ from django.http import Http404
 
 from erp_integrations.models import ExportState
 from invoices import services
+from invoices.amounts import invoice_amounts
 from invoices.errors import ActionRefused
+from invoices.locking import (
+    LATER_INVOICE_EXPORTED,
+    LATER_INVOICE_LOCKED,
+    LATER_INVOICE_WITH_APPROVER,
+    edit_lock_message,
+)
 from invoices.models import ChangeHistoryEntry, Invoice, InvoiceLine, InvoiceStatus
+from tests.factories import CommitmentFactory, InvoiceFactory, InvoiceLineFactory
 from tests.world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -262,3 +270,98 @@ def test_read_only_member_cannot_create(world):
             billing_period_end=datetime.date(2026, 11, 30),
             billing_date=datetime.date(2026, 11, 30),
         )
+
+
+# An earlier invoice feeds a later locked one
+
+
+def later_on_the_same_lines(world, earlier, *, erp_state=None):
+    """A later invoice of the commitment billing the earlier one's SOV lines, so its
+    previous work completed comes from the earlier invoice."""
+    later = world.invoice(erp_state=erp_state, lines=0)
+    for line in earlier.lines.all():
+        InvoiceLineFactory(invoice=later, sov_line=line.sov_line)
+    return later
+
+
+@pytest.mark.parametrize(
+    ("state", "template"),
+    [
+        (ExportState.READY_TO_EXPORT, LATER_INVOICE_LOCKED),
+        (ExportState.EXPORTING, LATER_INVOICE_WITH_APPROVER),
+        (ExportState.FAILED_TO_EXPORT, LATER_INVOICE_WITH_APPROVER),
+        (ExportState.SYNCED, LATER_INVOICE_EXPORTED),
+    ],
+)
+def test_edit_is_refused_while_a_later_invoice_is_locked(world, state, template):
+    """Editing an invoice while a later invoice of the commitment is locked would change
+    the later one's previous work completed: refused, naming both, and nothing changes."""
+    earlier = world.invoice(erp_state=ExportState.RETRIEVED)
+    later = later_on_the_same_lines(world, earlier, erp_state=state)
+    line = line_of(earlier)
+    amounts_before = invoice_amounts(later).totals
+
+    with pytest.raises(ActionRefused) as refused:
+        edit(
+            world,
+            "project_admin",
+            earlier,
+            lines={line.pk: {"work_completed_this_period": "1.00"}},
+            header={"billing_date": datetime.date(2027, 1, 1)},
+        )
+
+    assert str(refused.value) == template.format(
+        label=earlier.label, commitment=world.commitment.number, later=later.label
+    )
+    line.refresh_from_db()
+    assert line.work_completed_this_period == Decimal("1000.00")
+    assert Invoice.objects.get(pk=earlier.pk).revision == earlier.revision
+    assert not ChangeHistoryEntry.objects.filter(invoice=earlier).exists()
+    assert invoice_amounts(Invoice.objects.get(pk=later.pk)).totals == amounts_before
+
+
+def test_later_refusal_reads_as_the_review_says(world):
+    """The refusal's words: which invoice, which later one, why, and what to do."""
+    earlier = world.invoice()
+    later = later_on_the_same_lines(world, earlier, erp_state=ExportState.READY_TO_EXPORT)
+    with pytest.raises(ActionRefused) as refused:
+        edit(world, "project_admin", earlier, header={"billing_date": datetime.date(2027, 1, 1)})
+    assert str(refused.value) == (
+        f"{earlier.label} cannot be edited while a later invoice of "
+        f"{world.commitment.number} is in ERP Integrations ({later.label}): its previous "
+        f"work completed comes from {earlier.label}. Retrieve {later.label} first."
+    )
+    assert edit_lock_message(earlier) == str(refused.value)
+
+
+@pytest.mark.parametrize("state", [None, ExportState.RETRIEVED, ExportState.REJECTED])
+def test_edit_is_allowed_when_no_later_invoice_is_locked(world, state):
+    """A later invoice that was never sent, was retrieved or was rejected does not hold
+    the earlier one: the edit lands and the later invoice's figures follow it."""
+    earlier = world.invoice()
+    later = later_on_the_same_lines(world, earlier, erp_state=state)
+    line = line_of(earlier)
+
+    edit(world, "project_admin", earlier, lines={line.pk: {"work_completed_this_period": "1.00"}})
+
+    line.refresh_from_db()
+    assert line.work_completed_this_period == Decimal("1.00")
+    assert edit_lock_message(earlier) is None
+    assert invoice_amounts(later).totals.previous_work_completed == Decimal("1.00")
+
+
+def test_a_locked_earlier_invoice_does_not_hold_a_later_one(world):
+    """Only later invoices hold an invoice: one sent before it does not."""
+    world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    later = world.invoice()
+    edit(world, "project_admin", later, header={"billing_date": datetime.date(2026, 11, 2)})
+    assert Invoice.objects.get(pk=later.pk).billing_date == datetime.date(2026, 11, 2)
+
+
+def test_a_locked_invoice_of_another_commitment_does_not_hold_an_edit(world):
+    """Only the invoice's own commitment counts: its previous billing is per commitment."""
+    earlier = world.invoice()
+    other = InvoiceFactory(commitment=CommitmentFactory(project=world.project))
+    world.export_item(other, ExportState.READY_TO_EXPORT)
+    edit(world, "project_admin", earlier, header={"billing_date": datetime.date(2026, 11, 2)})
+    assert Invoice.objects.get(pk=earlier.pk).billing_date == datetime.date(2026, 11, 2)
