@@ -18,7 +18,11 @@ from django.db import transaction
 from django.http import Http404
 
 from commitments.services import commitment_remove_invoice_contact
+from erp_integrations.models import ExportState
+from invoices.errors import ActionRefused
+from invoices.models import InvoiceStatus
 from invoices.permissions import (
+    STATUS_MOVE_ORDER,
     access_invoice,
     can_create_invoice,
     can_decide_export,
@@ -26,8 +30,11 @@ from invoices.permissions import (
     can_see_in_erp_queue,
     can_send_or_retrieve,
     can_view_invoice,
+    status_moves_for,
 )
+from invoices.services import invoice_set_status
 from tests.access_world import ROLES, AccessWorld, build_access_world, shared_access_world
+from tests.world import build_world
 
 
 def opens_invoice(w: AccessWorld, user, name: str) -> bool:
@@ -446,3 +453,55 @@ def test_a_removed_invoice_contact_can_no_longer_edit_their_draft(fresh):
     assert not can_create_invoice(user, fresh.commitments["public"])
     with pytest.raises(Http404):
         access_invoice(user, draft.pk)
+
+
+# --- status_moves_for: the review buttons agree with the service --------------------------
+
+
+class _Undo(Exception):
+    """Raised to roll back a tried move."""
+
+
+def _service_allows(user, invoice, status) -> bool:
+    try:
+        with transaction.atomic():
+            invoice_set_status(
+                user=user, invoice_id=invoice.pk, status=status, commitment_id=invoice.commitment_id
+            )
+            raise _Undo
+    except _Undo:
+        return True
+    except ActionRefused:
+        return False
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("locked", [False, True], ids=["unlocked", "locked"])
+@pytest.mark.parametrize("status", InvoiceStatus.values)
+@pytest.mark.parametrize(
+    "role", ["project_admin", "standard", "read_only", "invoice_contact", "superuser"]
+)
+def test_status_moves_are_exactly_the_moves_the_service_accepts(role, status, locked):
+    """Every status the page offers is accepted by `invoice_set_status`, and every other
+    one is refused, for each role, from each status, locked or not."""
+    world = build_world()
+    invoice = world.invoice(
+        status=status,
+        created_by=world.users["invoice_contact"],
+        erp_state=ExportState.READY_TO_EXPORT if locked else None,
+    )
+    user = world.users[role]
+
+    offered = status_moves_for(user, invoice)
+
+    accepted = [
+        target
+        for target in STATUS_MOVE_ORDER
+        if target != status and _service_allows(user, invoice, target)
+    ]
+    assert offered == accepted
+
+
+def test_status_moves_come_in_the_page_order():
+    assert set(STATUS_MOVE_ORDER) == set(InvoiceStatus) - {InvoiceStatus.DRAFT}
+    assert STATUS_MOVE_ORDER[0] == InvoiceStatus.UNDER_REVIEW

@@ -1,4 +1,5 @@
-"""The invoice page (lock banner, ERP actions, history) and the invoice edit page."""
+"""The invoice page (lock banner, review and ERP actions, history), the invoice edit
+page, and the page that creates an invoice."""
 
 from __future__ import annotations
 
@@ -7,21 +8,30 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils.html import escape
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from erp_integrations.models import ExportItem, ExportState
 from erp_integrations.services import ALREADY_ACCEPTED, NOT_PROJECT_ADMIN
+from invoices.forms import default_billing_dates
 from invoices.locking import lock_message
-from invoices.models import ChangeHistoryEntry, InvoiceErpStatus, InvoiceStatus
-from invoices.services import MAY_NOT_EDIT
+from invoices.models import ChangeHistoryEntry, Invoice, InvoiceErpStatus, InvoiceStatus
+from invoices.services import (
+    ILLEGAL_STATUS_CHANGE,
+    MAY_NOT_CREATE,
+    MAY_NOT_EDIT,
+    MAY_NOT_REVIEW,
+    PERIOD_ENDS_BEFORE_START,
+    UNKNOWN_STATUS,
+)
+from invoices.views import ALREADY_IN_STATUS, CREATED, STATUS_CHANGED
 from tests.erp_integrations.email_tasks import (
     email_tasks,
     failed_task_logs,
     unreachable_mail_server,
 )
-from tests.factories import ChangeHistoryEntryFactory
+from tests.factories import ChangeHistoryEntryFactory, InvoiceFactory, SovLineFactory
 from tests.world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -566,3 +576,496 @@ def test_invoice_page_query_count_does_not_grow_with_rows(
         response = client.get(url("invoices:detail", invoice), **headers)
 
     assert response.content.decode().count('<td class="text-nowrap">03-') == rows
+
+
+# --- Creating an invoice -----------------------------------------------------------------
+
+MAY_CREATE = ("project_admin", "standard", "invoice_contact")
+
+
+def commitment_url(name, world):
+    return reverse(name, args=[world.project.pk, world.commitment.pk])
+
+
+def create_data(start="2026-11-01", end="2026-11-30", billing_date="2026-11-30"):
+    return {
+        "invoice-billing_period_start": start,
+        "invoice-billing_period_end": end,
+        "invoice-billing_date": billing_date,
+    }
+
+
+@REQUEST_KINDS
+@pytest.mark.parametrize("role", MAY_CREATE)
+def test_invoices_tab_offers_new_invoice_to_who_may_create(client, world, headers, role):
+    client.force_login(world.users[role])
+
+    response = client.get(commitment_url("commitments:invoices", world), **headers)
+
+    assertContains(response, f'href="{commitment_url("invoices:create", world)}">New invoice</a>')
+
+
+@REQUEST_KINDS
+def test_invoices_tab_hides_new_invoice_from_a_read_only_member(client, world, headers):
+    client.force_login(world.users["read_only"])
+
+    response = client.get(commitment_url("commitments:invoices", world), **headers)
+
+    assert response.status_code == 200
+    assertNotContains(response, "New invoice")
+
+
+def test_create_url_does_not_clash_with_an_invoice_id(world):
+    """ ".../invoices/new/" is the create page, never an invoice's."""
+    match = resolve(commitment_url("invoices:create", world))
+
+    assert match.url_name == "create"
+    assert match.func.__name__ == "invoice_new"
+
+
+@REQUEST_KINDS
+def test_create_page_starts_from_the_period_after_the_latest_invoice(client, world, headers):
+    world.invoice()  # Oct 1 to Oct 31, 2026
+    client.force_login(world.users["invoice_contact"])
+
+    response = client.get(commitment_url("invoices:create", world), **headers)
+
+    assertContains(response, 'name="invoice-billing_period_start" value="2026-11-01"')
+    assertContains(response, 'name="invoice-billing_period_end" value="2026-11-30"')
+    assertContains(response, 'name="invoice-billing_date" value="2026-11-30"')
+    assertContains(response, "Create invoice</button>")
+
+
+def test_create_page_returns_only_the_form_to_htmx(client, world):
+    client.force_login(world.users["standard"])
+
+    response = client.get(commitment_url("invoices:create", world), **HTMX)
+
+    content = response.content.decode()
+    assert "<html" not in content
+    assert content.lstrip().startswith('<form id="invoice-create-form"')
+
+
+@pytest.mark.parametrize(
+    ("latest_end", "expected"),
+    [
+        (None, ("2026-03-01", "2026-03-31")),
+        (datetime.date(2026, 10, 31), ("2026-11-01", "2026-11-30")),
+        (datetime.date(2026, 12, 31), ("2027-01-01", "2027-01-31")),
+        (datetime.date(2027, 1, 15), ("2027-01-16", "2027-01-31")),
+    ],
+)
+def test_default_billing_dates(latest_end, expected):
+    dates = default_billing_dates(latest_end, datetime.date(2026, 3, 17))
+
+    start, end = (datetime.date.fromisoformat(day) for day in expected)
+    assert dates == {"billing_period_start": start, "billing_period_end": end, "billing_date": end}
+
+
+@pytest.mark.parametrize("role", MAY_CREATE)
+def test_create_makes_a_draft_and_opens_its_edit_page(client, world, role):
+    """The next number on the commitment, Draft, one line per SOV line, the user as its
+    author; the edit page says it was created."""
+    world.invoice(number=4)
+    sov_lines = SovLineFactory.create_batch(2, commitment=world.commitment)
+    client.force_login(world.users[role])
+
+    response = client.post(commitment_url("invoices:create", world), create_data())
+
+    invoice = Invoice.objects.get(commitment=world.commitment, number=5)
+    assertRedirects(response, url("invoices:edit", invoice), fetch_redirect_response=False)
+    assert invoice.status == InvoiceStatus.DRAFT
+    assert invoice.created_by == world.users[role]
+    assert invoice.billing_period_start == datetime.date(2026, 11, 1)
+    assert invoice.billing_period_end == invoice.billing_date == datetime.date(2026, 11, 30)
+    assert set(invoice.lines.values_list("sov_line", flat=True)) >= {line.pk for line in sov_lines}
+    assert invoice.lines.count() == world.commitment.sov_lines.count()
+    page = client.get(url("invoices:edit", invoice))
+    assertContains(page, CREATED.format(label="INV-5"))
+
+
+def test_create_with_htmx_sends_the_browser_to_the_edit_page(client, world):
+    client.force_login(world.users["invoice_contact"])
+
+    response = client.post(commitment_url("invoices:create", world), create_data(), **HTMX)
+
+    invoice = Invoice.objects.get(commitment=world.commitment)
+    assert response["HX-Redirect"] == url("invoices:edit", invoice)
+
+
+def test_an_invoice_contact_may_edit_the_invoice_they_created(client, world):
+    client.force_login(world.users["invoice_contact"])
+    client.post(commitment_url("invoices:create", world), create_data())
+    invoice = Invoice.objects.get(commitment=world.commitment)
+
+    response = client.get(url("invoices:edit", invoice))
+
+    assert response.status_code == 200
+    assertContains(response, 'id="invoice-edit-form"')
+
+
+@REQUEST_KINDS
+def test_create_page_tells_a_read_only_member_they_may_not_create(client, world, headers):
+    client.force_login(world.users["read_only"])
+
+    response = client.get(commitment_url("invoices:create", world), **headers)
+
+    assertContains(response, MAY_NOT_CREATE)
+    assertNotContains(response, "Create invoice</button>")
+
+
+@REQUEST_KINDS
+def test_forged_create_by_a_read_only_member_is_refused(client, world, headers):
+    client.force_login(world.users["read_only"])
+
+    response = client.post(commitment_url("invoices:create", world), create_data(), **headers)
+
+    assert response.status_code == 200
+    assertContains(response, MAY_NOT_CREATE)
+    assert not Invoice.objects.filter(commitment=world.commitment).exists()
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("role", ["outsider", "approver"])
+def test_create_is_404_for_a_user_who_may_not_see_the_commitment(client, world, method, role):
+    client.force_login(world.users[role])
+
+    response = getattr(client, method)(commitment_url("invoices:create", world), create_data())
+
+    assert response.status_code == 404
+    assert not Invoice.objects.filter(commitment=world.commitment).exists()
+
+
+@REQUEST_KINDS
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (create_data(end="2026-10-15"), PERIOD_ENDS_BEFORE_START),
+        (create_data(start="someday"), "Enter a valid date."),
+        (create_data(billing_date=""), "This field is required."),
+        (create_data(end="2026-02-30"), "Enter a valid date."),
+    ],
+    ids=["ends-before-start", "not-a-date", "missing", "no-such-day"],
+)
+def test_create_with_bad_dates_shows_the_error_and_creates_nothing(
+    client, world, headers, data, message
+):
+    client.force_login(world.users["invoice_contact"])
+
+    response = client.post(commitment_url("invoices:create", world), data, **headers)
+
+    assert response.status_code == 200
+    assertContains(response, "Nothing was created")
+    assertContains(response, escape(message))
+    assertContains(response, 'aria-invalid="true"')
+    assert not Invoice.objects.filter(commitment=world.commitment).exists()
+
+
+def test_create_refuses_put(client, world):
+    client.force_login(world.users["project_admin"])
+
+    assert client.put(commitment_url("invoices:create", world)).status_code == 405
+
+
+# --- Review moves on the invoice page ----------------------------------------------------
+
+REVIEW_LABELS = {
+    "Submit for review",
+    "Approve",
+    "Approve as Noted",
+    "Pending Owner Approval",
+    "Revise &amp; Resubmit",
+}
+
+
+def review_buttons(response) -> set[str]:
+    content = response.content.decode()
+    return {label for label in REVIEW_LABELS if f">{label}</button>" in content}
+
+
+def contacts_own(world, status):
+    return world.invoice(status=status, created_by=world.users["invoice_contact"])
+
+
+@REQUEST_KINDS
+@pytest.mark.parametrize(
+    ("role", "status", "expected"),
+    [
+        ("invoice_contact", InvoiceStatus.DRAFT, {"Submit for review"}),
+        ("invoice_contact", InvoiceStatus.REVISE_AND_RESUBMIT, {"Submit for review"}),
+        ("invoice_contact", InvoiceStatus.UNDER_REVIEW, set()),
+        ("standard", InvoiceStatus.DRAFT, {"Submit for review"}),
+        ("standard", InvoiceStatus.UNDER_REVIEW, set()),
+        ("read_only", InvoiceStatus.DRAFT, set()),
+        ("project_admin", InvoiceStatus.DRAFT, {"Submit for review"}),
+        (
+            "project_admin",
+            InvoiceStatus.UNDER_REVIEW,
+            {"Approve", "Approve as Noted", "Pending Owner Approval", "Revise &amp; Resubmit"},
+        ),
+        (
+            "project_admin",
+            InvoiceStatus.PENDING_OWNER_APPROVAL,
+            {"Approve", "Approve as Noted", "Revise &amp; Resubmit"},
+        ),
+        ("project_admin", InvoiceStatus.APPROVED, {"Revise &amp; Resubmit"}),
+    ],
+)
+def test_invoice_page_offers_the_review_moves_the_user_may_make(
+    client, world, headers, role, status, expected
+):
+    invoice = contacts_own(world, status)
+    client.force_login(world.users[role])
+
+    response = client.get(url("invoices:detail", invoice), **headers)
+
+    assert review_buttons(response) == expected
+
+
+def test_invoice_contact_gets_no_submit_on_someone_elses_draft(client, world):
+    invoice = world.invoice(status=InvoiceStatus.DRAFT)
+    client.force_login(world.users["invoice_contact"])
+
+    response = client.get(url("invoices:detail", invoice))
+
+    assert review_buttons(response) == set()
+
+
+def test_locked_invoice_shows_no_review_buttons(client, world):
+    invoice = world.invoice(status=InvoiceStatus.APPROVED, erp_state=ExportState.READY_TO_EXPORT)
+    client.force_login(world.users["project_admin"])
+
+    response = client.get(url("invoices:detail", invoice))
+
+    assert review_buttons(response) == set()
+
+
+def test_review_button_is_a_post_form_with_and_without_htmx(client, world):
+    invoice = world.invoice(status=InvoiceStatus.UNDER_REVIEW)
+    client.force_login(world.users["project_admin"])
+
+    response = client.get(url("invoices:detail", invoice))
+
+    status_url = url("invoices:set_status", invoice)
+    assertContains(response, f'action="{status_url}"', count=4)
+    assertContains(
+        response, f'hx-post="{status_url}" hx-target="#invoice-main" hx-swap="outerHTML"', count=4
+    )
+    assertContains(response, '<input type="hidden" name="status" value="approved">', html=True)
+
+
+def test_submit_for_review_without_htmx_redirects_back_with_a_message(client, world):
+    invoice = contacts_own(world, InvoiceStatus.DRAFT)
+    client.force_login(world.users["invoice_contact"])
+
+    response = client.post(url("invoices:set_status", invoice), {"status": "under_review"})
+
+    assertRedirects(response, url("invoices:detail", invoice), fetch_redirect_response=False)
+    assert refreshed(invoice).status == InvoiceStatus.UNDER_REVIEW
+    assert ChangeHistoryEntry.objects.filter(
+        invoice=invoice, changed="Status", from_value="Draft", to_value="Under Review"
+    ).exists()
+    page = client.get(url("invoices:detail", invoice))
+    assertContains(page, STATUS_CHANGED.format(label=invoice.label, status="Under Review"))
+    assert review_buttons(page) == set()
+
+
+def test_approve_with_htmx_rerenders_the_page_region(client, world):
+    """The status, the buttons (now Send to ERP) and the history change in place, and
+    the message arrives out of band."""
+    invoice = world.invoice(status=InvoiceStatus.UNDER_REVIEW)
+    client.force_login(world.users["project_admin"])
+
+    response = client.post(url("invoices:set_status", invoice), {"status": "approved"}, **HTMX)
+
+    content = response.content.decode()
+    assert content.lstrip().startswith('<div id="invoice-main"')
+    assert "<dt>Status</dt><dd>Approved</dd>" in content
+    assert ">Send to ERP</button>" in content
+    assert ">Approve</button>" not in content
+    assert '<div id="messages" class="messages" hx-swap-oob="true">' in content
+    assert STATUS_CHANGED.format(label=invoice.label, status="Approved") in content
+    assert refreshed(invoice).status == InvoiceStatus.APPROVED
+
+
+@REQUEST_KINDS
+@pytest.mark.parametrize(
+    "status",
+    [
+        InvoiceStatus.APPROVED,
+        InvoiceStatus.APPROVED_AS_NOTED,
+        InvoiceStatus.PENDING_OWNER_APPROVAL,
+        InvoiceStatus.REVISE_AND_RESUBMIT,
+    ],
+)
+def test_project_admin_reviews_an_invoice_under_review(client, world, headers, status):
+    invoice = world.invoice(status=InvoiceStatus.UNDER_REVIEW)
+    client.force_login(world.users["project_admin"])
+
+    response = client.post(
+        url("invoices:set_status", invoice), {"status": status}, follow=not headers, **headers
+    )
+
+    assertContains(
+        response, escape(STATUS_CHANGED.format(label=invoice.label, status=status.label))
+    )
+    assert refreshed(invoice).status == status
+
+
+@REQUEST_KINDS
+def test_forged_approve_by_a_standard_member_is_refused(client, world, headers):
+    """Riley (Standard) cannot approve, even by posting the form by hand."""
+    invoice = world.invoice(status=InvoiceStatus.UNDER_REVIEW)
+    client.force_login(world.users["standard"])
+
+    response = client.post(
+        url("invoices:set_status", invoice), {"status": "approved"}, follow=not headers, **headers
+    )
+
+    assertContains(response, MAY_NOT_REVIEW.format(label=invoice.label))
+    assert refreshed(invoice).status == InvoiceStatus.UNDER_REVIEW
+    assert refreshed(invoice).revision == 1
+
+
+@REQUEST_KINDS
+@pytest.mark.parametrize("role", ["read_only", "invoice_contact"])
+def test_forged_submit_by_a_user_who_may_not_edit_is_refused(client, world, headers, role):
+    """Read Only members never submit; a contact does not submit someone else's draft."""
+    invoice = world.invoice(status=InvoiceStatus.DRAFT)
+    client.force_login(world.users[role])
+
+    response = client.post(
+        url("invoices:set_status", invoice),
+        {"status": "under_review"},
+        follow=not headers,
+        **headers,
+    )
+
+    assertContains(response, MAY_NOT_EDIT.format(label=invoice.label))
+    assert refreshed(invoice).status == InvoiceStatus.DRAFT
+
+
+@REQUEST_KINDS
+def test_review_move_of_a_locked_invoice_is_refused_with_the_lock_message(client, world, headers):
+    invoice = world.invoice(status=InvoiceStatus.APPROVED, erp_state=ExportState.READY_TO_EXPORT)
+    client.force_login(world.users["project_admin"])
+
+    response = client.post(
+        url("invoices:set_status", invoice),
+        {"status": "revise_and_resubmit"},
+        follow=not headers,
+        **headers,
+    )
+
+    assertContains(response, escape(lock_message(invoice)))
+    assert refreshed(invoice).status == InvoiceStatus.APPROVED
+    assert not ChangeHistoryEntry.objects.filter(invoice=invoice).exists()
+
+
+@REQUEST_KINDS
+def test_illegal_review_move_is_refused(client, world, headers):
+    invoice = world.invoice(status=InvoiceStatus.DRAFT)
+    client.force_login(world.users["project_admin"])
+
+    response = client.post(
+        url("invoices:set_status", invoice), {"status": "approved"}, follow=not headers, **headers
+    )
+
+    assertContains(
+        response,
+        ILLEGAL_STATUS_CHANGE.format(label=invoice.label, current="Draft", new="Approved"),
+    )
+    assert refreshed(invoice).status == InvoiceStatus.DRAFT
+
+
+@pytest.mark.parametrize("data", [{"status": "paid"}, {}], ids=["unknown", "missing"])
+def test_review_move_to_an_unknown_status_is_refused(client, world, data):
+    invoice = world.invoice(status=InvoiceStatus.UNDER_REVIEW)
+    client.force_login(world.users["project_admin"])
+
+    response = client.post(url("invoices:set_status", invoice), data, follow=True)
+
+    assertContains(response, UNKNOWN_STATUS.format(status=data.get("status", "")))
+    assert refreshed(invoice).status == InvoiceStatus.UNDER_REVIEW
+
+
+def test_a_second_click_on_a_review_button_is_harmless(client, world):
+    invoice = world.invoice(status=InvoiceStatus.UNDER_REVIEW)
+    client.force_login(world.users["project_admin"])
+    client.post(url("invoices:set_status", invoice), {"status": "approved"})
+
+    response = client.post(url("invoices:set_status", invoice), {"status": "approved"}, **HTMX)
+
+    assertContains(response, ALREADY_IN_STATUS.format(label=invoice.label, status="Approved"))
+    assert refreshed(invoice).revision == 2
+    assert ChangeHistoryEntry.objects.filter(invoice=invoice).count() == 1
+
+
+@pytest.mark.parametrize("role", ["outsider", "approver"])
+def test_review_move_is_404_for_a_user_who_may_not_see_the_invoice(client, world, role):
+    invoice = world.invoice(status=InvoiceStatus.UNDER_REVIEW)
+    client.force_login(world.users[role])
+
+    response = client.post(url("invoices:set_status", invoice), {"status": "approved"})
+
+    assert response.status_code == 404
+    assert refreshed(invoice).status == InvoiceStatus.UNDER_REVIEW
+
+
+def test_review_move_refuses_get(client, world):
+    invoice = world.invoice(status=InvoiceStatus.UNDER_REVIEW)
+    client.force_login(world.users["project_admin"])
+
+    assert client.get(url("invoices:set_status", invoice)).status_code == 405
+
+
+# The page with review buttons. Deciding which to show adds no query: the permissions it
+# asks about are already loaded for the Edit button. An invoice contact's page runs two
+# more queries than an admin's (their permissions on the commitment itself).
+REVIEW_PAGE_QUERIES = {
+    ("project_admin", "plain"): 10,
+    ("project_admin", "htmx"): 8,
+    ("invoice_contact", "plain"): 12,
+    ("invoice_contact", "htmx"): 10,
+}
+
+
+@pytest.mark.parametrize("rows", [5, 100])
+@pytest.mark.parametrize("kind", ["plain", "htmx"])
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("project_admin", InvoiceStatus.UNDER_REVIEW), ("invoice_contact", InvoiceStatus.DRAFT)],
+)
+def test_invoice_page_with_review_buttons_query_count_does_not_grow_with_rows(
+    client, world, django_assert_num_queries, rows, kind, role, status
+):
+    invoice = world.invoice(status=status, created_by=world.users["invoice_contact"], lines=rows)
+    ChangeHistoryEntryFactory.create_batch(rows, invoice=invoice, action_by=world.users["standard"])
+    client.force_login(world.users[role])
+    headers = HTMX if kind == "htmx" else {}
+
+    with django_assert_num_queries(REVIEW_PAGE_QUERIES[role, kind]):
+        response = client.get(url("invoices:detail", invoice), **headers)
+
+    assert review_buttons(response)
+    assert response.content.decode().count('<td class="text-nowrap">03-') == rows
+
+
+CREATE_PAGE_QUERIES = {"plain": 10, "htmx": 8}
+
+
+@pytest.mark.parametrize("rows", [5, 100])
+@pytest.mark.parametrize("kind", ["plain", "htmx"])
+def test_create_page_query_count_does_not_grow_with_invoices(
+    client, world, django_assert_num_queries, rows, kind
+):
+    """The same number of queries with 5 invoices (and SOV lines) as with 100."""
+    InvoiceFactory.create_batch(rows, commitment=world.commitment)
+    SovLineFactory.create_batch(rows, commitment=world.commitment)
+    client.force_login(world.users["invoice_contact"])
+    headers = HTMX if kind == "htmx" else {}
+
+    with django_assert_num_queries(CREATE_PAGE_QUERIES[kind]):
+        response = client.get(commitment_url("invoices:create", world), **headers)
+
+    assertContains(response, "Create invoice</button>")
