@@ -66,9 +66,11 @@ def commitment_sov_lines(commitment: Commitment) -> QuerySet[SovLine]:
 
 
 def commitment_history(commitment: Commitment) -> QuerySet[ChangeHistoryEntry]:
-    """The change history of every invoice of the commitment, newest first."""
+    """The change history of every invoice of the commitment, newest first, with what
+    each row shows: its invoice (and the invoice's commitment, for its link) and who
+    made the change."""
     return (
         ChangeHistoryEntry.objects.filter(invoice__commitment=commitment)
-        .select_related("invoice", "action_by")
+        .select_related("invoice__commitment", "action_by")
         .order_by("-created_at", "-pk")
     )

@@ -12,7 +12,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from commitments.models import CommitmentErpStatus, SubcontractStatus
 from commitments.services import commitment_grant_private_access
-from commitments.views import COMMITMENTS_PER_PAGE
+from commitments.views import COMMITMENTS_PER_PAGE, HISTORY_PER_PAGE
 from erp_integrations.models import ExportItem, ExportState
 from erp_integrations.services import (
     ALREADY_ACCEPTED,
@@ -20,7 +20,13 @@ from erp_integrations.services import (
     NOTHING_SELECTED,
 )
 from invoices.models import InvoiceErpStatus, InvoiceStatus
-from tests.factories import CommitmentFactory, InvoiceLineFactory, SovLineFactory, VendorFactory
+from tests.factories import (
+    ChangeHistoryEntryFactory,
+    CommitmentFactory,
+    InvoiceLineFactory,
+    SovLineFactory,
+    VendorFactory,
+)
 from tests.world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -691,6 +697,16 @@ def add_commitments(world, count):
         InvoiceLineFactory(invoice__commitment=commitment, sov_line__commitment=commitment)
 
 
+def add_history(world, count):
+    """`count` history rows, on invoices of the commitment (a few rows each)."""
+    invoices = [world.invoice() for _ in range(5)]
+    users = [world.users["project_admin"], world.users["standard"], None]
+    for index in range(count):
+        ChangeHistoryEntryFactory(
+            invoice=invoices[index % len(invoices)], action_by=users[index % len(users)]
+        )
+
+
 def add_invoices(world, count):
     for state in [ExportState.READY_TO_EXPORT, ExportState.SYNCED, None] * (count // 3 + 1):
         if world.commitment.invoices.count() == count:
@@ -700,6 +716,7 @@ def add_invoices(world, count):
 
 COMMITMENTS_TOOL_QUERIES = {"plain": 8, "htmx": 5}
 INVOICES_TAB_QUERIES = {"plain": 9, "htmx": 7}
+HISTORY_TAB_QUERIES = {"plain": 9, "htmx": 7}
 
 
 @ROW_COUNTS
@@ -733,6 +750,23 @@ def test_invoices_tab_query_count_does_not_grow_with_rows(
         response = client.get(tab_url(world), **headers)
 
     assert response.content.decode().count('name="invoice_ids"') == rows
+
+
+@ROW_COUNTS
+@pytest.mark.parametrize("kind", ["plain", "htmx"])
+def test_change_history_tab_query_count_does_not_grow_with_rows(
+    client, world, django_assert_num_queries, rows, kind
+):
+    """The same number of queries for 5 history rows as for 100 (50 on the page): each
+    row's invoice link needs its commitment, loaded in the same query."""
+    add_history(world, rows)
+    client.force_login(world.users["project_admin"])
+    headers = HTMX if kind == "htmx" else {}
+
+    with django_assert_num_queries(HISTORY_TAB_QUERIES[kind]):
+        response = client.get(tab_url(world, "commitments:history"), **headers)
+
+    assert len(response.context["history_page"].object_list) == min(rows, HISTORY_PER_PAGE)
 
 
 @ROW_COUNTS

@@ -16,6 +16,7 @@ from erp_integrations.services import (
 )
 from erp_integrations.systems import things_to_know
 from invoices.models import ChangeHistoryEntry, InvoiceErpStatus
+from tests.factories import ChangeHistoryEntryFactory
 from tests.world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -805,3 +806,27 @@ def test_review_queries_do_not_grow_with_lines(
         response = client.get(review_url(world, item), **headers)
 
     assert len(response.context["amounts"].lines) == size
+
+
+@pytest.mark.parametrize("size", [5, 100])
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [({}, REVIEW_QUERIES_PLAIN), (HTMX_REVIEW, REVIEW_QUERIES_HTMX)],
+    ids=["plain", "htmx"],
+)
+def test_review_queries_do_not_grow_with_history_rows(
+    client, django_assert_num_queries, size, headers, expected
+):
+    """Each history row's author is loaded with the history, not one query a row."""
+    world = build_world()
+    invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    authors = [world.users["project_admin"], world.users["standard"], None]
+    for index in range(size):
+        ChangeHistoryEntryFactory(invoice=invoice, action_by=authors[index % len(authors)])
+    item = item_of(invoice)
+    client = as_user(client, world)
+
+    with django_assert_num_queries(expected):
+        response = client.get(review_url(world, item), **headers)
+
+    assert len(response.context["history"]) >= size
