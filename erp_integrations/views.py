@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from erp_integrations.forms import ExportItemsForm, RejectForm
 from erp_integrations.models import ExportState
@@ -53,6 +54,11 @@ QUEUE_REGION = "erp-queue"
 TABS_REGION = "erp-queue-tabs"
 REVIEW_REGION = "erp-review"
 REVIEW_STATUS_REGION = "erp-review-status"
+
+# Every response depends on whether htmx asked and for which region. Saying so keeps a
+# browser from reusing a region it fetched for a pushed URL as that URL's page (Back
+# after leaving the page would show the bare region).
+vary_on_htmx = vary_on_headers("HX-Request", "HX-Target")
 
 
 def tab_url(company: Company, tab: QueueTab, page: int = 1) -> str:
@@ -117,6 +123,7 @@ def _render_queue(
     return render(request, "erp_integrations/queue.html", context)
 
 
+@vary_on_htmx
 @require_GET
 @login_required
 def queue(request: HttpRequest, company_id: int) -> HttpResponse:
@@ -125,6 +132,7 @@ def queue(request: HttpRequest, company_id: int) -> HttpResponse:
     return _render_queue(request, company, DEFAULT_TAB, page_number(request.GET.get("page")))
 
 
+@vary_on_htmx
 @require_GET
 @login_required
 def tab(request: HttpRequest, company_id: int, tab: str) -> HttpResponse:
@@ -198,6 +206,7 @@ def _act(
     return redirect(_back_url(request, company, tab, page))
 
 
+@vary_on_htmx
 @require_POST
 @login_required
 def accept(request: HttpRequest, company_id: int) -> HttpResponse:
@@ -214,6 +223,7 @@ def accept(request: HttpRequest, company_id: int) -> HttpResponse:
     )
 
 
+@vary_on_htmx
 @require_POST
 @login_required
 def reject(request: HttpRequest, company_id: int) -> HttpResponse:
@@ -233,6 +243,7 @@ def reject(request: HttpRequest, company_id: int) -> HttpResponse:
     )
 
 
+@vary_on_htmx
 @require_POST
 @login_required
 def retry(request: HttpRequest, company_id: int) -> HttpResponse:
@@ -249,6 +260,7 @@ def retry(request: HttpRequest, company_id: int) -> HttpResponse:
     )
 
 
+@vary_on_htmx
 @require_GET
 @login_required
 def review(request: HttpRequest, company_id: int, item_id: int) -> HttpResponse:

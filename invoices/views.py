@@ -277,9 +277,13 @@ def _edit_refusal(request: HttpRequest, invoice: Invoice) -> str | None:
 
 
 def _back_to_invoice(request: HttpRequest, invoice: Invoice) -> HttpResponse:
+    response: HttpResponse
     if request.htmx:
-        return HttpResponseClientRedirect(invoice.get_absolute_url())
-    return redirect(invoice.get_absolute_url())
+        response = HttpResponseClientRedirect(invoice.get_absolute_url())
+    else:
+        response = redirect(invoice.get_absolute_url())
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -93,3 +93,27 @@ def test_alex_rejects_all_checked_invoices_at_once(demo, log_in, live_server):
     expect(page.get_by_text("No invoices are ready to export.")).to_be_visible()
     open_tab(page, "Rejected")
     expect(page.get_by_text("Wrong cost codes")).to_have_count(3)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_back_from_a_review_to_a_tab_opened_by_htmx_shows_the_whole_page(demo, log_in):
+    """The Synced tab, opened in place by htmx (its URL pushed), then a review, then Back:
+    the browser shows the whole Synced page (navigation, styles), not the region htmx
+    fetched for that URL from its cache (the responses say they vary on htmx headers)."""
+    page = log_in("alex")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="ERP Integrations").click()
+    open_tab(page, "Synced")
+    expect(page).to_have_url(re.compile(r"/erp-integrations/synced/$"))
+    page.get_by_role("link", name=re.compile(r"^Review INV-")).first.click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Review .* invoice INV-"))).to_be_visible()
+
+    page.go_back()
+
+    expect(page).to_have_url(re.compile(r"/erp-integrations/synced/$"))
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+    expect(page.get_by_role("heading", name="ERP Integrations", exact=True)).to_be_visible()
+    expect(
+        page.get_by_role("navigation", name="ERP Integrations tabs").get_by_role(
+            "link", name="Synced"
+        )
+    ).to_have_attribute("aria-current", "page")

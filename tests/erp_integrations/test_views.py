@@ -603,6 +603,46 @@ def test_an_id_too_large_does_not_stop_the_other_checked_items(client, dummy_tas
     assert state_of(item) == ExportState.EXPORTING
 
 
+def vary_headers(response):
+    return {header.strip().lower() for header in response.get("Vary", "").split(",")}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, HTMX, HTMX_REVIEW, {"HTTP_HX_REQUEST": "true"}],
+    ids=["plain", "htmx-queue", "htmx-review", "htmx-no-target"],
+)
+@pytest.mark.parametrize("view", ["queue", "tab", "review"])
+def test_every_page_says_it_varies_on_the_htmx_headers(client, headers, view):
+    """The queue, its tabs and the review differ by HX-Request and HX-Target, and say so,
+    so a browser never shows a cached region as the page (Back after a pushed tab)."""
+    world = build_world()
+    item = item_of(world.invoice(erp_state=ExportState.SYNCED))
+    url = {
+        "queue": queue_url(world),
+        "tab": tab_url(world, "synced"),
+        "review": review_url(world, item),
+    }[view]
+
+    response = as_user(client, world).get(url, **headers)
+
+    assert response.status_code == 200
+    assert {"hx-request", "hx-target"} <= vary_headers(response)
+
+
+@REQUEST_KINDS
+@pytest.mark.parametrize("action", ["accept", "reject", "retry"])
+def test_every_action_says_it_varies_on_the_htmx_headers(client, dummy_tasks, headers, action):
+    world = build_world()
+    item = item_of(world.invoice(erp_state=ExportState.READY_TO_EXPORT))
+
+    response = as_user(client, world).post(
+        action_url(world, action), {"item_ids": [item.pk], "reason": "Wrong period"}, **headers
+    )
+
+    assert {"hx-request", "hx-target"} <= vary_headers(response)
+
+
 def test_actions_refuse_get(client):
     world = build_world()
 

@@ -536,6 +536,23 @@ def test_edit_of_a_locked_invoice_through_htmx_redirects_the_browser(client, wor
     assert response["HX-Redirect"] == url("invoices:detail", invoice)
 
 
+@REQUEST_KINDS
+@pytest.mark.parametrize("name", ["invoices:detail", "invoices:edit", "locked edit"])
+def test_pages_that_differ_for_htmx_say_they_vary_on_hx_request(client, world, headers, name):
+    """Every GET answered differently to htmx (a region, or a client redirect for a
+    refused edit) says so, so a browser never reuses one answer for the other."""
+    if name == "locked edit":
+        name, invoice = "invoices:edit", world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    else:
+        invoice = world.invoice(status=InvoiceStatus.DRAFT)
+    client.force_login(world.users["project_admin"])
+
+    response = client.get(url(name, invoice), **headers)
+
+    vary = {header.strip().lower() for header in response.get("Vary", "").split(",")}
+    assert "hx-request" in vary
+
+
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_edit_by_a_read_only_member_is_refused(client, world, method):
     invoice = world.invoice(status=InvoiceStatus.DRAFT)
