@@ -3,13 +3,30 @@
 A commitment's object permissions page grants private access and names invoice contacts
 through the commitment services, so the rule that a contact works for the vendor (and is
 put on the private access list) holds here too.
+
+What an invoice in ERP Integrations exports is read when it is exported: its lines'
+scheduled values and the commitment's number and vendor. So while any invoice of the
+commitment is in ERP Integrations (Ready to Export, Exporting, Failed to Export), its SOV
+lines (in the inline and in their own admin: change, add, delete) and its number and
+vendor are read-only, and a POST that would change them anyway is refused with the
+reason, changing nothing. Every such POST first takes the row locks of the commitment's
+invoices, which the ERP services hold for every transition, so the check and the write
+see the same ERP statuses. Adding an SOV line is refused too, to keep the rule simple:
+the Schedule of Values is locked as a whole. Synced invoices do not hold the commitment:
+the ERP has their figures, and change orders must still reach the Schedule of Values.
 """
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
-from django.db import transaction
+from django.contrib import admin, messages
+from django.contrib.admin.options import csrf_protect_m
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db import router, transaction
+from django.forms.models import modelform_factory
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from guardian.admin import AdminUserObjectPermissionsForm, GuardedModelAdmin
 from guardian.shortcuts import get_user_perms
 
@@ -29,11 +46,91 @@ from commitments.services import (
     commitment_revoke_private_access,
 )
 from invoices.admin import CascadeDeletesRecordsMixin
+from invoices.locking import IN_ERP_INTEGRATIONS_STATUSES
+from invoices.models import Invoice
 from projects.admin import ObjectGrantsAdminMixin
 from projects.models import VendorEmployee
 
 VENDOR_OF_ANOTHER_COMPANY = "The contract company must be a vendor of the project's company."
 STATUS_NOT_OF_TYPE = "A {type} cannot be {status}; choose one of: {statuses}."
+COMMITMENT_LOCKED = (
+    "{commitment} has invoices in ERP Integrations ({invoices}); its {what} is locked "
+    "until they are exported, rejected or retrieved."
+)
+SCHEDULE_OF_VALUES = "Schedule of Values"
+# Exported with each of the commitment's invoices (what each is called in the message).
+EXPORTED_FIELDS = {"number": "number", "vendor": "contract company"}
+SOV_FIELDS = ["position", "cost_code", "description", "scheduled_value"]
+SOV_PREFIX = "sov_lines"
+
+
+def lock_commitment_invoices(commitment_ids) -> dict[int, list[Invoice]]:
+    """Take the row locks of every invoice of these commitments (caller is inside
+    `transaction.atomic`), in primary key order like every path that locks invoices, so a
+    send of any of them waits for this save or lands before it. Returns each commitment's
+    invoices in ERP Integrations, by number."""
+    commitment_ids = set(commitment_ids)
+    in_erp: dict[int, list[Invoice]] = {commitment_id: [] for commitment_id in commitment_ids}
+    invoices = (
+        Invoice.objects.select_for_update(of=("self",))
+        .filter(commitment_id__in=commitment_ids)
+        .order_by("pk")
+    )
+    for invoice in invoices:
+        if invoice.erp_status in IN_ERP_INTEGRATIONS_STATUSES:
+            in_erp[invoice.commitment_id].append(invoice)
+    for invoices_of_one in in_erp.values():
+        invoices_of_one.sort(key=lambda invoice: invoice.number)
+    return in_erp
+
+
+def invoices_in_erp(commitment: Commitment) -> list[Invoice]:
+    """The commitment's invoices in ERP Integrations, by number: those read under the row
+    locks when this request took them, otherwise read now (once per instance)."""
+    if not hasattr(commitment, "_invoices_in_erp"):
+        commitment._invoices_in_erp = list(
+            commitment.invoices.filter(erp_status__in=IN_ERP_INTEGRATIONS_STATUSES).order_by(
+                "number"
+            )
+        )
+    return commitment._invoices_in_erp
+
+
+def commitment_lock_message(commitment: Commitment, what: str) -> str | None:
+    invoices = invoices_in_erp(commitment)
+    if not invoices:
+        return None
+    return COMMITMENT_LOCKED.format(
+        commitment=commitment.number,
+        invoices=", ".join(invoice.label for invoice in invoices),
+        what=what,
+    )
+
+
+def sov_lines_changed(data, commitment: Commitment) -> bool:
+    """Whether a POST of the commitment's change form would change, add or delete one of
+    its SOV lines. A field the POST does not carry (the inline was shown read-only) counts
+    as unchanged."""
+    form_class = modelform_factory(SovLine, fields=SOV_FIELDS)
+    lines = {str(line.pk): line for line in commitment.sov_lines.all()}
+    try:
+        total = min(int(data.get(f"{SOV_PREFIX}-TOTAL_FORMS", 0)), 1000)
+    except ValueError:
+        total = 0
+    for index in range(total):
+        prefix = f"{SOV_PREFIX}-{index}"
+        line = lines.get(data.get(f"{prefix}-id", ""))
+        form = form_class(data=data, prefix=prefix, instance=line)
+        if data.get(f"{prefix}-DELETE"):
+            if line is not None:
+                return True
+            continue
+        for name, field in form.fields.items():
+            if form.add_prefix(name) not in data:
+                continue
+            if field.has_changed(form.get_initial_for_field(field, name), form[name].data):
+                return True
+    return False
 
 
 class CommitmentUserGrantsForm(AdminUserObjectPermissionsForm):
@@ -120,7 +217,16 @@ class CommitmentForm(forms.ModelForm):
 class SovLineInline(admin.TabularInline):
     model = SovLine
     extra = 0
-    fields = ["position", "cost_code", "description", "scheduled_value"]
+    fields = SOV_FIELDS
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return super().has_add_permission(request, obj) and not (obj and invoices_in_erp(obj))
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and not (obj and invoices_in_erp(obj))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and not (obj and invoices_in_erp(obj))
 
 
 @admin.register(Commitment)
@@ -177,12 +283,146 @@ class CommitmentAdmin(ObjectGrantsAdminMixin, CascadeDeletesRecordsMixin, Guarde
     def get_obj_perms_manage_user_form(self, request):
         return CommitmentUserGrantsForm
 
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and invoices_in_erp(obj):
+            readonly += EXPORTED_FIELDS
+        return readonly
+
+    def get_object(self, request, object_id, from_field=None):
+        commitment = super().get_object(request, object_id, from_field)
+        if commitment is not None and request.method == "POST":
+            # Decide under the invoices' row locks: the check and the save must see the
+            # ERP statuses the ERP services see.
+            commitment._invoices_in_erp = lock_commitment_invoices([commitment.pk])[commitment.pk]
+        return commitment
+
+    def locked_changes(self, request, commitment: Commitment) -> list[str]:
+        """Why this POST may not be saved: each locked part it would change."""
+        if not invoices_in_erp(commitment):
+            return []
+        data, refusals = request.POST, []
+        stored = {"number": commitment.number, "vendor": commitment.vendor_id}
+        for name, what in EXPORTED_FIELDS.items():
+            field = self.form.base_fields[name]
+            if name in data and field.has_changed(stored[name], data[name]):
+                refusals.append(commitment_lock_message(commitment, what))
+        if sov_lines_changed(data, commitment):
+            refusals.append(commitment_lock_message(commitment, SCHEDULE_OF_VALUES))
+        return refusals
+
+    @csrf_protect_m
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is None or request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            commitment = self.get_object(request, unquote(object_id))
+            refusals = self.locked_changes(request, commitment) if commitment else []
+            if refusals:
+                for refusal in refusals:
+                    messages.error(request, f"{refusal} Nothing was changed.")
+                return HttpResponseRedirect(request.get_full_path())
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+
+class SovLineAdminForm(forms.ModelForm):
+    class Meta:
+        model = SovLine
+        fields = ["commitment", *SOV_FIELDS]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        commitment = cleaned_data.get("commitment")
+        if commitment is not None and commitment.pk != self.instance.commitment_id:
+            # A line added to (or moved onto) a commitment changes its Schedule of Values:
+            # decide under its invoices' row locks.
+            commitment._invoices_in_erp = lock_commitment_invoices([commitment.pk])[commitment.pk]
+            refusal = commitment_lock_message(commitment, SCHEDULE_OF_VALUES)
+            if refusal:
+                raise forms.ValidationError(f"{refusal} Nothing was changed.")
+        return cleaned_data
+
 
 @admin.register(SovLine)
 class SovLineAdmin(admin.ModelAdmin):
+    form = SovLineAdminForm
     list_display = ["cost_code", "description", "commitment", "position", "scheduled_value"]
     list_display_links = ["cost_code", "description"]
     list_filter = ["commitment__project__company"]
     search_fields = ["cost_code", "description", "commitment__number", "commitment__title"]
     list_select_related = ["commitment"]
     autocomplete_fields = ["commitment"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("commitment")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and not (
+            obj and invoices_in_erp(obj.commitment)
+        )
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and not (
+            obj and invoices_in_erp(obj.commitment)
+        )
+
+    def get_object(self, request, object_id, from_field=None):
+        line = super().get_object(request, object_id, from_field)
+        if line is not None and request.method == "POST":
+            commitment = line.commitment
+            commitment._invoices_in_erp = lock_commitment_invoices([commitment.pk])[commitment.pk]
+        return line
+
+    def refuse(self, request, line: SovLine, *, redirect_to: str) -> HttpResponseRedirect:
+        refusal = commitment_lock_message(line.commitment, SCHEDULE_OF_VALUES)
+        messages.error(request, f"{refusal} Nothing was changed.")
+        return HttpResponseRedirect(redirect_to)
+
+    @csrf_protect_m
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is None or request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            line = self.get_object(request, unquote(object_id))
+            if line is not None and invoices_in_erp(line.commitment):
+                return self.refuse(request, line, redirect_to=request.get_full_path())
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @csrf_protect_m
+    def delete_view(self, request, object_id, extra_context=None):
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            line = self.get_object(request, unquote(object_id))
+            if line is not None and invoices_in_erp(line.commitment):
+                return self.refuse(
+                    request,
+                    line,
+                    redirect_to=reverse("admin:commitments_sovline_change", args=[line.pk]),
+                )
+            return super().delete_view(request, object_id, extra_context)
+
+    def response_action(self, request, queryset, *args, **kwargs):
+        # One transaction for the action, so the bulk delete's lock check and its delete
+        # see the same rows.
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            return super().response_action(request, queryset, *args, **kwargs)
+
+    def get_deleted_objects(self, objs, request):
+        lines = list(objs)
+        in_erp = lock_commitment_invoices(line.commitment_id for line in lines)
+        reported = set()
+        for line in lines:
+            line.commitment._invoices_in_erp = in_erp[line.commitment_id]
+            if in_erp[line.commitment_id] and line.commitment_id not in reported:
+                reported.add(line.commitment_id)
+                messages.error(
+                    request, commitment_lock_message(line.commitment, SCHEDULE_OF_VALUES)
+                )
+        return super().get_deleted_objects(lines, request)
+
+    def delete_queryset(self, request, queryset):
+        held = Invoice.objects.filter(
+            commitment__sov_lines__in=queryset, erp_status__in=IN_ERP_INTEGRATIONS_STATUSES
+        )
+        if held.exists():
+            raise PermissionDenied
+        super().delete_queryset(request, queryset)

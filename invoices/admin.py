@@ -3,9 +3,12 @@
 The ERP lock holds here as everywhere: an invoice whose ERP status locks it is shown
 read-only, and any POST that would change or delete it (the change form, the lines
 inline, the invoice line admin, the delete page, the bulk delete action) is refused with
-the lock's reason, changing nothing. Every such POST first takes the invoice's row lock,
-which the ERP services hold for every transition, so the check and the write see the same
-ERP status. ERP fields are never editable: only the ERP services change them.
+the lock's reason, changing nothing. So is an invoice while a later invoice of its
+commitment is locked, as its lines make up that invoice's previous work completed
+(`invoices.locking.edit_lock_message`). Every such POST first takes the row locks of the
+invoice and of its commitment's later invoices, which the ERP services hold for every
+transition, so the check and the write see the same ERP statuses. ERP fields are never
+editable: only the ERP services change them.
 
 Edits made here are recorded in the invoice's change history and raise its revision, like
 edits made through the pages.
@@ -13,6 +16,7 @@ edits made through the pages.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from decimal import Decimal
 
 from django import forms
@@ -21,7 +25,7 @@ from django.contrib.admin.options import csrf_protect_m
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import router, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -31,7 +35,7 @@ from commitments.models import SovLine
 from erp_integrations.models import ExportItem
 from invoices.amounts import CENT, amounts_of_invoices
 from invoices.history import history_entry, record_history
-from invoices.locking import lock_message
+from invoices.locking import edit_lock_message, lock_for_edit
 from invoices.models import (
     LOCKED_ERP_STATUSES,
     ChangeHistoryEntry,
@@ -55,25 +59,60 @@ LINE_INPUT_FIELDS = [
 ]
 
 
+def edit_lock(invoice: Invoice) -> str | None:
+    """Why the invoice's lines and header may not change here (`edit_lock_message`), read
+    once per invoice instance: the permission checks ask several times per page."""
+    if not hasattr(invoice, "_edit_lock"):
+        invoice._edit_lock = edit_lock_message(invoice)
+    return invoice._edit_lock
+
+
 def refuse_locked(request, invoice: Invoice, *, redirect_to: str) -> HttpResponseRedirect:
-    messages.error(request, LOCKED_REFUSAL.format(reason=lock_message(invoice)))
+    messages.error(request, LOCKED_REFUSAL.format(reason=edit_lock(invoice)))
     return HttpResponseRedirect(redirect_to)
 
 
-def lock_invoice_rows(invoice_ids) -> list[Invoice]:
-    """Take the row locks of these invoices (caller is inside `transaction.atomic`) and
-    return them as they are now."""
-    return list(
-        Invoice.objects.select_for_update()
-        .filter(pk__in=set(invoice_ids))
-        .order_by("pk")  # one lock order for every caller, so two bulk deletes cannot deadlock
+def held_by_a_later_invoice(prefix: str = "") -> Exists:
+    """Filter for invoices (or, with prefix "invoice__", their lines) that a locked later
+    invoice of the same commitment holds."""
+    return Exists(
+        Invoice.objects.filter(
+            commitment_id=OuterRef(f"{prefix}commitment_id"),
+            number__gt=OuterRef(f"{prefix}number"),
+            erp_status__in=LOCKED_ERP_STATUSES,
+        )
     )
+
+
+def lock_invoice_rows(invoice_ids) -> list[Invoice]:
+    """Take the row locks of these invoices and of their commitments' later invoices,
+    whose figures they feed (caller is inside `transaction.atomic`), and return these
+    invoices as they are now, each with its `edit_lock` reason read from the locked rows."""
+    invoice_ids = set(invoice_ids)
+    earlier_one_asked = Invoice.objects.filter(
+        pk__in=invoice_ids,
+        commitment_id=OuterRef("commitment_id"),
+        number__lt=OuterRef("number"),
+    )
+    rows = list(
+        Invoice.objects.select_for_update(of=("self",))
+        .select_related("commitment")
+        .filter(Q(pk__in=invoice_ids) | Exists(earlier_one_asked))
+        .order_by("pk")  # one lock order for every caller (the ERP services' too)
+    )
+    by_commitment = defaultdict(list)
+    for row in rows:
+        by_commitment[row.commitment_id].append(row)
+    asked = [row for row in rows if row.pk in invoice_ids]
+    for invoice in asked:
+        invoice._edit_lock = edit_lock_message(invoice, later=by_commitment[invoice.commitment_id])
+    return asked
 
 
 def report_locked(request, invoices: list[Invoice]) -> None:
     for invoice in invoices:
-        if invoice.is_locked:
-            messages.error(request, lock_message(invoice))
+        if edit_lock(invoice):
+            messages.error(request, edit_lock(invoice))
 
 
 class CascadeDeletesRecordsMixin:
@@ -208,13 +247,13 @@ class InvoiceLineInline(admin.TabularInline):
         return shown(sov_line.scheduled_value) if sov_line else "—"
 
     def has_add_permission(self, request, obj=None) -> bool:
-        return super().has_add_permission(request, obj) and not (obj and obj.is_locked)
+        return super().has_add_permission(request, obj) and not (obj and edit_lock(obj))
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return super().has_change_permission(request, obj) and not (obj and obj.is_locked)
+        return super().has_change_permission(request, obj) and not (obj and edit_lock(obj))
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return super().has_delete_permission(request, obj) and not (obj and obj.is_locked)
+        return super().has_delete_permission(request, obj) and not (obj and edit_lock(obj))
 
 
 class ChangeHistoryInline(admin.TabularInline):
@@ -354,7 +393,7 @@ class InvoiceAdmin(CascadeDeletesRecordsMixin, admin.ModelAdmin):
 
     @admin.display(description="Lock")
     def lock(self, invoice: Invoice) -> str:
-        return lock_message(invoice) or "Not locked: the invoice can be edited."
+        return edit_lock(invoice) or "Not locked: the invoice can be edited."
 
     @admin.display(description="Amounts")
     def amounts(self, invoice: Invoice) -> str:
@@ -376,17 +415,21 @@ class InvoiceAdmin(CascadeDeletesRecordsMixin, admin.ModelAdmin):
         )
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return super().has_change_permission(request, obj) and not (obj and obj.is_locked)
+        return super().has_change_permission(request, obj) and not (obj and edit_lock(obj))
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return super().has_delete_permission(request, obj) and not (obj and obj.is_locked)
+        return super().has_delete_permission(request, obj) and not (obj and edit_lock(obj))
 
     def get_object(self, request, object_id, from_field=None):
         invoice = super().get_object(request, object_id, from_field)
         if invoice is not None and request.method == "POST":
-            # Re-read under the row lock: the lock check and the save must see the ERP
-            # status the ERP services see.
-            invoice = self.get_queryset(request).select_for_update(of=("self",)).get(pk=invoice.pk)
+            # Re-read under the row locks of the invoice and its later invoices: the lock
+            # check and the save must see the ERP statuses the ERP services see.
+            try:
+                later = lock_for_edit(invoice)
+            except Invoice.DoesNotExist:
+                return None
+            invoice._edit_lock = edit_lock_message(invoice, later=later)
         return invoice
 
     @csrf_protect_m
@@ -395,7 +438,7 @@ class InvoiceAdmin(CascadeDeletesRecordsMixin, admin.ModelAdmin):
             return super().changeform_view(request, object_id, form_url, extra_context)
         with transaction.atomic(using=router.db_for_write(self.model)):
             invoice = self.get_object(request, unquote(object_id))
-            if invoice is not None and invoice.is_locked:
+            if invoice is not None and edit_lock(invoice):
                 return refuse_locked(request, invoice, redirect_to=request.get_full_path())
             return super().changeform_view(request, object_id, form_url, extra_context)
 
@@ -403,7 +446,7 @@ class InvoiceAdmin(CascadeDeletesRecordsMixin, admin.ModelAdmin):
     def delete_view(self, request, object_id, extra_context=None):
         with transaction.atomic(using=router.db_for_write(self.model)):
             invoice = self.get_object(request, unquote(object_id))
-            if invoice is not None and invoice.is_locked:
+            if invoice is not None and edit_lock(invoice):
                 return refuse_locked(
                     request,
                     invoice,
@@ -423,7 +466,8 @@ class InvoiceAdmin(CascadeDeletesRecordsMixin, admin.ModelAdmin):
         return super().get_deleted_objects(invoices, request)
 
     def delete_queryset(self, request, queryset):
-        if queryset.filter(erp_status__in=LOCKED_ERP_STATUSES).exists():
+        locked = Q(erp_status__in=LOCKED_ERP_STATUSES) | held_by_a_later_invoice()
+        if queryset.filter(locked).exists():
             raise PermissionDenied
         super().delete_queryset(request, queryset)
 
@@ -466,8 +510,8 @@ class InvoiceLineAdminForm(InvoiceLineForm):
         if invoice is not None and self.instance._state.adding:
             # Adding a line changes the invoice: take its row lock before checking.
             invoice = lock_invoice_rows([invoice.pk])[0]
-            if invoice.is_locked:
-                raise forms.ValidationError(LOCKED_REFUSAL.format(reason=lock_message(invoice)))
+            if edit_lock(invoice):
+                raise forms.ValidationError(LOCKED_REFUSAL.format(reason=edit_lock(invoice)))
         return cleaned_data
 
 
@@ -495,15 +539,16 @@ class InvoiceLineAdmin(admin.ModelAdmin):
         return line.invoice.is_locked
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return super().has_change_permission(request, obj) and not (obj and obj.invoice.is_locked)
+        return super().has_change_permission(request, obj) and not (obj and edit_lock(obj.invoice))
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return super().has_delete_permission(request, obj) and not (obj and obj.invoice.is_locked)
+        return super().has_delete_permission(request, obj) and not (obj and edit_lock(obj.invoice))
 
     def get_object(self, request, object_id, from_field=None):
         line = super().get_object(request, object_id, from_field)
         if line is not None and request.method == "POST":
-            # Changing a line changes its invoice: take the invoice's row lock first.
+            # Changing a line changes its invoice: take its row lock (and its later
+            # invoices') first.
             line.invoice = lock_invoice_rows([line.invoice_id])[0]
         return line
 
@@ -513,7 +558,7 @@ class InvoiceLineAdmin(admin.ModelAdmin):
             return super().changeform_view(request, object_id, form_url, extra_context)
         with transaction.atomic(using=router.db_for_write(self.model)):
             line = self.get_object(request, unquote(object_id))
-            if line is not None and line.invoice.is_locked:
+            if line is not None and edit_lock(line.invoice):
                 return refuse_locked(request, line.invoice, redirect_to=request.get_full_path())
             return super().changeform_view(request, object_id, form_url, extra_context)
 
@@ -521,7 +566,7 @@ class InvoiceLineAdmin(admin.ModelAdmin):
     def delete_view(self, request, object_id, extra_context=None):
         with transaction.atomic(using=router.db_for_write(self.model)):
             line = self.get_object(request, unquote(object_id))
-            if line is not None and line.invoice.is_locked:
+            if line is not None and edit_lock(line.invoice):
                 return refuse_locked(
                     request,
                     line.invoice,
@@ -544,7 +589,10 @@ class InvoiceLineAdmin(admin.ModelAdmin):
         return super().get_deleted_objects(lines, request)
 
     def delete_queryset(self, request, queryset):
-        if queryset.filter(invoice__erp_status__in=LOCKED_ERP_STATUSES).exists():
+        locked = Q(invoice__erp_status__in=LOCKED_ERP_STATUSES) | held_by_a_later_invoice(
+            "invoice__"
+        )
+        if queryset.filter(locked).exists():
             raise PermissionDenied
         record_admin_edits(
             [

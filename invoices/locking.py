@@ -59,6 +59,18 @@ def lock_message(invoice: Invoice, active_item=None) -> str | None:
             return f"{label} is locked: it was exported to the ERP and can no longer change."
 
 
+# Invoices in the accounting approver's hands or on their way to the ERP: what they
+# export (their lines' scheduled values, the commitment's number and vendor) is read when
+# they are exported, so it may not change until they are exported, rejected or retrieved.
+IN_ERP_INTEGRATIONS_STATUSES = frozenset(
+    {
+        InvoiceErpStatus.READY_TO_EXPORT,
+        InvoiceErpStatus.EXPORTING,
+        InvoiceErpStatus.FAILED_TO_EXPORT,
+    }
+)
+
+
 # An earlier invoice's lines make up a later invoice's previous work completed and
 # retainage held, so editing them would change the figures of a later invoice that is
 # locked. The last sentence says what unlocks the earlier invoice.
