@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After AuthenticationMiddleware and HtmxMiddleware: it reads request.user and .htmx.
+    "config.login_redirects.LoginRedirectMiddleware",
 ]
 
 # The benchmark's instruments (config/benchmarking.py): a query counter and a floor view.

@@ -125,13 +125,18 @@ def test_navigation_logs_out_with_a_post_form(client):
 @REQUEST_KINDS
 @pytest.mark.parametrize("page", ["projects:list", "projects:detail"])
 def test_anonymous_user_is_redirected_to_login(client, headers, page):
-    """Without a session every page sends the visitor to the login page, then back."""
+    """Without a session every page sends the visitor to the login page, then back; an
+    htmx request through HX-Redirect, so the login page is not swapped into the page."""
     project = ProjectFactory()
     url = reverse(page, args=[project.pk] if page == "projects:detail" else [])
 
     response = client.get(url, **headers)
 
-    assertRedirects(response, f"{reverse('login')}?next={url}")
+    if headers:
+        assert response.status_code == 204
+        assert response["HX-Redirect"] == f"{reverse('login')}?next={url}"
+    else:
+        assertRedirects(response, f"{reverse('login')}?next={url}")
 
 
 @REQUEST_KINDS
