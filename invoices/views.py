@@ -34,7 +34,7 @@ from invoices.forms import (
     default_billing_dates,
     invoice_line_formset_class,
 )
-from invoices.locking import lock_message
+from invoices.locking import edit_lock_message, lock_message
 from invoices.models import SENDABLE_STATUSES, Invoice, InvoiceErpStatus, InvoiceStatus
 from invoices.permissions import (
     access_invoice,
@@ -91,6 +91,7 @@ def _detail_context(request: HttpRequest, invoice: Invoice) -> dict:
     latest_item = invoice_latest_export_item(invoice)
     active_item = latest_item if latest_item is not None and latest_item.is_active else None
     may_send_or_retrieve = can_send_or_retrieve(user, invoice)
+    may_edit = can_edit_invoice(user, invoice)
     commitment = invoice.commitment
     return {
         "invoice": invoice,
@@ -100,7 +101,10 @@ def _detail_context(request: HttpRequest, invoice: Invoice) -> dict:
         "company": commitment.project.company,
         "latest_item": latest_item,
         "lock_message": lock_message(invoice, active_item) if invoice.is_locked else None,
-        "may_edit": can_edit_invoice(user, invoice),
+        "may_edit": may_edit,
+        # Why Edit is disabled: the invoice's own lock, or a locked later invoice whose
+        # previous work completed comes from this one.
+        "edit_lock": edit_lock_message(invoice, active_item=active_item) if may_edit else None,
         "status_moves": [
             (status.value, STATUS_MOVE_LABELS[status]) for status in status_moves_for(user, invoice)
         ],
@@ -273,7 +277,7 @@ def invoice_new(request: HttpRequest, project_id: int, commitment_id: int) -> Ht
 def _edit_refusal(request: HttpRequest, invoice: Invoice) -> str | None:
     if not can_edit_invoice(request.user, invoice):
         return MAY_NOT_EDIT.format(label=invoice.label)
-    return lock_message(invoice)
+    return edit_lock_message(invoice)
 
 
 def _back_to_invoice(request: HttpRequest, invoice: Invoice) -> HttpResponse:
