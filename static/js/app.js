@@ -128,4 +128,22 @@
     }
     focusAfterSwap = null;
   });
+
+  // An action (a POST) swaps the region its button was in, so the focus would fall back
+  // to the page itself. Move it to what the action reports: the first element marked
+  // data-focus-after-swap (with tabindex="-1") in what was swapped in. A GET (a tab, a
+  // page, a poll) leaves the focus alone.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var config = event.detail && event.detail.requestConfig;
+    var swapped = event.target;
+    if (!config || config.verb === "get" || !swapped || !swapped.querySelector) {
+      return;
+    }
+    var result = swapped.matches("[data-focus-after-swap]")
+      ? swapped
+      : swapped.querySelector("[data-focus-after-swap]");
+    if (result && result.isConnected) {
+      result.focus();
+    }
+  });
 })();
