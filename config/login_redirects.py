@@ -4,10 +4,10 @@
 redirect to the login page and `next` set to the URL asked for. Two kinds of request
 need something else:
 
-- an htmx request: htmx would follow the redirect itself and swap the login page into
-  the region (a tab panel, a polled list) and push the login URL into the address bar.
-  It gets 204 with `HX-Redirect`, so the browser goes to the login page, and `next` is
-  the page the user is on (htmx's `HX-Current-URL`).
+- an htmx request (other than a history restore): htmx would follow the redirect itself,
+  swap the login page into the region (a tab panel, a polled list) and push the login
+  URL into the address bar. It gets 204 with `HX-Redirect`, so the browser goes to the
+  login page, and `next` is the page the user is on (htmx's `HX-Current-URL`).
 - a POST (or any other method but GET and HEAD): its URL is an action that answers only
   POST, so after logging in the browser's GET of `next` would be a 405. `next` is the
   page the form was on (the Referer, when it is this site), else the project list.
@@ -40,7 +40,10 @@ class LoginRedirectMiddleware:
         response = self.get_response(request)
         if not _is_login_redirect_for(request, response):
             return response
-        if getattr(request, "htmx", False):
+        htmx = getattr(request, "htmx", None)
+        # A history restore (Back to a pushed URL htmx has not cached) swaps the whole
+        # body and ignores HX-Redirect: it follows the plain redirect like a page load.
+        if htmx and not htmx.history_restore_request:
             login_url = redirect_to_login(_htmx_next(request))["Location"]
             response = HttpResponse(status=204)
             response["HX-Redirect"] = login_url

@@ -96,6 +96,18 @@ def test_an_htmx_current_url_of_another_site_is_not_used(client, world, current_
     assert response["HX-Redirect"] == login_url(history_tab_url(world))
 
 
+def test_a_history_restore_follows_the_plain_redirect(client, world):
+    """htmx's history restore (Back to a pushed URL it has not cached) swaps the whole
+    body and ignores HX-Redirect: it gets the login page through the plain redirect."""
+    response = client.get(
+        history_tab_url(world),
+        HTTP_HX_HISTORY_RESTORE_REQUEST="true",
+        **htmx_from(history_tab_url(world)),
+    )
+
+    assertRedirects(response, login_url(history_tab_url(world)), fetch_redirect_response=False)
+
+
 def test_an_anonymous_post_comes_back_to_the_page_of_its_form(client, world):
     """`next` is not the action's URL (answered by POST only: a 405 after logging in) but
     the page the form was on."""
