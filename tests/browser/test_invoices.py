@@ -25,9 +25,10 @@ def open_invoice(page, label: str):
 
 def test_pat_retrieves_one_invoice_from_its_page(demo, log_in, page):
     """The reference procedure: the locked invoice says who sent it and until when;
-    "Retrieve from ERP" unlocks it in place."""
+    "Retrieve from ERP" unlocks it in place. INV-4 is the commitment's latest invoice in
+    ERP Integrations, so once retrieved it can be corrected."""
     page = log_in("pat")
-    open_invoice(page, "INV-3")
+    open_invoice(page, "INV-4")
 
     banner = page.get_by_role("status").filter(has_text="is locked")
     expect(banner).to_contain_text("Pat Morgan sent it to ERP Integrations on")
@@ -43,14 +44,14 @@ def test_pat_retrieves_one_invoice_from_its_page(demo, log_in, page):
     page.get_by_role("button", name="Retrieve from ERP").click()
 
     expect(
-        page.get_by_role("alert").filter(has_text="INV-3: retrieved from ERP Integrations.")
+        page.get_by_role("alert").filter(has_text="INV-4: retrieved from ERP Integrations.")
     ).to_be_visible()
     expect(page.get_by_text("is locked")).to_have_count(0)
     expect(page.get_by_role("button", name="Re-send to ERP")).to_be_visible()
     expect(page.get_by_role("link", name="Edit")).to_be_visible()
     expect(page.get_by_role("heading", name="Change History")).to_be_visible()
     expect(page.get_by_role("cell", name="Retrieved", exact=True)).to_be_visible()
-    assert demo_invoice(3).erp_status == InvoiceErpStatus.RETRIEVED
+    assert demo_invoice(4).erp_status == InvoiceErpStatus.RETRIEVED
 
 
 def test_pat_edits_a_retrieved_invoice(demo, log_in, page):
