@@ -39,24 +39,12 @@ from erp_integrations.services import (
 )
 from invoices.amounts import totals_of_invoices
 from invoices.errors import ActionRefused
-from invoices.permissions import can_create_invoice
-from projects.models import ToolLevel
-from projects.permissions import access_project, commitments_level
+from invoices.permissions import can_create_invoice, can_send_or_retrieve_on_commitment
+from projects.htmx import wants_partial, with_messages
+from projects.permissions import access_project
 
 COMMITMENTS_PER_PAGE = 25
 HISTORY_PER_PAGE = 50
-
-
-def _wants_partial(request: HttpRequest) -> bool:
-    """An htmx request gets the swapped region only; a history restore (back button on
-    a pushed URL missing from htmx's cache) needs the whole page."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def _with_messages(request: HttpRequest, html: str) -> HttpResponse:
-    """`html` followed by the messages region, swapped out of band."""
-    messages_html = render_to_string("base.html#messages", {"messages_oob": True}, request=request)
-    return HttpResponse(html + messages_html)
 
 
 # --- The Commitments tool ----------------------------------------------------------------
@@ -87,7 +75,7 @@ def commitment_list(request: HttpRequest, project_id: int) -> HttpResponse:
     RequestConfig(request, paginate=False).configure(table)
     _paginate_commitments(request, table)
     template = "commitments/commitment_list.html"
-    if _wants_partial(request):
+    if wants_partial(request):
         template += "#commitment-table"
     response = render(
         request,
@@ -143,7 +131,7 @@ def _render_tab(
         **context,
     }
     template = "commitments/commitment_detail.html"
-    if _wants_partial(request):
+    if wants_partial(request):
         template += "#tab-response"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
@@ -173,10 +161,6 @@ def commitment_sov(request: HttpRequest, project_id: int, commitment_id: int) ->
     )
 
 
-def _may_send_or_retrieve(request: HttpRequest, commitment: Commitment) -> bool:
-    return commitments_level(request.user, commitment.project) >= ToolLevel.ADMIN
-
-
 def _invoices_context(
     request: HttpRequest,
     commitment: Commitment,
@@ -189,7 +173,7 @@ def _invoices_context(
     totals = totals_of_invoices(invoices)
     return {
         "invoice_rows": [(invoice, totals[invoice.pk]) for invoice in invoices],
-        "may_send_or_retrieve": _may_send_or_retrieve(request, commitment),
+        "may_send_or_retrieve": can_send_or_retrieve_on_commitment(request.user, commitment),
         "may_create_invoice": can_create_invoice(request.user, commitment),
         "action": action,
         "action_name": action_name,
@@ -258,7 +242,7 @@ def _bulk_action(
     except ActionRefused as error:
         refusal = str(error)
 
-    if not _wants_partial(request):
+    if not wants_partial(request):
         if refusal:
             messages.error(request, refusal)
         else:
@@ -287,7 +271,7 @@ def _bulk_action(
     html = render_to_string(
         "commitments/commitment_detail.html#invoice-region", context, request=request
     )
-    return _with_messages(request, html)
+    return with_messages(request, html)
 
 
 @require_POST

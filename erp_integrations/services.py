@@ -37,11 +37,15 @@ from invoices.errors import ActionRefused
 from invoices.history import history_entry, record_history
 from invoices.locking import display_name
 from invoices.models import SENDABLE_STATUSES, Invoice, InvoiceErpStatus
-from invoices.permissions import access_invoice, can_send_or_retrieve, can_view_invoice
-from projects.models import Company, ToolLevel
+from invoices.permissions import (
+    access_invoice,
+    can_send_or_retrieve,
+    can_send_or_retrieve_on_commitment,
+    can_view_invoice,
+)
+from projects.models import Company
 from projects.permissions import (
     access_erp_integrations,
-    commitments_level,
     is_accounting_approver,
 )
 
@@ -639,28 +643,6 @@ def export_items_retry(
     return action
 
 
-def export_item_accept(*, user: AbstractBaseUser, company_id: int, export_item_id: int):
-    return export_items_accept(
-        user=user, company_id=company_id, export_item_ids=[export_item_id]
-    ).single()
-
-
-def export_item_reject(
-    *, user: AbstractBaseUser, company_id: int, export_item_id: int, reason: str
-) -> InvoiceResult:
-    return export_items_reject(
-        user=user, company_id=company_id, export_item_ids=[export_item_id], reason=reason
-    ).single()
-
-
-def export_item_retry(
-    *, user: AbstractBaseUser, company_id: int, export_item_id: int
-) -> InvoiceResult:
-    return export_items_retry(
-        user=user, company_id=company_id, export_item_ids=[export_item_id]
-    ).single()
-
-
 # --- Access ------------------------------------------------------------------------------
 
 
@@ -675,7 +657,7 @@ def _commitment_for_send_or_retrieve(
     user: AbstractBaseUser, project_id: int, commitment_id: int
 ) -> Commitment:
     commitment = access_commitment(user, project_id, commitment_id)
-    if commitments_level(user, commitment.project) < ToolLevel.ADMIN:
+    if not can_send_or_retrieve_on_commitment(user, commitment):
         raise ActionRefused(NOT_PROJECT_ADMIN)
     return commitment
 

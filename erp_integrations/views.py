@@ -45,6 +45,7 @@ from erp_integrations.services import (
 from erp_integrations.systems import things_to_know
 from invoices.errors import ActionRefused
 from invoices.permissions import can_see_in_erp_queue
+from projects.htmx import with_messages
 from projects.models import Company
 from projects.permissions import access_erp_integrations, is_accounting_approver
 
@@ -64,14 +65,6 @@ vary_on_htmx = vary_on_headers("HX-Request", "HX-Target")
 def tab_url(company: Company, tab: QueueTab, page: int = 1) -> str:
     url = reverse("erp_integrations:tab", args=[company.pk, tab.slug])
     return f"{url}?page={page}" if page > 1 else url
-
-
-def _with_messages(request: HttpRequest, html: str) -> HttpResponse:
-    """An htmx response, with the pending messages swapped in out of band (only when
-    there are some, so a poll does not wipe the messages the approver is reading)."""
-    if len(messages.get_messages(request)):
-        html += render_to_string("base.html#messages", {"messages_oob": True}, request=request)
-    return HttpResponse(html)
 
 
 def _render_queue(
@@ -102,7 +95,7 @@ def _render_queue(
         "errors": errors or [],
     }
     if request.htmx and request.htmx.target == TABS_REGION:
-        return _with_messages(
+        return with_messages(
             request, render_to_string("erp_integrations/queue.html#tabs", context, request)
         )
     page = queue_page(company, tab, page_number)
@@ -112,7 +105,7 @@ def _render_queue(
         next_url=tab_url(company, tab, page.number + 1) if page.has_next else "",
     )
     if request.htmx and request.htmx.target == QUEUE_REGION:
-        return _with_messages(
+        return with_messages(
             request, render_to_string("erp_integrations/queue.html#queue", context, request)
         )
     connection = company_erp_connection(company)
@@ -286,5 +279,5 @@ def review(request: HttpRequest, company_id: int, item_id: int) -> HttpResponse:
     partials = {REVIEW_STATUS_REGION: "status", REVIEW_REGION: "review"}
     if request.htmx and request.htmx.target in partials:
         template = f"erp_integrations/review.html#{partials[request.htmx.target]}"
-        return _with_messages(request, render_to_string(template, context, request))
+        return with_messages(request, render_to_string(template, context, request))
     return render(request, "erp_integrations/review.html", context)

@@ -11,9 +11,7 @@ from decimal import Decimal
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-from invoices.services import PERIOD_ENDS_BEFORE_START
-
-MAX_AMOUNT = Decimal("999999999999.99")
+from invoices.services import MAX_AMOUNT, PERIOD_ENDS_BEFORE_START
 
 
 class BootstrapFormMixin:

@@ -149,6 +149,13 @@ class Invoice(models.Model):
     def is_locked(self) -> bool:
         return self.erp_status in LOCKED_ERP_STATUSES
 
+    @property
+    def is_sendable(self) -> bool:
+        """Whether the invoice itself may go to ERP Integrations: reviewed into a sendable
+        status and not there already. Sending also checks the commitment and the
+        company's ERP rules, and says which one refuses."""
+        return not self.is_locked and self.status in SENDABLE_STATUSES
+
 
 class InvoiceLine(models.Model):
     """What one invoice bills against one SOV line. Only the inputs are stored; the

@@ -51,10 +51,15 @@ def can_edit_invoice(user: User, invoice: Invoice) -> bool:
     return is_invoice_contact(user, invoice.commitment) and invoice.created_by_id == user.pk
 
 
+def can_send_or_retrieve_on_commitment(user: User, commitment: Commitment) -> bool:
+    """Sending to and retrieving from ERP Integrations: the project's admins only. The
+    caller has already checked that the user sees the commitment."""
+    return commitments_level(user, commitment.project) >= ToolLevel.ADMIN
+
+
 def can_send_or_retrieve(user: User, invoice: Invoice) -> bool:
-    """Sending to and retrieving from ERP Integrations: project admins only."""
-    return can_view_invoice(user, invoice) and (
-        commitments_level(user, invoice.commitment.project) >= ToolLevel.ADMIN
+    return can_view_invoice(user, invoice) and can_send_or_retrieve_on_commitment(
+        user, invoice.commitment
     )
 
 

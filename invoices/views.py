@@ -35,7 +35,7 @@ from invoices.forms import (
     invoice_line_formset_class,
 )
 from invoices.locking import edit_lock_message, lock_message
-from invoices.models import SENDABLE_STATUSES, Invoice, InvoiceErpStatus, InvoiceStatus
+from invoices.models import Invoice, InvoiceErpStatus, InvoiceStatus
 from invoices.permissions import (
     access_invoice,
     can_create_invoice,
@@ -52,6 +52,7 @@ from invoices.services import (
     invoice_set_status,
     invoice_update,
 )
+from projects.htmx import wants_partial, with_messages
 
 SAVED = "{label} saved."
 NOTHING_CHANGED = "{label}: nothing changed."
@@ -71,10 +72,6 @@ STATUS_MOVE_LABELS = {
 # After a retrieval or a rejection the invoice goes back to ERP Integrations by sending
 # it again.
 RESEND_STATUSES = frozenset({InvoiceErpStatus.REJECTED, InvoiceErpStatus.RETRIEVED})
-
-
-def _wants_partial(request: HttpRequest) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 def _access(request: HttpRequest, project_id: int, commitment_id: int, invoice_id: int):
@@ -108,9 +105,7 @@ def _detail_context(request: HttpRequest, invoice: Invoice) -> dict:
         "status_moves": [
             (status.value, STATUS_MOVE_LABELS[status]) for status in status_moves_for(user, invoice)
         ],
-        "show_send": may_send_or_retrieve
-        and not invoice.is_locked
-        and invoice.status in SENDABLE_STATUSES,
+        "show_send": may_send_or_retrieve and invoice.is_sendable,
         "send_label": (
             "Re-send to ERP" if invoice.erp_status in RESEND_STATUSES else "Send to ERP"
         ),
@@ -127,7 +122,7 @@ def invoice_detail(
 ) -> HttpResponse:
     invoice = _access(request, project_id, commitment_id, invoice_id)
     template = "invoices/invoice_detail.html"
-    if _wants_partial(request):
+    if wants_partial(request):
         template += "#invoice-main"
     response = render(request, template, _detail_context(request, invoice))
     patch_vary_headers(response, ["HX-Request"])
@@ -157,7 +152,7 @@ def _after_action(
 ) -> HttpResponse:
     """A plain POST goes back to the invoice page; htmx gets the page's main region as
     the invoice is now, and the messages out of band."""
-    if not _wants_partial(request):
+    if not wants_partial(request):
         return redirect(invoice.get_absolute_url())
     invoice = _access(request, project_id, commitment_id, invoice.pk)  # as it is now
     html = render_to_string(
@@ -165,8 +160,7 @@ def _after_action(
         _detail_context(request, invoice),
         request=request,
     )
-    html += render_to_string("base.html#messages", {"messages_oob": True}, request=request)
-    return HttpResponse(html)
+    return with_messages(request, html)
 
 
 @require_POST
@@ -256,7 +250,7 @@ def invoice_new(request: HttpRequest, project_id: int, commitment_id: int) -> Ht
             prefix="invoice", initial=default_billing_dates(latest, timezone.localdate())
         )
     template = "invoices/invoice_create.html"
-    if _wants_partial(request):
+    if wants_partial(request):
         template += "#invoice-create-form"
     response = render(
         request,
@@ -355,7 +349,7 @@ def invoice_edit(
         )
     commitment = invoice.commitment
     template = "invoices/invoice_edit.html"
-    if _wants_partial(request):
+    if wants_partial(request):
         template += "#invoice-edit-form"
     response = render(
         request,
