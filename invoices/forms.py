@@ -11,6 +11,7 @@ from decimal import Decimal
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
+from invoices.models import BILLING_DATE_VALIDATORS, LATEST_BILLING_DATE
 from invoices.services import MAX_AMOUNT, PERIOD_ENDS_BEFORE_START
 
 
@@ -41,10 +42,14 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+def _date_field(label: str) -> forms.DateField:
+    return forms.DateField(label=label, widget=DateInput(), validators=BILLING_DATE_VALIDATORS)
+
+
 class InvoiceHeaderForm(BootstrapFormMixin, forms.Form):
-    billing_period_start = forms.DateField(label="Billing period start", widget=DateInput())
-    billing_period_end = forms.DateField(label="Billing period end", widget=DateInput())
-    billing_date = forms.DateField(label="Billing date", widget=DateInput())
+    billing_period_start = _date_field("Billing period start")
+    billing_period_end = _date_field("Billing period end")
+    billing_date = _date_field("Billing date")
 
     def clean(self):
         cleaned = super().clean()
@@ -60,7 +65,7 @@ def default_billing_dates(
     """The create page's initial dates: from the day after the latest invoice's billing
     period to the end of that month (the whole of this month when there is no invoice
     yet), billed on the period's last day."""
-    if latest_period_end is None:
+    if latest_period_end is None or latest_period_end >= LATEST_BILLING_DATE:
         start = today.replace(day=1)
     else:
         start = latest_period_end + datetime.timedelta(days=1)

@@ -1,13 +1,25 @@
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
 from commitments.models import PERCENT_VALIDATORS, Commitment, SovLine
+
+# Billing dates a real invoice can have. The bounds also keep date arithmetic (the next
+# period's default dates) far from the calendar's end.
+EARLIEST_BILLING_DATE = datetime.date(2000, 1, 1)
+LATEST_BILLING_DATE = datetime.date(2099, 12, 31)
+BILLING_DATE_OUT_OF_RANGE = "Enter a date between 2000 and 2099."
+BILLING_DATE_VALIDATORS = [
+    MinValueValidator(EARLIEST_BILLING_DATE, message=BILLING_DATE_OUT_OF_RANGE),
+    MaxValueValidator(LATEST_BILLING_DATE, message=BILLING_DATE_OUT_OF_RANGE),
+]
 
 
 class InvoiceStatus(models.TextChoices):
@@ -94,9 +106,9 @@ class Invoice(models.Model):
 
     commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="invoices")
     number = models.PositiveIntegerField(help_text="Sequential per commitment.")
-    billing_period_start = models.DateField()
-    billing_period_end = models.DateField()
-    billing_date = models.DateField()
+    billing_period_start = models.DateField(validators=BILLING_DATE_VALIDATORS)
+    billing_period_end = models.DateField(validators=BILLING_DATE_VALIDATORS)
+    billing_date = models.DateField(validators=BILLING_DATE_VALIDATORS)
     status = models.CharField(
         max_length=32, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT
     )

@@ -20,6 +20,8 @@ from invoices.errors import ActionRefused
 from invoices.history import history_entry, record_history
 from invoices.locking import edit_lock_message, lock_for_edit, lock_message
 from invoices.models import (
+    EARLIEST_BILLING_DATE,
+    LATEST_BILLING_DATE,
     STATUS_TRANSITIONS,
     SUBMIT_TRANSITIONS,
     Invoice,
@@ -38,6 +40,7 @@ UNKNOWN_STATUS = "Unknown invoice status: {status}."
 NOT_A_NUMBER = "{field}: enter a number with at most two decimal places."
 NOT_NEGATIVE = "{field}: cannot be negative."
 PERCENT_RANGE = "{field}: enter a percentage between 0 and 100."
+DATE_OUT_OF_RANGE = "{field}: enter a date between 2000 and 2099."
 PERIOD_ENDS_BEFORE_START = "The billing period cannot end before it starts."
 UNKNOWN_LINE = "Line {line_id} is not a line of {label}."
 
@@ -80,10 +83,28 @@ def _clean_line(values: dict, errors: list[str]) -> dict[str, Decimal]:
     return cleaned
 
 
+def _billing_date_errors(dates: dict[str, datetime.date]) -> list[str]:
+    return [
+        DATE_OUT_OF_RANGE.format(field=_field_label(name, Invoice))
+        for name, value in dates.items()
+        if not EARLIEST_BILLING_DATE <= value <= LATEST_BILLING_DATE
+    ]
+
+
 def _refuse_if_locked(invoice: Invoice) -> None:
     message = lock_message(invoice)
     if message:
         raise ActionRefused(message)
+
+
+def invoice_next_number(*, commitment: Commitment) -> int:
+    """The number the commitment's next invoice takes: one past its last, so a new invoice
+    never comes before another and changes its previous work completed. Takes the
+    commitment's row lock (caller is inside `transaction.atomic`) so two invoices created
+    at once get two numbers."""
+    Commitment.objects.select_for_update().get(pk=commitment.pk)
+    last = commitment.invoices.aggregate(last=Max("number"))["last"] or 0
+    return last + 1
 
 
 @transaction.atomic
@@ -101,13 +122,20 @@ def invoice_create(
     commitment = access_commitment(user, project_id, commitment_id)
     if not can_create_invoice(user, commitment):
         raise ActionRefused(MAY_NOT_CREATE)
+    errors = _billing_date_errors(
+        {
+            "billing_period_start": billing_period_start,
+            "billing_period_end": billing_period_end,
+            "billing_date": billing_date,
+        }
+    )
     if billing_period_end < billing_period_start:
-        raise ValidationError(PERIOD_ENDS_BEFORE_START)
-    Commitment.objects.select_for_update().get(pk=commitment.pk)  # serializes numbering
-    last = commitment.invoices.aggregate(last=Max("number"))["last"] or 0
+        errors.append(PERIOD_ENDS_BEFORE_START)
+    if errors:
+        raise ValidationError(errors)
     invoice = Invoice.objects.create(
         commitment=commitment,
-        number=last + 1,
+        number=invoice_next_number(commitment=commitment),
         billing_period_start=billing_period_start,
         billing_period_end=billing_period_end,
         billing_date=billing_date,
@@ -161,8 +189,8 @@ def invoice_update(
         raise ActionRefused(refusal)
     header, lines = header or {}, lines or {}
 
-    errors: list[str] = []
     new_header = {name: header[name] for name in HEADER_FIELDS if name in header}
+    errors = _billing_date_errors(new_header)
     start = new_header.get("billing_period_start", invoice.billing_period_start)
     end = new_header.get("billing_period_end", invoice.billing_period_end)
     if end < start:

@@ -191,7 +191,10 @@ def invoice_status(
     an illegal one, and any move of a locked invoice."""
     invoice = _access(request, project_id, commitment_id, invoice_id)
     status = request.POST.get("status", "")
-    if status == invoice.status:  # a double click: the first one did it
+    # A double click: the first one did it. Only for a user who could have made the
+    # move; anyone else hears the service's refusal.
+    may_move = can_edit_invoice(request.user, invoice) or status_moves_for(request.user, invoice)
+    if status == invoice.status and may_move:
         messages.info(
             request,
             ALREADY_IN_STATUS.format(label=invoice.label, status=invoice.get_status_display()),

@@ -272,6 +272,33 @@ def test_read_only_member_cannot_create(world):
         )
 
 
+def test_create_refuses_a_billing_date_outside_the_calendar_range(world):
+    with pytest.raises(ValidationError) as refused:
+        services.invoice_create(
+            user=fresh(world.users["invoice_contact"]),
+            project_id=world.project.pk,
+            commitment_id=world.commitment.pk,
+            billing_period_start=datetime.date(2026, 11, 1),
+            billing_period_end=datetime.date(9999, 12, 31),
+            billing_date=datetime.date(2026, 11, 30),
+        )
+    assert refused.value.messages == [services.DATE_OUT_OF_RANGE.format(field="Billing period end")]
+    assert not world.commitment.invoices.exists()
+
+
+def test_edit_refuses_a_billing_date_outside_the_calendar_range(world):
+    invoice = world.invoice(status=InvoiceStatus.DRAFT)
+    with pytest.raises(ValidationError) as refused:
+        services.invoice_update(
+            user=fresh(world.users["project_admin"]),
+            invoice_id=invoice.pk,
+            header={"billing_date": datetime.date(1999, 12, 31)},
+        )
+    assert refused.value.messages == [services.DATE_OUT_OF_RANGE.format(field="Billing date")]
+    invoice.refresh_from_db()
+    assert invoice.billing_date != datetime.date(1999, 12, 31)
+
+
 # An earlier invoice feeds a later locked one
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.urls import resolve, reverse
+from django.utils import timezone
 from django.utils.html import escape
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
@@ -16,7 +17,14 @@ from erp_integrations.models import ExportItem, ExportState
 from erp_integrations.services import ALREADY_ACCEPTED, NOT_PROJECT_ADMIN
 from invoices.forms import default_billing_dates
 from invoices.locking import lock_message
-from invoices.models import ChangeHistoryEntry, Invoice, InvoiceErpStatus, InvoiceStatus
+from invoices.models import (
+    BILLING_DATE_OUT_OF_RANGE,
+    LATEST_BILLING_DATE,
+    ChangeHistoryEntry,
+    Invoice,
+    InvoiceErpStatus,
+    InvoiceStatus,
+)
 from invoices.services import (
     ILLEGAL_STATUS_CHANGE,
     MAY_NOT_CREATE,
@@ -653,6 +661,21 @@ def test_create_page_starts_from_the_period_after_the_latest_invoice(client, wor
     assertContains(response, "Create invoice</button>")
 
 
+def test_create_page_starts_this_month_after_an_invoice_at_the_calendars_end(client, world):
+    """An invoice billed up to the last allowed date (entered before the range existed,
+    say) leaves no next period: the page offers this month instead of failing."""
+    invoice = world.invoice()
+    Invoice.objects.filter(pk=invoice.pk).update(
+        billing_period_end=LATEST_BILLING_DATE, billing_date=LATEST_BILLING_DATE
+    )
+    client.force_login(world.users["invoice_contact"])
+
+    response = client.get(commitment_url("invoices:create", world))
+
+    this_month = timezone.localdate().replace(day=1)
+    assertContains(response, f'name="invoice-billing_period_start" value="{this_month:%Y-%m-%d}"')
+
+
 def test_create_page_returns_only_the_form_to_htmx(client, world):
     client.force_login(world.users["standard"])
 
@@ -761,8 +784,9 @@ def test_create_is_404_for_a_user_who_may_not_see_the_commitment(client, world, 
         (create_data(start="someday"), "Enter a valid date."),
         (create_data(billing_date=""), "This field is required."),
         (create_data(end="2026-02-30"), "Enter a valid date."),
+        (create_data(end="9999-12-31"), BILLING_DATE_OUT_OF_RANGE),
     ],
-    ids=["ends-before-start", "not-a-date", "missing", "no-such-day"],
+    ids=["ends-before-start", "not-a-date", "missing", "no-such-day", "out-of-range"],
 )
 def test_create_with_bad_dates_shows_the_error_and_creates_nothing(
     client, world, headers, data, message
@@ -993,6 +1017,20 @@ def test_illegal_review_move_is_refused(client, world, headers):
         ILLEGAL_STATUS_CHANGE.format(label=invoice.label, current="Draft", new="Approved"),
     )
     assert refreshed(invoice).status == InvoiceStatus.DRAFT
+
+
+def test_read_only_member_repeating_the_current_status_is_refused_not_reassured(client, world):
+    """ "Already Under Review" is for the user who moved it; someone who may not move it
+    hears why."""
+    invoice = world.invoice(status=InvoiceStatus.UNDER_REVIEW)
+    client.force_login(world.users["read_only"])
+
+    response = client.post(
+        url("invoices:set_status", invoice), {"status": "under_review"}, follow=True
+    )
+
+    assertNotContains(response, "is already Under Review")
+    assertContains(response, escape(MAY_NOT_REVIEW.format(label=invoice.label)))
 
 
 @pytest.mark.parametrize("data", [{"status": "paid"}, {}], ids=["unknown", "missing"])
