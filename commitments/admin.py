@@ -5,15 +5,18 @@ through the commitment services, so the rule that a contact works for the vendor
 put on the private access list) holds here too.
 
 What an invoice in ERP Integrations exports is read when it is exported: its lines'
-scheduled values and the commitment's number and vendor. So while any invoice of the
-commitment is in ERP Integrations (Ready to Export, Exporting, Failed to Export), its SOV
-lines (in the inline and in their own admin: change, add, delete) and its number and
-vendor are read-only, and a POST that would change them anyway is refused with the
-reason, changing nothing. Every such POST first takes the row locks of the commitment's
-invoices, which the ERP services hold for every transition, so the check and the write
-see the same ERP statuses. Adding an SOV line is refused too, to keep the rule simple:
-the Schedule of Values is locked as a whole. Synced invoices do not hold the commitment:
-the ERP has their figures, and change orders must still reach the Schedule of Values.
+scheduled values and the commitment's number, title, vendor and ERP link. So while any
+invoice of the commitment is in ERP Integrations (Ready to Export, Exporting, Failed to
+Export), its SOV lines (in the inline and in their own admin: change, add, delete) and
+those fields are read-only, and a POST that would change them anyway is refused with the
+reason, changing nothing. The project of a commitment that has invoices never changes:
+its invoices would move with it to another project, perhaps of another company. Every
+such POST first takes the row lock of the commitment (which creating an invoice takes
+too) and those of its invoices, which the ERP services hold for every transition, so the
+check and the write see the same invoices and ERP statuses. Adding an SOV line is refused
+too, to keep the rule simple: the Schedule of Values is locked as a whole. Synced invoices
+do not hold the commitment: the ERP has their figures, and change orders must still reach
+the Schedule of Values.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from commitments.services import (
     commitment_remove_invoice_contact,
     commitment_revoke_private_access,
 )
-from invoices.admin import CascadeDeletesRecordsMixin
+from invoices.admin import CascadeDeletesRecordsMixin, posted_changes
 from invoices.locking import IN_ERP_INTEGRATIONS_STATUSES
 from invoices.models import Invoice
 from projects.admin import ObjectGrantsAdminMixin
@@ -57,18 +60,32 @@ COMMITMENT_LOCKED = (
     "{commitment} has invoices in ERP Integrations ({invoices}); its {what} is locked "
     "until they are exported, rejected or retrieved."
 )
+COMMITMENT_HAS_INVOICES = (
+    "{commitment} has invoices; its project cannot change, as they would move to another "
+    "project with it."
+)
 SCHEDULE_OF_VALUES = "Schedule of Values"
 # Exported with each of the commitment's invoices (what each is called in the message).
-EXPORTED_FIELDS = {"number": "number", "vendor": "contract company"}
+# Its project is exported too, and fixed for good once it has invoices (PROJECT_FIELD).
+EXPORTED_FIELDS = {
+    "number": "number",
+    "title": "title",
+    "vendor": "contract company",
+    "erp_status": "ERP status",
+    "erp_reference": "ERP reference",
+}
+PROJECT_FIELD = "project"
 SOV_FIELDS = ["position", "cost_code", "description", "scheduled_value"]
 SOV_PREFIX = "sov_lines"
 
 
-def lock_commitment_invoices(commitment_ids) -> dict[int, list[Invoice]]:
+def lock_commitment_invoices(
+    commitment_ids, *, every_invoice: bool = False
+) -> dict[int, list[Invoice]]:
     """Take the row locks of every invoice of these commitments (caller is inside
     `transaction.atomic`), in primary key order like every path that locks invoices, so a
     send of any of them waits for this save or lands before it. Returns each commitment's
-    invoices in ERP Integrations, by number."""
+    invoices in ERP Integrations (with `every_invoice`, all its invoices), by number."""
     commitment_ids = set(commitment_ids)
     in_erp: dict[int, list[Invoice]] = {commitment_id: [] for commitment_id in commitment_ids}
     invoices = (
@@ -77,7 +94,7 @@ def lock_commitment_invoices(commitment_ids) -> dict[int, list[Invoice]]:
         .order_by("pk")
     )
     for invoice in invoices:
-        if invoice.erp_status in IN_ERP_INTEGRATIONS_STATUSES:
+        if every_invoice or invoice.erp_status in IN_ERP_INTEGRATIONS_STATUSES:
             in_erp[invoice.commitment_id].append(invoice)
     for invoices_of_one in in_erp.values():
         invoices_of_one.sort(key=lambda invoice: invoice.number)
@@ -94,6 +111,14 @@ def invoices_in_erp(commitment: Commitment) -> list[Invoice]:
             )
         )
     return commitment._invoices_in_erp
+
+
+def has_invoices(commitment: Commitment) -> bool:
+    """Whether the commitment has any invoice: read under its row lock when this request
+    took it, otherwise read now (once per instance)."""
+    if not hasattr(commitment, "_has_invoices"):
+        commitment._has_invoices = commitment.invoices.exists()
+    return commitment._has_invoices
 
 
 def commitment_lock_message(commitment: Commitment, what: str) -> str | None:
@@ -285,6 +310,8 @@ class CommitmentAdmin(ObjectGrantsAdminMixin, CascadeDeletesRecordsMixin, Guarde
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and has_invoices(obj):
+            readonly.append(PROJECT_FIELD)
         if obj is not None and invoices_in_erp(obj):
             readonly += EXPORTED_FIELDS
         return readonly
@@ -292,21 +319,31 @@ class CommitmentAdmin(ObjectGrantsAdminMixin, CascadeDeletesRecordsMixin, Guarde
     def get_object(self, request, object_id, from_field=None):
         commitment = super().get_object(request, object_id, from_field)
         if commitment is not None and request.method == "POST":
-            # Decide under the invoices' row locks: the check and the save must see the
-            # ERP statuses the ERP services see.
-            commitment._invoices_in_erp = lock_commitment_invoices([commitment.pk])[commitment.pk]
+            # Decide under the commitment's row lock, which creating an invoice takes, and
+            # the invoices' row locks: the check and the save must see the invoices and
+            # the ERP statuses the invoice and ERP services see.
+            try:
+                commitment.refresh_from_db(from_queryset=Commitment.objects.select_for_update())
+            except Commitment.DoesNotExist:
+                return None
+            invoices = lock_commitment_invoices([commitment.pk], every_invoice=True)
+            commitment._has_invoices = bool(invoices[commitment.pk])
+            commitment._invoices_in_erp = [
+                invoice
+                for invoice in invoices[commitment.pk]
+                if invoice.erp_status in IN_ERP_INTEGRATIONS_STATUSES
+            ]
         return commitment
 
     def locked_changes(self, request, commitment: Commitment) -> list[str]:
         """Why this POST may not be saved: each locked part it would change."""
-        if not invoices_in_erp(commitment):
-            return []
         data, refusals = request.POST, []
-        stored = {"number": commitment.number, "vendor": commitment.vendor_id}
-        for name, what in EXPORTED_FIELDS.items():
-            field = self.form.base_fields[name]
-            if name in data and field.has_changed(stored[name], data[name]):
-                refusals.append(commitment_lock_message(commitment, what))
+        if has_invoices(commitment) and posted_changes(data, commitment, [PROJECT_FIELD]):
+            refusals.append(COMMITMENT_HAS_INVOICES.format(commitment=commitment.number))
+        if not invoices_in_erp(commitment):
+            return refusals
+        for name in posted_changes(data, commitment, EXPORTED_FIELDS):
+            refusals.append(commitment_lock_message(commitment, EXPORTED_FIELDS[name]))
         if sov_lines_changed(data, commitment):
             refusals.append(commitment_lock_message(commitment, SCHEDULE_OF_VALUES))
         return refusals

@@ -10,6 +10,12 @@ invoice and of its commitment's later invoices, which the ERP services hold for 
 transition, so the check and the write see the same ERP statuses. ERP fields are never
 editable: only the ERP services change them.
 
+An invoice's number and commitment never change here either: its previous work completed
+comes from the invoices numbered before it on its commitment, so renumbering or moving one
+invoice would change another's figures, a locked one's included. A POST that would change
+them is refused. An invoice added here is numbered like one created on the pages
+(`invoice_next_number`): after every other invoice of its commitment.
+
 Edits made here are recorded in the invoice's change history and raise its revision, like
 edits made through the pages.
 """
@@ -43,10 +49,16 @@ from invoices.models import (
     InvoiceLine,
     InvoiceStatus,
 )
+from invoices.services import invoice_next_number
 
 LOCKED_REFUSAL = "{reason} Nothing was changed."
 SOV_LINE_OF_ANOTHER_COMMITMENT = "{sov_line} is not a SOV line of {commitment}."
-NUMBER_TAKEN = "{commitment} already has an invoice number {number}."
+INVOICE_PLACE_FIXED = (
+    "The number and commitment of {label} cannot change: each invoice's previous work "
+    "completed comes from the invoices numbered before it on its commitment."
+)
+# Fixed once the invoice exists (INVOICE_PLACE_FIXED).
+INVOICE_PLACE_FIELDS = ["commitment", "number"]
 
 # Shown, never editable: the ERP services move the ERP status, and every edit (here too)
 # raises the revision by itself.
@@ -126,6 +138,18 @@ class CascadeDeletesRecordsMixin:
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         records = {model._meta.verbose_name for model in self.records_deleted_with_their_owner}
         return deleted, counts, perms_needed - records, protected
+
+
+def posted_changes(data, instance, names) -> list[str]:
+    """The fields among `names` that a POST of the instance's change form would change. A
+    field the POST does not carry (it was shown read-only) counts as unchanged."""
+    changed = []
+    for name in names:
+        field = instance._meta.get_field(name)
+        stored = field.value_from_object(instance)
+        if name in data and field.formfield().has_changed(stored, data[name]):
+            changed.append(name)
+    return changed
 
 
 def field_label(model, field_name: str) -> str:
@@ -279,34 +303,17 @@ class ChangeHistoryInline(admin.TabularInline):
 
 
 class InvoiceForm(forms.ModelForm):
+    # No number: the admin numbers a new invoice when it saves it (`invoice_next_number`).
     class Meta:
         model = Invoice
         fields = [
             "commitment",
-            "number",
             "status",
             "created_by",
             "billing_period_start",
             "billing_period_end",
             "billing_date",
         ]
-
-    def clean_number(self) -> int:
-        # The commitment is read-only once the invoice exists, which takes it out of
-        # Django's own check of the (commitment, number) constraint.
-        number = self.cleaned_data["number"]
-        commitment_id = self.instance.commitment_id
-        if self.instance.pk and commitment_id:
-            taken = (
-                Invoice.objects.filter(commitment_id=commitment_id, number=number)
-                .exclude(pk=self.instance.pk)
-                .exists()
-            )
-            if taken:
-                raise forms.ValidationError(
-                    NUMBER_TAKEN.format(commitment=self.instance.commitment, number=number)
-                )
-        return number
 
 
 @admin.register(Invoice)
@@ -344,18 +351,14 @@ class InvoiceAdmin(CascadeDeletesRecordsMixin, admin.ModelAdmin):
         )
 
     def get_fieldsets(self, request, obj=None):
-        header = (
-            None,
-            {"fields": ["commitment", "number", "status", "created_by"]},
-        )
         period = (
             "Billing period",
             {"fields": ["billing_period_start", "billing_period_end", "billing_date"]},
         )
         if obj is None:
-            return [header, period]
+            return [(None, {"fields": ["commitment", "status", "created_by"]}), period]
         return [
-            header,
+            (None, {"fields": ["commitment", "number", "status", "created_by"]}),
             period,
             ("ERP Integrations", {"fields": ["erp_status", "lock", "revision"]}),
             ("Amounts", {"fields": ["amounts", "created_at", "updated_at"]}),
@@ -365,8 +368,8 @@ class InvoiceAdmin(CascadeDeletesRecordsMixin, admin.ModelAdmin):
         always = [*INVOICE_SERVICE_FIELDS, "lock", "amounts", "created_at", "updated_at"]
         if obj is None:
             return always
-        # Moving an invoice to another commitment would orphan its lines.
-        return [*always, "commitment", "created_by"]
+        # Moving an invoice to another commitment would also orphan its lines.
+        return [*always, *INVOICE_PLACE_FIELDS, "created_by"]
 
     def get_inlines(self, request, obj):
         # A new invoice gets one line per SOV line when it is saved; lines come after.
@@ -440,6 +443,10 @@ class InvoiceAdmin(CascadeDeletesRecordsMixin, admin.ModelAdmin):
             invoice = self.get_object(request, unquote(object_id))
             if invoice is not None and edit_lock(invoice):
                 return refuse_locked(request, invoice, redirect_to=request.get_full_path())
+            if invoice is not None and posted_changes(request.POST, invoice, INVOICE_PLACE_FIELDS):
+                reason = INVOICE_PLACE_FIXED.format(label=invoice.label)
+                messages.error(request, LOCKED_REFUSAL.format(reason=reason))
+                return HttpResponseRedirect(request.get_full_path())
             return super().changeform_view(request, object_id, form_url, extra_context)
 
     @csrf_protect_m
@@ -477,6 +484,9 @@ class InvoiceAdmin(CascadeDeletesRecordsMixin, admin.ModelAdmin):
             if form.changed_data:
                 obj.save(update_fields=[*form.changed_data, "updated_at"])
             return
+        # Last on its commitment, numbered under the commitment's row lock (the change
+        # form's transaction holds it until the invoice is saved).
+        obj.number = invoice_next_number(commitment=obj.commitment)
         obj.save()
         InvoiceLine.objects.bulk_create(
             InvoiceLine(

@@ -22,7 +22,7 @@ from commitments.models import Commitment, SovLine
 from commitments.permissions import is_invoice_contact, is_on_private_access_list
 from commitments.services import NOT_A_VENDOR_EMPLOYEE
 from erp_integrations.models import ErpConnection, ExportItem, ExportState
-from invoices.admin import LOCKED_REFUSAL, NUMBER_TAKEN
+from invoices.admin import INVOICE_PLACE_FIXED, LOCKED_REFUSAL
 from invoices.locking import lock_message
 from invoices.models import ChangeHistoryEntry, Invoice, InvoiceErpStatus, InvoiceLine
 from projects.models import Company, Project, ToolLevel, Vendor, VendorEmployee
@@ -447,7 +447,6 @@ def test_adding_an_invoice_gives_it_a_line_per_sov_line(admin_client, world, adm
         admin_url(Invoice, "add"),
         {
             "commitment": world.commitment.pk,
-            "number": "7",
             "status": "draft",
             "created_by": admin_user.pk,
             "billing_period_start": "2026-11-01",
@@ -457,7 +456,8 @@ def test_adding_an_invoice_gives_it_a_line_per_sov_line(admin_client, world, adm
     )
 
     assert response.status_code == 302
-    invoice = Invoice.objects.get(commitment=world.commitment, number=7)
+    invoice = Invoice.objects.get(commitment=world.commitment)
+    assert invoice.number == 1
     assert invoice.lines.count() == 3
     assert {line.work_retainage_percent for line in invoice.lines.all()} == {Decimal("10.00")}
     assert invoice.history.filter(changed="Invoice", to_value="Created").exists()
@@ -670,20 +670,22 @@ def test_removing_a_line_is_recorded_in_the_history(admin_client, unlocked_invoi
     ).exists()
 
 
-def test_admin_refuses_an_invoice_number_taken_on_the_commitment(
-    admin_client, world, unlocked_invoice
-):
-    """Two invoices of one commitment cannot share a number; the form says so."""
-    other = world.invoice()
-    data = invoice_form_data(unlocked_invoice, number=str(other.number))
+def test_admin_refuses_to_renumber_an_invoice(admin_client, world, unlocked_invoice):
+    """An invoice keeps its number: a POST that changes it saves nothing, not even the
+    other fields it changes."""
+    before = (unlocked_invoice.number, unlocked_invoice.billing_date)
+    data = invoice_form_data(
+        unlocked_invoice, number=str(unlocked_invoice.number + 10), billing_date="2026-11-15"
+    )
 
-    response = admin_client.post(admin_url(Invoice, "change", unlocked_invoice.pk), data)
+    response = admin_client.post(
+        admin_url(Invoice, "change", unlocked_invoice.pk), data, follow=True
+    )
 
-    assert response.status_code == 200
-    message = NUMBER_TAKEN.format(commitment=world.commitment, number=other.number)
-    assert escape(message) in response.content.decode()
+    reason = INVOICE_PLACE_FIXED.format(label=unlocked_invoice.label)
+    assert escape(LOCKED_REFUSAL.format(reason=reason)) in response.content.decode()
     unlocked_invoice.refresh_from_db()
-    assert unlocked_invoice.number != other.number
+    assert (unlocked_invoice.number, unlocked_invoice.billing_date) == before
 
 
 def test_bulk_delete_refuses_a_locked_invoices_lines(admin_client, locked_invoice):

@@ -1,6 +1,8 @@
 """The ERP lock in Django admin beyond the invoice itself: a commitment's Schedule of
-Values, number and vendor while one of its invoices is in ERP Integrations, and an
-invoice while a later invoice of its commitment is locked."""
+Values and exported fields, and its project's, while one of their invoices is in ERP
+Integrations; an invoice while a later invoice of its commitment is locked; and an
+invoice's number and commitment, and a commitment's project, which never change once
+they carry invoices."""
 
 from __future__ import annotations
 
@@ -10,15 +12,24 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.utils.html import escape
 
-from commitments.admin import COMMITMENT_LOCKED, SCHEDULE_OF_VALUES
+from commitments.admin import COMMITMENT_HAS_INVOICES, COMMITMENT_LOCKED, SCHEDULE_OF_VALUES
 from commitments.models import Commitment, SovLine
 from erp_integrations.models import ExportState
-from invoices.admin import LOCKED_REFUSAL
+from invoices.admin import INVOICE_PLACE_FIXED, LOCKED_REFUSAL
 from invoices.amounts import invoice_amounts
 from invoices.locking import LATER_INVOICE_LOCKED
-from invoices.models import Invoice, InvoiceLine
+from invoices.models import Invoice, InvoiceLine, InvoiceStatus
+from projects.admin import PROJECT_HAS_COMMITMENTS, PROJECT_LOCKED
+from projects.models import Project
 from tests.admin.test_admin import admin_url, invoice_form_data, line_values
-from tests.factories import InvoiceLineFactory, SovLineFactory, VendorFactory
+from tests.factories import (
+    CommitmentFactory,
+    CompanyFactory,
+    InvoiceLineFactory,
+    ProjectFactory,
+    SovLineFactory,
+    VendorFactory,
+)
 from tests.world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -94,9 +105,9 @@ def test_commitment_page_shows_exported_parts_read_only(admin_client, world, sen
     response = admin_client.get(admin_url(Commitment, "change", world.commitment.pk))
 
     content = response.content.decode()
-    assert 'name="number"' not in content
-    assert 'name="vendor"' not in content
-    assert 'name="title"' in content
+    for field in ("project", "number", "title", "vendor", "erp_status", "erp_reference"):
+        assert f'name="{field}"' not in content
+    assert 'name="default_retainage_percent"' in content
     assert 'name="sov_lines-0-scheduled_value"' not in content
     sov_formset = response.context["inline_admin_formsets"][0]
     assert not sov_formset.has_add_permission
@@ -144,36 +155,115 @@ def test_forced_sov_line_delete_and_add_are_refused(admin_client, world, sent):
     assert sov_values(world.commitment) == before
 
 
-@pytest.mark.parametrize(("field", "what"), [("number", "number"), ("vendor", "contract company")])
-def test_forced_number_or_vendor_change_is_refused(admin_client, world, sent, field, what):
-    value = "SC-LONGER-THAN-12" if field == "number" else VendorFactory(company=world.company).pk
-    data = commitment_form_data(world.commitment, with_sov=False, **{field: value})
+COMMITMENT_EXPORTED = ["number", "title", "vendor", "erp_status", "erp_reference"]
+
+
+def exported_commitment_fields(commitment: Commitment) -> tuple:
+    commitment = Commitment.objects.get(pk=commitment.pk)
+    return (commitment.project_id, *(getattr(commitment, name) for name in COMMITMENT_EXPORTED))
+
+
+@pytest.mark.parametrize(
+    ("field", "what"),
+    [
+        ("number", "number"),
+        ("title", "title"),
+        ("vendor", "contract company"),
+        ("erp_status", "ERP status"),
+        ("erp_reference", "ERP reference"),
+    ],
+)
+def test_forced_change_of_an_exported_field_is_refused(admin_client, world, sent, field, what):
+    """A hand-made POST changing what the invoice exports with the commitment (here with a
+    harmless change beside it) changes nothing."""
+    before = exported_commitment_fields(world.commitment)
+    value = {
+        "number": "SC-LONGER-THAN-12",
+        "title": "Renamed",
+        "vendor": VendorFactory(company=world.company).pk,
+        "erp_status": "not_synced",
+        "erp_reference": "ERP-CHANGED",
+    }[field]
+    data = commitment_form_data(
+        world.commitment, with_sov=False, default_retainage_percent="5.00", **{field: value}
+    )
 
     response = admin_client.post(
         admin_url(Commitment, "change", world.commitment.pk), data, follow=True
     )
 
     assert commitment_lock(world, sent, what=what) in response.content.decode()
+    assert exported_commitment_fields(world.commitment) == before
     commitment = Commitment.objects.get(pk=world.commitment.pk)
-    assert (commitment.number, commitment.vendor_id) == (
-        world.commitment.number,
-        world.commitment.vendor_id,
-    )
+    assert commitment.default_retainage_percent == world.commitment.default_retainage_percent
 
 
 def test_other_fields_still_save_from_the_read_only_page(admin_client, world, sent):
-    """The page as shown (no number, vendor or SOV inputs) saves the rest."""
-    before = sov_values(world.commitment)
-    data = commitment_form_data(world.commitment, with_sov=False, title="Renamed")
-    del data["number"], data["vendor"]
+    """The page as shown (no project, exported field or SOV inputs) saves the rest."""
+    before = sov_values(world.commitment), exported_commitment_fields(world.commitment)
+    data = commitment_form_data(world.commitment, with_sov=False, default_retainage_percent="5")
+    for field in ("project", *COMMITMENT_EXPORTED):
+        del data[field]
 
     response = admin_client.post(admin_url(Commitment, "change", world.commitment.pk), data)
 
     assert response.status_code == 302
     commitment = Commitment.objects.get(pk=world.commitment.pk)
-    assert commitment.title == "Renamed"
-    assert commitment.number == world.commitment.number
-    assert sov_values(world.commitment) == before
+    assert commitment.default_retainage_percent == Decimal("5.00")
+    assert (sov_values(world.commitment), exported_commitment_fields(commitment)) == before
+
+
+def commitment_keeps_project(world) -> str:
+    message = COMMITMENT_HAS_INVOICES.format(commitment=world.commitment.number)
+    return escape(f"{message} Nothing was changed.")
+
+
+@pytest.mark.parametrize("state", [ExportState.READY_TO_EXPORT, ExportState.SYNCED, None])
+def test_forced_move_of_a_commitment_with_invoices_to_another_companys_project_is_refused(
+    admin_client, world, state
+):
+    """Whether or not its invoices are in ERP Integrations, a commitment with invoices
+    stays on its project: moving it would move them to another company."""
+    invoice = world.invoice(erp_state=state)
+    elsewhere = ProjectFactory()
+    data = commitment_form_data(
+        world.commitment,
+        with_sov=False,
+        project=elsewhere.pk,
+        vendor=VendorFactory(company=elsewhere.company).pk,
+    )
+
+    response = admin_client.post(
+        admin_url(Commitment, "change", world.commitment.pk), data, follow=True
+    )
+
+    assert commitment_keeps_project(world) in response.content.decode()
+    commitment = Commitment.objects.get(pk=world.commitment.pk)
+    assert (commitment.project_id, commitment.vendor_id) == (
+        world.project.pk,
+        world.commitment.vendor_id,
+    )
+    assert Invoice.objects.get(pk=invoice.pk).commitment.project_id == world.project.pk
+
+
+def test_commitment_page_with_invoices_shows_its_project_read_only(admin_client, world):
+    world.invoice()
+
+    response = admin_client.get(admin_url(Commitment, "change", world.commitment.pk))
+
+    content = response.content.decode()
+    assert 'name="project"' not in content
+    assert 'name="title"' in content
+
+
+def test_commitment_without_invoices_moves_to_another_project(admin_client, world):
+    other = ProjectFactory(company=world.company)
+    data = commitment_form_data(world.commitment, project=other.pk)
+
+    response = admin_client.post(admin_url(Commitment, "change", world.commitment.pk), data)
+
+    assert response.status_code == 302
+    assert Commitment.objects.get(pk=world.commitment.pk).project_id == other.pk
 
 
 @pytest.mark.parametrize("state", [ExportState.SYNCED, ExportState.RETRIEVED, None])
@@ -402,3 +492,217 @@ def test_admin_edits_an_invoice_whose_later_invoice_was_retrieved(admin_client, 
 
     assert response.status_code == 302
     assert earlier.lines.order_by("pk").first().work_completed_this_period == Decimal("2500.00")
+
+
+# An invoice's number and commitment
+
+
+@pytest.fixture
+def around_a_locked_invoice(world):
+    """INV-1 and INV-7 around INV-5, which is in ERP Integrations, all billing one SOV line:
+    INV-5's previous work completed is INV-1's 100.00."""
+    sov_line = SovLineFactory(commitment=world.commitment, scheduled_value=Decimal("10000.00"))
+    invoices = []
+    for number, work in ((1, "100.00"), (5, "200.00"), (7, "300.00")):
+        invoice = world.invoice(number=number, lines=0, status=InvoiceStatus.DRAFT)
+        InvoiceLineFactory(
+            invoice=invoice, sov_line=sov_line, work_completed_this_period=Decimal(work)
+        )
+        invoices.append(invoice)
+    world.export_item(invoices[1], ExportState.READY_TO_EXPORT)
+    return invoices
+
+
+def place_refusal(invoice: Invoice) -> str:
+    reason = INVOICE_PLACE_FIXED.format(label=invoice.label)
+    return escape(LOCKED_REFUSAL.format(reason=reason))
+
+
+def previous_work(invoice: Invoice) -> Decimal:
+    return invoice_amounts(Invoice.objects.get(pk=invoice.pk)).totals.previous_work_completed
+
+
+def test_invoice_page_shows_number_and_commitment_read_only(admin_client, world):
+    invoice = world.invoice()
+
+    content = admin_client.get(admin_url(Invoice, "change", invoice.pk)).content.decode()
+
+    assert 'name="number"' not in content
+    assert 'name="commitment"' not in content
+    assert 'name="billing_date"' in content
+
+
+def test_renumbering_a_later_invoice_before_a_locked_one_is_refused(
+    admin_client, world, around_a_locked_invoice
+):
+    """Moving INV-7 to number 2 would add its work to the previous work completed of
+    INV-5, which the approver has: refused, nothing changes."""
+    _, locked, later = around_a_locked_invoice
+    assert previous_work(locked) == Decimal("100.00")
+
+    response = admin_client.post(
+        admin_url(Invoice, "change", later.pk), invoice_form_data(later, number="2"), follow=True
+    )
+
+    assert place_refusal(later) in response.content.decode()
+    assert Invoice.objects.get(pk=later.pk).number == 7
+    assert previous_work(locked) == Decimal("100.00")
+
+
+def test_moving_an_invoice_to_another_commitment_is_refused(admin_client, world):
+    invoice = world.invoice(number=1)
+    other = CommitmentFactory(project=world.project)
+
+    response = admin_client.post(
+        admin_url(Invoice, "change", invoice.pk),
+        invoice_form_data(invoice, commitment=str(other.pk)),
+        follow=True,
+    )
+
+    assert place_refusal(invoice) in response.content.decode()
+    assert Invoice.objects.get(pk=invoice.pk).commitment_id == world.commitment.pk
+    assert not other.invoices.exists()
+
+
+def test_added_invoice_is_numbered_after_the_commitments_last(
+    admin_client, world, admin_user, around_a_locked_invoice
+):
+    """The add form has no number; a hand-made one is ignored, and the new invoice comes
+    after every other, so no invoice's previous work completed changes."""
+    _, locked, _ = around_a_locked_invoice
+    add_page = admin_client.get(admin_url(Invoice, "add")).content.decode()
+
+    response = admin_client.post(
+        admin_url(Invoice, "add"),
+        {
+            "commitment": world.commitment.pk,
+            "number": "2",
+            "status": "draft",
+            "created_by": admin_user.pk,
+            "billing_period_start": "2026-11-01",
+            "billing_period_end": "2026-11-30",
+            "billing_date": "2026-11-30",
+        },
+    )
+
+    assert 'name="number"' not in add_page
+    assert response.status_code == 302
+    assert sorted(world.commitment.invoices.values_list("number", flat=True)) == [1, 5, 7, 8]
+    assert previous_work(locked) == Decimal("100.00")
+
+
+def test_invoice_line_admin_keeps_a_line_on_its_invoice(admin_client, world):
+    """A hand-made POST naming another invoice leaves the line where it is."""
+    invoice, other = world.invoice(), world.invoice()
+    line = invoice.lines.get()
+
+    response = admin_client.post(
+        admin_url(InvoiceLine, "change", line.pk),
+        {
+            "invoice": other.pk,
+            "sov_line": line.sov_line_id,
+            "work_completed_this_period": "1000.00",
+            "materials_presently_stored": "0.00",
+            "work_retainage_percent": "10.00",
+            "materials_retainage_percent": "0.00",
+        },
+    )
+
+    assert response.status_code == 302
+    assert InvoiceLine.objects.get(pk=line.pk).invoice_id == invoice.pk
+    assert not other.lines.filter(pk=line.pk).exists()
+
+
+# The project change form
+
+
+def project_form_data(project: Project, **fields) -> dict:
+    project.refresh_from_db()
+    data = {
+        "company": project.company_id,
+        "name": project.name,
+        "number": project.number,
+        "erp_job_id": project.erp_job_id,
+        "_save": "Save",
+        **fields,
+    }
+    return {name: str(value) for name, value in data.items()}
+
+
+def project_fields(project: Project) -> tuple:
+    project = Project.objects.get(pk=project.pk)
+    return project.company_id, project.number, project.name, project.erp_job_id
+
+
+def test_project_page_shows_exported_fields_read_only(admin_client, world, sent):
+    content = admin_client.get(admin_url(Project, "change", world.project.pk)).content.decode()
+
+    for field in ("company", "number", "name", "erp_job_id"):
+        assert f'name="{field}"' not in content
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "what"),
+    [
+        ("number", "P-CHANGED", "number"),
+        ("name", "Renamed", "name"),
+        ("erp_job_id", "J-CHANGED", "ERP job id"),
+    ],
+)
+def test_forced_change_of_an_exported_project_field_is_refused(
+    admin_client, world, sent, field, value, what
+):
+    before = project_fields(world.project)
+
+    response = admin_client.post(
+        admin_url(Project, "change", world.project.pk),
+        project_form_data(world.project, **{field: value}),
+        follow=True,
+    )
+
+    message = PROJECT_LOCKED.format(project=world.project.number, invoices=str(sent), what=what)
+    assert escape(f"{message} Nothing was changed.") in response.content.decode()
+    assert project_fields(world.project) == before
+
+
+@pytest.mark.parametrize("state", [ExportState.READY_TO_EXPORT, None])
+def test_forced_move_of_a_project_with_commitments_to_another_company_is_refused(
+    admin_client, world, state
+):
+    world.invoice(erp_state=state)
+    before = project_fields(world.project)
+
+    response = admin_client.post(
+        admin_url(Project, "change", world.project.pk),
+        project_form_data(world.project, company=CompanyFactory().pk),
+        follow=True,
+    )
+
+    message = PROJECT_HAS_COMMITMENTS.format(project=world.project.number)
+    assert escape(f"{message} Nothing was changed.") in response.content.decode()
+    assert project_fields(world.project) == before
+
+
+def test_project_without_invoices_in_erp_integrations_is_renamed(admin_client, world):
+    world.invoice(erp_state=ExportState.SYNCED)
+
+    response = admin_client.post(
+        admin_url(Project, "change", world.project.pk),
+        project_form_data(world.project, name="Renamed", erp_job_id="J-NEW"),
+    )
+
+    assert response.status_code == 302
+    project = Project.objects.get(pk=world.project.pk)
+    assert (project.name, project.erp_job_id) == ("Renamed", "J-NEW")
+
+
+def test_project_without_commitments_moves_to_another_company(admin_client):
+    project = ProjectFactory()
+    company = CompanyFactory()
+
+    response = admin_client.post(
+        admin_url(Project, "change", project.pk), project_form_data(project, company=company.pk)
+    )
+
+    assert response.status_code == 302
+    assert Project.objects.get(pk=project.pk).company_id == company.pk
