@@ -16,7 +16,8 @@ too) and those of its invoices, which the ERP services hold for every transition
 check and the write see the same invoices and ERP statuses. Adding an SOV line is refused
 too, to keep the rule simple: the Schedule of Values is locked as a whole. Synced invoices
 do not hold the commitment: the ERP has their figures, and change orders must still reach
-the Schedule of Values.
+the Schedule of Values. Deleting the commitment would delete its invoices, so it is refused
+while one of them is locked, synced ones included (`CascadeDeletesRecordsMixin`).
 """
 
 from __future__ import annotations
@@ -283,6 +284,8 @@ class CommitmentAdmin(ObjectGrantsAdminMixin, CascadeDeletesRecordsMixin, Guarde
     readonly_fields = ["created_at"]
     inlines = [SovLineInline]
     object_permission_codenames = (PRIVATE_ACCESS_PERMISSION, INVOICE_CONTACT_PERMISSION)
+    # Deleting a commitment deletes its invoices: refused while one is locked.
+    invoice_owner_lookup = "commitment"
     fieldsets = [
         (
             None,

@@ -18,11 +18,17 @@ them is refused. An invoice added here is numbered like one created on the pages
 
 Edits made here are recorded in the invoice's change history and raise its revision, like
 edits made through the pages.
+
+Deleting a company, project or commitment would delete its invoices with it. While one of
+them is locked (in ERP Integrations or exported), the delete page and the bulk delete
+action list it among the protected objects and delete nothing, as the invoice's own
+delete is refused (`CascadeDeletesRecordsMixin`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django import forms
@@ -53,6 +59,8 @@ from invoices.services import invoice_next_number
 
 LOCKED_REFUSAL = "{reason} Nothing was changed."
 SOV_LINE_OF_ANOTHER_COMMITMENT = "{sov_line} is not a SOV line of {commitment}."
+# A locked invoice that deleting its company, project or commitment would delete with it.
+HELD_INVOICE = "{invoice} of {commitment} ({project}): in ERP Integrations ({status})"
 INVOICE_PLACE_FIXED = (
     "The number and commitment of {label} cannot change: each invoice's previous work "
     "completed comes from the invoices numbered before it on its commitment."
@@ -127,17 +135,70 @@ def report_locked(request, invoices: list[Invoice]) -> None:
             messages.error(request, edit_lock(invoice))
 
 
+def lock_owned_invoices(owner_lookup: str, owner_ids: Iterable[int]) -> list[Invoice]:
+    """Take the row locks of the invoices that deleting these owners would delete (caller
+    is inside `transaction.atomic`), in primary key order like every path that locks
+    invoices, so a send of any of them waits for the delete or lands before this check.
+    Returns the locked ones (in ERP Integrations or exported), by project, commitment and
+    number. `owner_lookup` leads from an invoice to the owner ("commitment__project")."""
+    invoices = (
+        Invoice.objects.select_for_update(of=("self",))
+        .select_related("commitment__project")
+        .filter(**{f"{owner_lookup}__in": list(owner_ids)})
+        .order_by("pk")
+    )
+    return sorted(
+        (invoice for invoice in invoices if invoice.is_locked),
+        key=lambda invoice: (
+            invoice.commitment.project.number,
+            invoice.commitment.number,
+            invoice.number,
+        ),
+    )
+
+
+def held_invoice(invoice: Invoice) -> str:
+    return HELD_INVOICE.format(
+        invoice=invoice.label,
+        commitment=invoice.commitment.number,
+        project=invoice.commitment.project.number,
+        status=invoice.get_erp_status_display(),
+    )
+
+
 class CascadeDeletesRecordsMixin:
     """Change history and export items cannot be deleted on their own in admin, yet they go
     with the invoice (or company) they belong to. Without this, Django would refuse to
-    delete any invoice that has history, for lack of the right to delete its history."""
+    delete any invoice that has history, for lack of the right to delete its history.
+
+    An admin whose objects own invoices names the lookup from an invoice to its model in
+    `invoice_owner_lookup`. Deleting such objects deletes their invoices too, so while one
+    of them is locked the delete page and the bulk delete action list it among the
+    protected objects, and Django deletes nothing. The check runs under the row locks of
+    those invoices, in the delete's transaction."""
 
     records_deleted_with_their_owner = (ChangeHistoryEntry, ExportItem)
+    invoice_owner_lookup = ""
+
+    def response_action(self, request, queryset, *args, **kwargs):
+        # One transaction for the action, so the bulk delete's lock check and its delete
+        # see the same rows.
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            return super().response_action(request, queryset, *args, **kwargs)
 
     def get_deleted_objects(self, objs, request):
+        held = []
+        if self.invoice_owner_lookup:
+            owned = lock_owned_invoices(self.invoice_owner_lookup, (obj.pk for obj in objs))
+            held = [held_invoice(invoice) for invoice in owned]
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         records = {model._meta.verbose_name for model in self.records_deleted_with_their_owner}
-        return deleted, counts, perms_needed - records, protected
+        perms_needed -= records
+        if held:
+            # Django shows missing permissions before protected objects; the locked
+            # invoices (which nobody may delete) are what stands in the way.
+            perms_needed = set()
+        return deleted, counts, perms_needed, [*protected, *held]
 
 
 def posted_changes(data, instance, names) -> list[str]:
@@ -460,12 +521,6 @@ class InvoiceAdmin(CascadeDeletesRecordsMixin, admin.ModelAdmin):
                     redirect_to=reverse("admin:invoices_invoice_change", args=[invoice.pk]),
                 )
             return super().delete_view(request, object_id, extra_context)
-
-    def response_action(self, request, queryset, *args, **kwargs):
-        # One transaction for the action, so the bulk delete's lock check and its delete
-        # see the same rows.
-        with transaction.atomic(using=router.db_for_write(self.model)):
-            return super().response_action(request, queryset, *args, **kwargs)
 
     def get_deleted_objects(self, objs, request):
         invoices = lock_invoice_rows(invoice.pk for invoice in objs)

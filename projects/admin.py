@@ -4,14 +4,21 @@ Companies and projects use guardian's admin, with forms that speak in levels ("C
 Admin") rather than raw codenames and that save through the grant services, so a grant
 made here is the same as one made anywhere else.
 
-An invoice in ERP Integrations exports its project's number, name and ERP job id, read
-when it is exported. So while any invoice of the project is in ERP Integrations (Ready to
-Export, Exporting, Failed to Export), they are read-only, and a POST that would change them
-anyway is refused with the reason, changing nothing. The company of a project that has
-commitments never changes: its commitments, their vendors and invoices would move with it
-to another company. Every such POST first takes the row lock of the project (which adding
-a commitment to it waits for) and those of its invoices, which the ERP services hold for
-every transition, so the check and the write see the same commitments and ERP statuses.
+An invoice in ERP Integrations exports its project's number, name and ERP job id, its
+vendor's name and ERP vendor id and its company's name, read when it is exported. So while
+any invoice of the project, vendor or company is in ERP Integrations (Ready to Export,
+Exporting, Failed to Export), those fields are read-only, and a POST that would change them
+anyway is refused with the reason, changing nothing (`ExportedFieldsLockMixin`). The
+company of a project that has commitments never changes: its commitments, their vendors
+and invoices would move with it to another company. Every such POST first takes the row
+lock of the project, vendor or company (a project's keeps new commitments off it) and
+those of its invoices, which the ERP services hold for every transition, so the check and
+the write see the same commitments and ERP statuses. Synced invoices do not hold these
+fields: the ERP has them already.
+
+Deleting a company or project deletes its invoices too, so it is refused while one of them
+is locked (`invoices.admin.CascadeDeletesRecordsMixin`). A vendor with commitments cannot be
+deleted at all: they protect it.
 """
 
 from __future__ import annotations
@@ -48,10 +55,13 @@ from projects.services import (
     project_set_commitments_level,
 )
 
-PROJECT_LOCKED = (
-    "{project} has invoices in ERP Integrations ({invoices}); its {what} is locked "
+EXPORTED_FIELD_LOCKED = (
+    "{owner} has invoices in ERP Integrations ({invoices}); its {what} is locked "
     "until they are exported, rejected or retrieved."
 )
+# How many invoices EXPORTED_FIELD_LOCKED names; a company may have hundreds in there.
+INVOICES_NAMED = 10
+MORE_INVOICES = "and {count} more"
 PROJECT_HAS_COMMITMENTS = (
     "{project} has commitments; its company cannot change, as they would move to another "
     "company with it."
@@ -60,49 +70,34 @@ PROJECT_HAS_COMMITMENTS = (
 # company is exported too, and fixed for good once it has commitments (COMPANY_FIELD).
 PROJECT_EXPORTED_FIELDS = {"number": "number", "name": "name", "erp_job_id": "ERP job id"}
 COMPANY_FIELD = "company"
+VENDOR_EXPORTED_FIELDS = {"name": "name", "erp_vendor_id": "ERP vendor id"}
+COMPANY_EXPORTED_FIELDS = {"name": "name"}
 
 
-def lock_project_invoices(project: Project) -> list[Invoice]:
-    """Take the row locks of every invoice of the project (caller is inside
-    `transaction.atomic`), in primary key order like every path that locks invoices, so a
-    send of any of them waits for this save or lands before it. Returns those in ERP
-    Integrations, by commitment and number."""
+def by_commitment(invoices) -> list[Invoice]:
+    return sorted(invoices, key=lambda invoice: (invoice.commitment.number, invoice.number))
+
+
+def lock_invoices_in_erp(**owner) -> list[Invoice]:
+    """Take the row locks of every invoice of the owner (`commitment__project_id=3`;
+    caller is inside `transaction.atomic`), in primary key order like every path that
+    locks invoices, so a send of any of them waits for this save or lands before it.
+    Returns those in ERP Integrations, by commitment and number."""
     invoices = (
         Invoice.objects.select_for_update(of=("self",))
         .select_related("commitment")
-        .filter(commitment__project_id=project.pk)
+        .filter(**owner)
         .order_by("pk")
     )
-    return sorted(
-        (invoice for invoice in invoices if invoice.erp_status in IN_ERP_INTEGRATIONS_STATUSES),
-        key=lambda invoice: (invoice.commitment.number, invoice.number),
+    return by_commitment(
+        invoice for invoice in invoices if invoice.erp_status in IN_ERP_INTEGRATIONS_STATUSES
     )
-
-
-def project_invoices_in_erp(project: Project) -> list[Invoice]:
-    """The project's invoices in ERP Integrations: those read under the row locks when this
-    request took them, otherwise read now (once per instance)."""
-    if not hasattr(project, "_invoices_in_erp"):
-        project._invoices_in_erp = list(
-            Invoice.objects.select_related("commitment")
-            .filter(commitment__project_id=project.pk, erp_status__in=IN_ERP_INTEGRATIONS_STATUSES)
-            .order_by("commitment__number", "number")
-        )
-    return project._invoices_in_erp
 
 
 def has_commitments(project: Project) -> bool:
     if not hasattr(project, "_has_commitments"):
         project._has_commitments = project.commitments.exists()
     return project._has_commitments
-
-
-def project_lock_message(project: Project, what: str) -> str:
-    return PROJECT_LOCKED.format(
-        project=project.number,
-        invoices=", ".join(str(invoice) for invoice in project_invoices_in_erp(project)),
-        what=what,
-    )
 
 
 def held_level(held: set[str], codenames: dict[ToolLevel, str]) -> ToolLevel:
@@ -197,8 +192,91 @@ class ProjectUserGrantsForm(AdminUserObjectPermissionsForm):
         )
 
 
+class ExportedFieldsLockMixin:
+    """While any invoice of the object is in ERP Integrations, its `exported_fields` are
+    read-only and a POST that would change them is refused, changing nothing.
+    `invoice_owner_lookup` leads from an invoice to the object, as for
+    `CascadeDeletesRecordsMixin`."""
+
+    exported_fields: dict[str, str] = {}
+    invoice_owner_lookup = ""
+    # FOR UPDATE keeps new rows from referring to the object while the POST decides; FOR
+    # NO KEY UPDATE only other edits of it. A send, holding its invoice's row lock, adds
+    # an export item referring to the company: a company's FOR UPDATE would deadlock it.
+    row_lock_keeps_new_references_out = False
+
+    def invoices_in_erp(self, obj) -> list[Invoice]:
+        """The object's invoices in ERP Integrations: those read under the row locks when
+        this request took them, otherwise read now (once per instance)."""
+        if not hasattr(obj, "_invoices_in_erp"):
+            obj._invoices_in_erp = by_commitment(
+                Invoice.objects.select_related("commitment").filter(
+                    erp_status__in=IN_ERP_INTEGRATIONS_STATUSES,
+                    **{self.invoice_owner_lookup: obj.pk},
+                )
+            )
+        return obj._invoices_in_erp
+
+    def lock_owner_name(self, obj) -> str:
+        return str(obj)
+
+    def exported_field_lock(self, obj, what: str) -> str:
+        invoices = self.invoices_in_erp(obj)
+        named = [str(invoice) for invoice in invoices[:INVOICES_NAMED]]
+        if len(invoices) > INVOICES_NAMED:
+            named.append(MORE_INVOICES.format(count=len(invoices) - INVOICES_NAMED))
+        return EXPORTED_FIELD_LOCKED.format(
+            owner=self.lock_owner_name(obj), invoices=", ".join(named), what=what
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and self.invoices_in_erp(obj):
+            readonly += self.exported_fields
+        return readonly
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and request.method == "POST":
+            # Decide under the object's row lock and its invoices' row locks: the check and
+            # the save must see the ERP statuses the ERP services see.
+            no_key = not self.row_lock_keeps_new_references_out
+            try:
+                obj.refresh_from_db(
+                    from_queryset=self.model.objects.select_for_update(no_key=no_key)
+                )
+            except self.model.DoesNotExist:
+                return None
+            obj._invoices_in_erp = lock_invoices_in_erp(**{self.invoice_owner_lookup: obj.pk})
+        return obj
+
+    def locked_changes(self, request, obj) -> list[str]:
+        """Why this POST may not be saved: each locked field it would change."""
+        if not self.invoices_in_erp(obj):
+            return []
+        return [
+            self.exported_field_lock(obj, self.exported_fields[name])
+            for name in posted_changes(request.POST, obj, self.exported_fields)
+        ]
+
+    @csrf_protect_m
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is None or request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            obj = self.get_object(request, unquote(object_id))
+            refusals = self.locked_changes(request, obj) if obj else []
+            if refusals:
+                for refusal in refusals:
+                    messages.error(request, f"{refusal} Nothing was changed.")
+                return HttpResponseRedirect(request.get_full_path())
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+
 @admin.register(Company)
-class CompanyAdmin(ObjectGrantsAdminMixin, CascadeDeletesRecordsMixin, GuardedModelAdmin):
+class CompanyAdmin(
+    ObjectGrantsAdminMixin, ExportedFieldsLockMixin, CascadeDeletesRecordsMixin, GuardedModelAdmin
+):
     list_display = ["name", "point_of_view", "erp_system"]
     list_filter = ["point_of_view"]
     search_fields = ["name"]
@@ -207,6 +285,8 @@ class CompanyAdmin(ObjectGrantsAdminMixin, CascadeDeletesRecordsMixin, GuardedMo
         *ERP_INTEGRATIONS_LEVEL_PERMISSIONS.values(),
         PUSH_TO_ACCOUNTING_PERMISSION,
     )
+    exported_fields = COMPANY_EXPORTED_FIELDS
+    invoice_owner_lookup = "commitment__project__company"
 
     @admin.display(description="ERP system")
     def erp_system(self, company: Company) -> str:
@@ -218,12 +298,14 @@ class CompanyAdmin(ObjectGrantsAdminMixin, CascadeDeletesRecordsMixin, GuardedMo
 
 
 @admin.register(Vendor)
-class VendorAdmin(admin.ModelAdmin):
+class VendorAdmin(ExportedFieldsLockMixin, admin.ModelAdmin):
     list_display = ["name", "company", "erp_vendor_id"]
     list_filter = ["company"]
     search_fields = ["name", "erp_vendor_id"]
     list_select_related = ["company"]
     autocomplete_fields = ["company"]
+    exported_fields = VENDOR_EXPORTED_FIELDS
+    invoice_owner_lookup = "commitment__vendor"
 
 
 @admin.register(VendorEmployee)
@@ -240,7 +322,9 @@ class VendorEmployeeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Project)
-class ProjectAdmin(ObjectGrantsAdminMixin, CascadeDeletesRecordsMixin, GuardedModelAdmin):
+class ProjectAdmin(
+    ObjectGrantsAdminMixin, ExportedFieldsLockMixin, CascadeDeletesRecordsMixin, GuardedModelAdmin
+):
     list_display = ["number", "name", "company", "erp_job_id", "created_at"]
     list_display_links = ["number", "name"]
     list_filter = ["company"]
@@ -249,51 +333,33 @@ class ProjectAdmin(ObjectGrantsAdminMixin, CascadeDeletesRecordsMixin, GuardedMo
     autocomplete_fields = ["company"]
     readonly_fields = ["created_at"]
     object_permission_codenames = tuple(COMMITMENTS_LEVEL_PERMISSIONS.values())
+    exported_fields = PROJECT_EXPORTED_FIELDS
+    invoice_owner_lookup = "commitment__project"
+    # A commitment added while the POST decides would miss the company check.
+    row_lock_keeps_new_references_out = True
 
     def get_obj_perms_manage_user_form(self, request):
         return ProjectUserGrantsForm
+
+    def lock_owner_name(self, project: Project) -> str:
+        return project.number
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None and has_commitments(obj):
             readonly.append(COMPANY_FIELD)
-        if obj is not None and project_invoices_in_erp(obj):
-            readonly += PROJECT_EXPORTED_FIELDS
         return readonly
 
     def get_object(self, request, object_id, from_field=None):
         project = super().get_object(request, object_id, from_field)
         if project is not None and request.method == "POST":
-            # Decide under the project's row lock, which a new commitment's reference to it
-            # waits for, and the invoices' row locks: the check and the save must see the
-            # commitments and the ERP statuses the other paths see.
-            try:
-                project.refresh_from_db(from_queryset=Project.objects.select_for_update())
-            except Project.DoesNotExist:
-                return None
-            project._invoices_in_erp = lock_project_invoices(project)
+            # Read under the project's row lock, which a new commitment's reference to it
+            # waits for.
             project._has_commitments = project.commitments.exists()
         return project
 
     def locked_changes(self, request, project: Project) -> list[str]:
-        """Why this POST may not be saved: each locked part it would change."""
-        data, refusals = request.POST, []
-        if has_commitments(project) and posted_changes(data, project, [COMPANY_FIELD]):
+        refusals = []
+        if has_commitments(project) and posted_changes(request.POST, project, [COMPANY_FIELD]):
             refusals.append(PROJECT_HAS_COMMITMENTS.format(project=project.number))
-        if project_invoices_in_erp(project):
-            for name in posted_changes(data, project, PROJECT_EXPORTED_FIELDS):
-                refusals.append(project_lock_message(project, PROJECT_EXPORTED_FIELDS[name]))
-        return refusals
-
-    @csrf_protect_m
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        if object_id is None or request.method != "POST":
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        with transaction.atomic(using=router.db_for_write(self.model)):
-            project = self.get_object(request, unquote(object_id))
-            refusals = self.locked_changes(request, project) if project else []
-            if refusals:
-                for refusal in refusals:
-                    messages.error(request, f"{refusal} Nothing was changed.")
-                return HttpResponseRedirect(request.get_full_path())
-            return super().changeform_view(request, object_id, form_url, extra_context)
+        return [*refusals, *super().locked_changes(request, project)]

@@ -1,8 +1,9 @@
 """The ERP lock in Django admin beyond the invoice itself: a commitment's Schedule of
-Values and exported fields, and its project's, while one of their invoices is in ERP
-Integrations; an invoice while a later invoice of its commitment is locked; and an
-invoice's number and commitment, and a commitment's project, which never change once
-they carry invoices."""
+Values and exported fields, and those of its project, vendor and company, while one of
+their invoices is in ERP Integrations; an invoice while a later invoice of its commitment
+is locked; an invoice's number and commitment, and a commitment's project, which never
+change once they carry invoices; and a company, project or commitment, which is not
+deleted while deleting it would delete an invoice in ERP Integrations."""
 
 from __future__ import annotations
 
@@ -15,12 +16,17 @@ from django.utils.html import escape
 from commitments.admin import COMMITMENT_HAS_INVOICES, COMMITMENT_LOCKED, SCHEDULE_OF_VALUES
 from commitments.models import Commitment, SovLine
 from erp_integrations.models import ExportState
-from invoices.admin import INVOICE_PLACE_FIXED, LOCKED_REFUSAL
+from invoices.admin import HELD_INVOICE, INVOICE_PLACE_FIXED, LOCKED_REFUSAL
 from invoices.amounts import invoice_amounts
 from invoices.locking import LATER_INVOICE_LOCKED
 from invoices.models import Invoice, InvoiceLine, InvoiceStatus
-from projects.admin import PROJECT_HAS_COMMITMENTS, PROJECT_LOCKED
-from projects.models import Project
+from projects.admin import (
+    EXPORTED_FIELD_LOCKED,
+    INVOICES_NAMED,
+    MORE_INVOICES,
+    PROJECT_HAS_COMMITMENTS,
+)
+from projects.models import Company, Project, Vendor
 from tests.admin.test_admin import admin_url, invoice_form_data, line_values
 from tests.factories import (
     CommitmentFactory,
@@ -660,8 +666,7 @@ def test_forced_change_of_an_exported_project_field_is_refused(
         follow=True,
     )
 
-    message = PROJECT_LOCKED.format(project=world.project.number, invoices=str(sent), what=what)
-    assert escape(f"{message} Nothing was changed.") in response.content.decode()
+    assert exported_field_lock(world.project.number, [sent], what) in response.content.decode()
     assert project_fields(world.project) == before
 
 
@@ -706,3 +711,228 @@ def test_project_without_commitments_moves_to_another_company(admin_client):
 
     assert response.status_code == 302
     assert Project.objects.get(pk=project.pk).company_id == company.pk
+
+
+# Deleting what an invoice in ERP Integrations belongs to
+
+
+def held_invoice(invoice: Invoice) -> str:
+    invoice = Invoice.objects.select_related("commitment__project").get(pk=invoice.pk)
+    return escape(
+        HELD_INVOICE.format(
+            invoice=invoice.label,
+            commitment=invoice.commitment.number,
+            project=invoice.commitment.project.number,
+            status=invoice.get_erp_status_display(),
+        )
+    )
+
+
+OWNERS = {Company: "company", Project: "project", Commitment: "commitment"}
+
+
+def owner_of(world, model):
+    return getattr(world, OWNERS[model])
+
+
+@pytest.mark.parametrize("model", list(OWNERS))
+@pytest.mark.parametrize(
+    "state",
+    [
+        ExportState.READY_TO_EXPORT,
+        ExportState.EXPORTING,
+        ExportState.FAILED_TO_EXPORT,
+        ExportState.SYNCED,
+    ],
+)
+def test_delete_that_would_take_an_invoice_in_erp_integrations_is_refused(
+    admin_client, world, model, state
+):
+    """Confirming the deletion of a company, project or commitment whose invoice is in
+    ERP Integrations shows the invoice as protected and deletes nothing. The invoice has
+    no lines, so no other protection stands in the way."""
+    invoice = world.invoice(erp_state=state, lines=0)
+    owner = owner_of(world, model)
+
+    response = admin_client.post(admin_url(model, "delete", owner.pk), {"post": "yes"})
+
+    assert response.status_code == 200
+    assert held_invoice(invoice) in response.content.decode()
+    assert model.objects.filter(pk=owner.pk).exists()
+    assert Invoice.objects.get(pk=invoice.pk).erp_status == state
+    assert invoice.export_items.exists()
+
+
+@pytest.mark.parametrize("model", list(OWNERS))
+def test_bulk_delete_that_would_take_an_invoice_in_erp_integrations_is_refused(
+    admin_client, world, model
+):
+    invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT, lines=0)
+    owner, other = owner_of(world, model), owner_of(build_world(), model)
+
+    response = admin_client.post(
+        admin_url(model, "changelist"),
+        {"action": "delete_selected", ACTION_CHECKBOX_NAME: [owner.pk, other.pk], "post": "yes"},
+    )
+
+    assert response.status_code == 200
+    assert held_invoice(invoice) in response.content.decode()
+    assert model.objects.filter(pk__in=[owner.pk, other.pk]).count() == 2
+    assert Invoice.objects.filter(pk=invoice.pk).exists()
+
+
+@pytest.mark.parametrize("model", list(OWNERS))
+def test_delete_page_names_each_invoice_in_erp_integrations(admin_client, world, model):
+    """Invoices with lines were already kept by their SOV lines; the page now says why."""
+    sent = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    synced = world.invoice(erp_state=ExportState.SYNCED)
+    retrieved = world.invoice(erp_state=ExportState.RETRIEVED)
+
+    content = admin_client.get(admin_url(model, "delete", owner_of(world, model).pk))
+    content = content.content.decode()
+
+    assert held_invoice(sent) in content
+    assert held_invoice(synced) in content
+    assert held_invoice(retrieved) not in content
+
+
+@pytest.mark.parametrize("model", [Project, Commitment])
+@pytest.mark.parametrize("state", [ExportState.RETRIEVED, ExportState.REJECTED, None])
+def test_delete_takes_invoices_out_of_erp_integrations_with_it(admin_client, world, model, state):
+    """A company with commitments is kept by its vendors (commitments protect them)."""
+    invoice = world.invoice(erp_state=state, lines=0)
+    owner = owner_of(world, model)
+
+    response = admin_client.post(admin_url(model, "delete", owner.pk), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not model.objects.filter(pk=owner.pk).exists()
+    assert not Invoice.objects.filter(pk=invoice.pk).exists()
+
+
+# The vendor and company change forms
+
+
+def vendor_form_data(vendor: Vendor, **fields) -> dict:
+    vendor.refresh_from_db()
+    data = {
+        "company": vendor.company_id,
+        "name": vendor.name,
+        "erp_vendor_id": vendor.erp_vendor_id,
+        "_save": "Save",
+        **fields,
+    }
+    return {name: str(value) for name, value in data.items()}
+
+
+def vendor_fields(vendor: Vendor) -> tuple:
+    vendor = Vendor.objects.get(pk=vendor.pk)
+    return vendor.company_id, vendor.name, vendor.erp_vendor_id
+
+
+def exported_field_lock(owner: str, invoices, what: str) -> str:
+    message = EXPORTED_FIELD_LOCKED.format(
+        owner=owner, invoices=", ".join(str(invoice) for invoice in invoices), what=what
+    )
+    return escape(f"{message} Nothing was changed.")
+
+
+def test_vendor_page_shows_exported_fields_read_only(admin_client, world, sent):
+    content = admin_client.get(
+        admin_url(Vendor, "change", world.commitment.vendor_id)
+    ).content.decode()
+
+    assert 'name="name"' not in content
+    assert 'name="erp_vendor_id"' not in content
+    assert 'name="company"' in content
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "what"),
+    [("name", "Renamed", "name"), ("erp_vendor_id", "V-CHANGED", "ERP vendor id")],
+)
+def test_forced_change_of_an_exported_vendor_field_is_refused(
+    admin_client, world, sent, field, value, what
+):
+    vendor = world.commitment.vendor
+    world.invoice(erp_state=ExportState.SYNCED)  # a synced one does not hold it
+    before = vendor_fields(vendor)
+
+    response = admin_client.post(
+        admin_url(Vendor, "change", vendor.pk),
+        vendor_form_data(vendor, **{field: value}),
+        follow=True,
+    )
+
+    assert exported_field_lock(vendor.name, [sent], what) in response.content.decode()
+    assert vendor_fields(vendor) == before
+
+
+def test_vendor_without_invoices_in_erp_integrations_is_renamed(admin_client, world):
+    world.invoice(erp_state=ExportState.SYNCED)
+    vendor = world.commitment.vendor
+
+    response = admin_client.post(
+        admin_url(Vendor, "change", vendor.pk),
+        vendor_form_data(vendor, name="Renamed", erp_vendor_id="V-NEW"),
+    )
+
+    assert response.status_code == 302
+    assert vendor_fields(vendor)[1:] == ("Renamed", "V-NEW")
+
+
+def company_form_data(company: Company, **fields) -> dict:
+    company.refresh_from_db()
+    data = {
+        "name": company.name,
+        "point_of_view": company.point_of_view,
+        "_save": "Save",
+        **fields,
+    }
+    return {name: str(value) for name, value in data.items()}
+
+
+def test_company_page_shows_its_name_read_only(admin_client, world, sent):
+    content = admin_client.get(admin_url(Company, "change", world.company.pk)).content.decode()
+
+    assert 'name="name"' not in content
+    assert 'name="point_of_view"' in content
+
+
+def test_forced_company_rename_is_refused(admin_client, world, sent):
+    before = world.company.name
+
+    response = admin_client.post(
+        admin_url(Company, "change", world.company.pk),
+        company_form_data(world.company, name="Renamed"),
+        follow=True,
+    )
+
+    assert exported_field_lock(before, [sent], "name") in response.content.decode()
+    assert Company.objects.get(pk=world.company.pk).name == before
+
+
+def test_company_without_invoices_in_erp_integrations_is_renamed(admin_client, world):
+    world.invoice(erp_state=ExportState.SYNCED)
+
+    response = admin_client.post(
+        admin_url(Company, "change", world.company.pk),
+        company_form_data(world.company, name="Renamed"),
+    )
+
+    assert response.status_code == 302
+    assert Company.objects.get(pk=world.company.pk).name == "Renamed"
+
+
+def test_refusal_names_the_first_ten_invoices_in_erp_integrations(admin_client, world):
+    invoices = [world.invoice(erp_state=ExportState.READY_TO_EXPORT, lines=0) for _ in range(11)]
+
+    response = admin_client.post(
+        admin_url(Company, "change", world.company.pk),
+        company_form_data(world.company, name="Renamed"),
+        follow=True,
+    )
+
+    named = [*invoices[:INVOICES_NAMED], MORE_INVOICES.format(count=1)]
+    assert exported_field_lock(world.company.name, named, "name") in response.content.decode()
+    assert Company.objects.get(pk=world.company.pk).name == world.company.name
