@@ -49,7 +49,7 @@ from commitments.services import (
     commitment_remove_invoice_contact,
     commitment_revoke_private_access,
 )
-from invoices.admin import CascadeDeletesRecordsMixin, posted_changes
+from invoices.admin import AtomicActionsMixin, CascadeDeletesRecordsMixin, posted_changes
 from invoices.locking import IN_ERP_INTEGRATIONS_STATUSES
 from invoices.models import Invoice
 from projects.admin import ObjectGrantsAdminMixin
@@ -384,7 +384,7 @@ class SovLineAdminForm(forms.ModelForm):
 
 
 @admin.register(SovLine)
-class SovLineAdmin(admin.ModelAdmin):
+class SovLineAdmin(AtomicActionsMixin, admin.ModelAdmin):
     form = SovLineAdminForm
     list_display = ["cost_code", "description", "commitment", "position", "scheduled_value"]
     list_display_links = ["cost_code", "description"]
@@ -439,12 +439,6 @@ class SovLineAdmin(admin.ModelAdmin):
                     redirect_to=reverse("admin:commitments_sovline_change", args=[line.pk]),
                 )
             return super().delete_view(request, object_id, extra_context)
-
-    def response_action(self, request, queryset, *args, **kwargs):
-        # One transaction for the action, so the bulk delete's lock check and its delete
-        # see the same rows.
-        with transaction.atomic(using=router.db_for_write(self.model)):
-            return super().response_action(request, queryset, *args, **kwargs)
 
     def get_deleted_objects(self, objs, request):
         lines = list(objs)

@@ -166,7 +166,16 @@ def held_invoice(invoice: Invoice) -> str:
     )
 
 
-class CascadeDeletesRecordsMixin:
+class AtomicActionsMixin:
+    """Runs each changelist action in one transaction, so a bulk delete's lock check (in
+    get_deleted_objects) and the delete itself see the same locked rows."""
+
+    def response_action(self, request, queryset, *args, **kwargs):
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            return super().response_action(request, queryset, *args, **kwargs)
+
+
+class CascadeDeletesRecordsMixin(AtomicActionsMixin):
     """Change history and export items cannot be deleted on their own in admin, yet they go
     with the invoice (or company) they belong to. Without this, Django would refuse to
     delete any invoice that has history, for lack of the right to delete its history.
@@ -179,12 +188,6 @@ class CascadeDeletesRecordsMixin:
 
     records_deleted_with_their_owner = (ChangeHistoryEntry, ExportItem)
     invoice_owner_lookup = ""
-
-    def response_action(self, request, queryset, *args, **kwargs):
-        # One transaction for the action, so the bulk delete's lock check and its delete
-        # see the same rows.
-        with transaction.atomic(using=router.db_for_write(self.model)):
-            return super().response_action(request, queryset, *args, **kwargs)
 
     def get_deleted_objects(self, objs, request):
         held = []
@@ -581,7 +584,7 @@ class InvoiceLineAdminForm(InvoiceLineForm):
 
 
 @admin.register(InvoiceLine)
-class InvoiceLineAdmin(admin.ModelAdmin):
+class InvoiceLineAdmin(AtomicActionsMixin, admin.ModelAdmin):
     form = InvoiceLineAdminForm
     list_display = ["invoice", "sov_line", *LINE_INPUT_FIELDS, "locked"]
     list_filter = ["invoice__erp_status", "invoice__commitment__project__company"]
@@ -638,10 +641,6 @@ class InvoiceLineAdmin(admin.ModelAdmin):
                     redirect_to=reverse("admin:invoices_invoiceline_change", args=[line.pk]),
                 )
             return super().delete_view(request, object_id, extra_context)
-
-    def response_action(self, request, queryset, *args, **kwargs):
-        with transaction.atomic(using=router.db_for_write(self.model)):
-            return super().response_action(request, queryset, *args, **kwargs)
 
     def get_deleted_objects(self, objs, request):
         lines = list(objs)
