@@ -10,6 +10,9 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.tasks import task_backends
 
+# The access-layer matrix tests' worlds (module_world, access, fresh).
+pytest_plugins = ["tests.access_world"]
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 

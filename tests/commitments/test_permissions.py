@@ -9,8 +9,6 @@ on another project and one of another company): tests/access_world.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.http import Http404
 
@@ -27,7 +25,7 @@ from commitments.services import (
     commitment_remove_invoice_contact,
     commitment_revoke_private_access,
 )
-from tests.access_world import ROLES, AccessWorld, build_access_world, shared_access_world
+from tests.access_world import ROLES, AccessWorld
 
 
 def opens(access_function, *args) -> bool:
@@ -240,24 +238,6 @@ EXPECTED = {
     ("inactive_admin", "commitments_user_contacts"): (),
     ("anonymous", "commitments_user_contacts"): (),
 }
-
-
-@pytest.fixture(scope="module")
-def module_world(django_db_setup, django_db_blocker) -> Iterator[AccessWorld]:
-    with shared_access_world(django_db_blocker) as world:
-        yield world
-
-
-@pytest.fixture
-def access(module_world, db) -> AccessWorld:
-    """The module's world, for questions that change nothing."""
-    return module_world
-
-
-@pytest.fixture
-def fresh(db) -> AccessWorld:
-    """A world of the test's own, for tests that change grants."""
-    return build_access_world()
 
 
 def test_the_matrix_has_a_cell_for_every_role_and_question():

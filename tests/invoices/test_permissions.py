@@ -11,8 +11,6 @@ Roles and objects: tests/access_world.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.db import transaction
 from django.http import Http404
@@ -33,7 +31,7 @@ from invoices.permissions import (
     status_moves_for,
 )
 from invoices.services import invoice_set_status
-from tests.access_world import ROLES, AccessWorld, build_access_world, shared_access_world
+from tests.access_world import ROLES, AccessWorld
 from tests.world import build_world
 
 
@@ -367,24 +365,6 @@ EXPECTED = {
     ("inactive_admin", "access_invoice(other_company_locked)"): False,
     ("anonymous", "access_invoice(other_company_locked)"): False,
 }
-
-
-@pytest.fixture(scope="module")
-def module_world(django_db_setup, django_db_blocker) -> Iterator[AccessWorld]:
-    with shared_access_world(django_db_blocker) as world:
-        yield world
-
-
-@pytest.fixture
-def access(module_world, db) -> AccessWorld:
-    """The module's world, for questions that change nothing."""
-    return module_world
-
-
-@pytest.fixture
-def fresh(db) -> AccessWorld:
-    """A world of the test's own, for tests that change grants."""
-    return build_access_world()
 
 
 def test_the_matrix_has_a_cell_for_every_role_and_question():

@@ -7,8 +7,6 @@ access layer (or any cell) fails exactly one test. Roles and objects: tests/acce
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.http import Http404
 
@@ -23,7 +21,7 @@ from projects.permissions import (
     is_accounting_approver,
     visible_projects,
 )
-from tests.access_world import ROLES, AccessWorld, build_access_world, shared_access_world
+from tests.access_world import ROLES
 
 ADMIN, STANDARD, READ_ONLY, NONE = (
     ToolLevel.ADMIN,
@@ -193,24 +191,6 @@ EXPECTED = {
     ("inactive_admin", "in accounting_approvers(company)"): False,
     ("anonymous", "in accounting_approvers(company)"): False,
 }
-
-
-@pytest.fixture(scope="module")
-def module_world(django_db_setup, django_db_blocker) -> Iterator[AccessWorld]:
-    with shared_access_world(django_db_blocker) as world:
-        yield world
-
-
-@pytest.fixture
-def access(module_world, db) -> AccessWorld:
-    """The module's world, for questions that change nothing."""
-    return module_world
-
-
-@pytest.fixture
-def fresh(db) -> AccessWorld:
-    """A world of the test's own, for tests that change grants."""
-    return build_access_world()
 
 
 def test_the_matrix_has_a_cell_for_every_role_and_question():
