@@ -144,21 +144,19 @@ def lock_for_edit(invoice: Invoice) -> list[Invoice]:
 
     The invoice's own fields are refreshed in place from its locked row; returns the
     later invoices as they are now (pass them to `edit_lock_message`). Raises
-    Invoice.DoesNotExist when the invoice is gone."""
-    number = invoice.number
-    while True:
-        rows = list(
-            Invoice.objects.select_for_update(of=("self",))
-            .filter(Q(pk=invoice.pk) | Q(commitment_id=invoice.commitment_id, number__gt=number))
-            .order_by("pk")
+    Invoice.DoesNotExist when the invoice is gone. An invoice's number never changes
+    after it is created (no service renumbers, admin keeps it read-only), so the number
+    read before waiting for the locks still picks the right later invoices."""
+    rows = list(
+        Invoice.objects.select_for_update(of=("self",))
+        .filter(
+            Q(pk=invoice.pk) | Q(commitment_id=invoice.commitment_id, number__gt=invoice.number)
         )
-        current = next((row for row in rows if row.pk == invoice.pk), None)
-        if current is None:
-            raise Invoice.DoesNotExist
-        if current.number >= number:
-            break
-        # Renumbered lower while we waited: more invoices come after it now.
-        number = current.number
+        .order_by("pk")
+    )
+    current = next((row for row in rows if row.pk == invoice.pk), None)
+    if current is None:
+        raise Invoice.DoesNotExist
     for field in Invoice._meta.concrete_fields:
         setattr(invoice, field.attname, getattr(current, field.attname))
     return [row for row in rows if row.number > invoice.number]
