@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tasks_db",
     "bootstrap",
+    "core",
     "projects",
     "commitments",
     "invoices",
