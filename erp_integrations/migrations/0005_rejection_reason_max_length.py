@@ -19,7 +19,7 @@ def shorten_long_reasons(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('erp_integrations', '0003_queue_index_breaks_ties_by_id'),
+        ('erp_integrations', '0004_more_erp_systems'),
     ]
 
     operations = [
