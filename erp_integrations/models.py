@@ -3,8 +3,11 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 
 from invoices.models import Invoice, InvoiceErpStatus
 from projects.models import Company
@@ -63,6 +66,11 @@ class ErpConnection(models.Model):
         return f"{self.company}: {self.get_system_display()} ({self.connector})"
 
 
+# A rejection reason is read by people: a few sentences, stored on the item and in the
+# invoice's history, and mailed to the sender. The limit keeps a pasted document out.
+REJECTION_REASON_MAX_LENGTH = 2000
+
+
 class ExportState(models.TextChoices):
     READY_TO_EXPORT = InvoiceErpStatus.READY_TO_EXPORT.value, "Ready to Export"
     EXPORTING = InvoiceErpStatus.EXPORTING.value, "Exporting"
@@ -101,7 +109,11 @@ class ExportItem(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    rejection_reason = models.TextField(blank=True)
+    rejection_reason = models.TextField(
+        blank=True,
+        max_length=REJECTION_REASON_MAX_LENGTH,
+        validators=[MaxLengthValidator(REJECTION_REASON_MAX_LENGTH)],
+    )
     retrieved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
@@ -126,6 +138,10 @@ class ExportItem(models.Model):
             models.CheckConstraint(
                 condition=~Q(state=ExportState.REJECTED) | ~Q(rejection_reason=""),
                 name="rejected_export_item_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("rejection_reason"), REJECTION_REASON_MAX_LENGTH),
+                name="export_item_rejection_reason_max_length",
             ),
             models.CheckConstraint(
                 condition=~Q(state=ExportState.SYNCED) | ~Q(erp_reference=""),

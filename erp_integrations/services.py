@@ -33,7 +33,12 @@ from commitments.models import Commitment
 from commitments.permissions import access_commitment
 from core.display import display_name
 from core.errors import ActionRefused
-from erp_integrations.models import ACTIVE_EXPORT_STATES, ExportItem, ExportState
+from erp_integrations.models import (
+    ACTIVE_EXPORT_STATES,
+    REJECTION_REASON_MAX_LENGTH,
+    ExportItem,
+    ExportState,
+)
 from invoices.amounts import totals_of_invoices
 from invoices.history import history_entry, record_history
 from invoices.models import SENDABLE_STATUSES, Invoice, InvoiceErpStatus
@@ -59,6 +64,9 @@ NOT_ACCOUNTING_APPROVER = (
     "accounting') can accept, reject or retry invoices."
 )
 REJECTION_REASON_REQUIRED = "Enter a reason for the rejection."
+REJECTION_REASON_TOO_LONG = (
+    f"Keep the reason for the rejection to {REJECTION_REASON_MAX_LENGTH:,} characters or fewer."
+)
 NOTHING_SELECTED = "Select at least one invoice."
 
 # Refusals of one invoice. Each starts with the invoice's label ("INV-4: ...").
@@ -575,12 +583,15 @@ def export_items_reject(
     """Reject Ready to Export or Failed to Export items with a reason: each invoice is
     unlocked and its sender is emailed the reason.
 
-    Raises `ActionRefused` (REJECTION_REASON_REQUIRED) for a blank reason, before
-    anything is locked or changed.
+    Raises `ActionRefused` for a blank reason (REJECTION_REASON_REQUIRED) or one longer
+    than REJECTION_REASON_MAX_LENGTH (REJECTION_REASON_TOO_LONG), before anything is
+    locked or changed.
     """
     reason = (reason or "").strip()
     if not reason:
         raise ActionRefused(REJECTION_REASON_REQUIRED)
+    if len(reason) > REJECTION_REASON_MAX_LENGTH:
+        raise ActionRefused(REJECTION_REASON_TOO_LONG)
 
     def reason_entry(invoice: Invoice, action: ActionResult) -> list:
         return [
