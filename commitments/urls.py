@@ -9,6 +9,7 @@ urlpatterns = [
     path("<dbid:commitment_id>/schedule-of-values/", views.commitment_sov, name="sov"),
     path("<dbid:commitment_id>/invoices/", views.commitment_invoices_tab, name="invoices"),
     path("<dbid:commitment_id>/history/", views.commitment_history_tab, name="history"),
+    path("<dbid:commitment_id>/invoices/csv/", views.commitment_invoices_csv, name="invoices_csv"),
     path(
         "<dbid:commitment_id>/invoices/send-to-erp/",
         views.commitment_invoices_send,

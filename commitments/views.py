@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -31,6 +31,8 @@ from commitments.selectors import (
     commitments_for_tool,
 )
 from commitments.tables import CommitmentTable
+from core.csv_export import csv_response
+from core.downloads import download_name
 from core.errors import ActionRefused
 from erp_integrations.services import (
     ActionResult,
@@ -39,6 +41,7 @@ from erp_integrations.services import (
     invoices_send_to_erp,
 )
 from invoices.amounts import totals_of_invoices
+from invoices.csv_export import INVOICES_TAB_HEADER, invoices_tab_rows
 from invoices.permissions import can_create_invoice, can_send_or_retrieve_on_commitment
 from projects.htmx import wants_partial, with_messages
 from projects.permissions import access_project
@@ -293,3 +296,20 @@ def commitment_invoices_retrieve(
 ) -> HttpResponse:
     """The "Retrieve from ERP" button: retrieves the checked invoices."""
     return _bulk_action(request, project_id, commitment_id, "retrieve", invoices_retrieve_from_erp)
+
+
+# --- Downloads ----------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def commitment_invoices_csv(
+    request: HttpRequest, project_id: int, commitment_id: int
+) -> StreamingHttpResponse:
+    """The Invoices tab's "Export CSV": the tab's rows, for whoever may open the tab."""
+    commitment = access_commitment(request.user, project_id, commitment_id)
+    return csv_response(
+        download_name(commitment.number, "invoices", extension="csv"),
+        INVOICES_TAB_HEADER,
+        invoices_tab_rows(commitment),
+    )

@@ -183,3 +183,15 @@ def item_review(company: Company, item_id: int) -> ItemReview:
         .order_by("-created_at", "-pk")
     )
     return ItemReview(item=item, amounts=invoice_amounts(item.invoice), history=history)
+
+
+def item_invoice(company: Company, item_id: int):
+    """The invoice of an item in the company's queue (commitment, project, company and
+    vendor loaded), or 404: what the review page's downloads print."""
+    try:
+        item = ExportItem.objects.select_related(
+            "invoice__commitment__project__company", "invoice__commitment__vendor"
+        ).get(pk=item_id, company=company)
+    except (ExportItem.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such item.") from None
+    return item.invoice

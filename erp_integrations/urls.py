@@ -9,5 +9,7 @@ urlpatterns = [
     path("reject/", views.reject, name="reject"),
     path("retry/", views.retry, name="retry"),
     path("items/<dbid:item_id>/", views.review, name="review"),
+    path("items/<dbid:item_id>/pdf/", views.review_pdf, name="review_pdf"),
     path("<slug:tab>/", views.tab, name="tab"),
+    path("<slug:tab>/csv/", views.tab_csv, name="tab_csv"),
 ]

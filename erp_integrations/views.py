@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -21,7 +21,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from core.csv_export import csv_response
+from core.downloads import download_name
 from core.errors import ActionRefused
+from erp_integrations.csv_export import queue_tab_header, queue_tab_rows
 from erp_integrations.forms import ExportItemsForm, RejectForm
 from erp_integrations.models import ExportState
 from erp_integrations.selectors import (
@@ -29,6 +32,7 @@ from erp_integrations.selectors import (
     TABS_BY_STATE,
     QueueTab,
     company_erp_connection,
+    item_invoice,
     item_review,
     page_number,
     queue_page,
@@ -44,6 +48,7 @@ from erp_integrations.services import (
     export_items_retry,
 )
 from erp_integrations.systems import things_to_know
+from invoices.pdf import pay_application_response
 from invoices.permissions import can_see_in_erp_queue
 from projects.htmx import with_messages
 from projects.models import Company
@@ -281,3 +286,28 @@ def review(request: HttpRequest, company_id: int, item_id: int) -> HttpResponse:
         template = f"erp_integrations/review.html#{partials[request.htmx.target]}"
         return with_messages(request, render_to_string(template, context, request))
     return render(request, "erp_integrations/review.html", context)
+
+
+# --- Downloads --------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def review_pdf(request: HttpRequest, company_id: int, item_id: int) -> HttpResponse:
+    """The review page's "Download PDF": the item's invoice as a pay application, for
+    whoever may open the review page."""
+    company = access_erp_integrations(request.user, company_id)
+    return pay_application_response(item_invoice(company, item_id))
+
+
+@require_GET
+@login_required
+def tab_csv(request: HttpRequest, company_id: int, tab: str) -> StreamingHttpResponse:
+    """A tab's "Export CSV": all its items, for whoever may open the queue."""
+    company = access_erp_integrations(request.user, company_id)
+    queue = queue_tab(tab)
+    return csv_response(
+        download_name("erp-integrations", queue.slug, extension="csv"),
+        queue_tab_header(queue),
+        queue_tab_rows(company, queue),
+    )

@@ -295,12 +295,66 @@ def period_amounts_of_invoices(invoice_ids: Iterable[int]) -> dict[int, PeriodAm
         "work_retainage_percent",
         "materials_retainage_percent",
     )
-    for invoice_id, work, materials, work_percent, materials_percent in rows:
-        retainage = retainage_of(work, materials, work_percent, materials_percent)
-        before = totals[invoice_id]
-        totals[invoice_id] = PeriodAmounts(
-            billed_this_period=before.billed_this_period + work + materials,
-            retainage_this_period=before.retainage_this_period + retainage,
-            current_payment_due=before.current_payment_due + work + materials - retainage,
-        )
+    for invoice_id, *line in rows:
+        totals[invoice_id] = add_period_line(totals[invoice_id], *line)
     return totals
+
+
+def add_period_line(
+    before: PeriodAmounts,
+    work: Decimal,
+    materials: Decimal,
+    work_percent: Decimal,
+    materials_percent: Decimal,
+) -> PeriodAmounts:
+    """`before` with one more line of the same invoice added: the step every sum of
+    period amounts takes, so a list that reads the lines its own way (a streamed export)
+    gets the figures `period_amounts_of_invoices` gives the page."""
+    retainage = retainage_of(work, materials, work_percent, materials_percent)
+    return PeriodAmounts(
+        billed_this_period=before.billed_this_period + work + materials,
+        retainage_this_period=before.retainage_this_period + retainage,
+        current_payment_due=before.current_payment_due + work + materials - retainage,
+    )
+
+
+@dataclass(frozen=True)
+class PayApplicationSummary:
+    """The summary of an application for payment in the shape of AIA G702, from the
+    totals of the invoice's lines (its G703 continuation sheet).
+
+    The product records no change orders: the contract sum is the scheduled value of the
+    lines, and the net change by change orders is zero."""
+
+    original_contract_sum: Decimal
+    net_change_by_change_orders: Decimal
+    contract_sum_to_date: Decimal
+    total_completed_and_stored_to_date: Decimal
+    retainage_to_date: Decimal
+    total_earned_less_retainage: Decimal
+    previous_certificates_for_payment: Decimal
+    current_payment_due: Decimal
+    balance_to_finish_including_retainage: Decimal
+
+
+def pay_application_summary(totals: LineAmounts) -> PayApplicationSummary:
+    """G702's lines 1 to 9 from an invoice's totals. Line 7 (what earlier certificates
+    paid) is what was earned less retainage before this period, so line 8 equals the
+    invoice's current payment due."""
+    contract_sum = totals.scheduled_value
+    change_orders = ZERO
+    earned_less_retainage = totals.total_completed_and_stored - totals.retainage_held
+    previous_billed = totals.total_completed_and_stored - totals.billed_this_period
+    previous_retainage = totals.retainage_held - totals.retainage_this_period
+    previous_certificates = previous_billed - previous_retainage
+    return PayApplicationSummary(
+        original_contract_sum=contract_sum,
+        net_change_by_change_orders=change_orders,
+        contract_sum_to_date=contract_sum + change_orders,
+        total_completed_and_stored_to_date=totals.total_completed_and_stored,
+        retainage_to_date=totals.retainage_held,
+        total_earned_less_retainage=earned_less_retainage,
+        previous_certificates_for_payment=previous_certificates,
+        current_payment_due=earned_less_retainage - previous_certificates,
+        balance_to_finish_including_retainage=contract_sum + change_orders - earned_less_retainage,
+    )

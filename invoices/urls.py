@@ -10,4 +10,5 @@ urlpatterns = [
     path("<dbid:invoice_id>/status/", views.invoice_status, name="set_status"),
     path("<dbid:invoice_id>/send-to-erp/", views.invoice_send, name="send"),
     path("<dbid:invoice_id>/retrieve-from-erp/", views.invoice_retrieve, name="retrieve"),
+    path("<dbid:invoice_id>/pdf/", views.invoice_pdf, name="pdf"),
 ]

@@ -36,6 +36,7 @@ from invoices.forms import (
 )
 from invoices.locking import edit_lock_message, lock_message
 from invoices.models import Invoice, InvoiceErpStatus, InvoiceStatus
+from invoices.pdf import pay_application_response
 from invoices.permissions import (
     access_invoice,
     can_create_invoice,
@@ -369,3 +370,15 @@ def invoice_edit(
     )
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+# --- The invoice as a PDF -------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def invoice_pdf(
+    request: HttpRequest, project_id: int, commitment_id: int, invoice_id: int
+) -> HttpResponse:
+    """The invoice page's "Download PDF": whoever sees the invoice page may download it."""
+    return pay_application_response(_access(request, project_id, commitment_id, invoice_id))

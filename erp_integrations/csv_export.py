@@ -1,0 +1,139 @@
+"""The rows of an ERP Integrations tab as CSV: every item of the tab (not one page), with
+the columns the tab's table shows.
+
+One query, read through a server-side cursor in chunks, however many items: each item
+comes with its invoice's lines (a LEFT JOIN, one result row per line), in the tab's
+order, and the amount due is summed line by line with `invoices.amounts.add_period_line`,
+the step `period_amounts_of_invoices` takes for the page. Nothing but the current chunk
+sits in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import groupby
+
+from django.contrib.auth import get_user_model
+
+from core.csv_export import Cell
+from core.display import display_name
+from erp_integrations.models import ExportItem, ExportState
+from erp_integrations.selectors import QUEUE_ORDERING, QueueTab
+from invoices.amounts import PeriodAmounts, add_period_line
+from projects.models import Company
+
+# Result rows fetched from the cursor at a time.
+CHUNK_SIZE = 2000
+FAILED_WITHOUT_ERROR = "The export failed."  # what the tab shows for an empty error
+
+ITEM_FIELDS = (
+    "pk",
+    "state",
+    "invoice__number",
+    "invoice__commitment__project__name",
+    "invoice__commitment__project__number",
+    "invoice__commitment__number",
+    "invoice__commitment__title",
+    "invoice__commitment__vendor__name",
+    "sent_by__first_name",
+    "sent_by__last_name",
+    "sent_by__username",
+    "sent_at",
+    "decided_by__first_name",
+    "decided_by__last_name",
+    "decided_by__username",
+    "decided_at",
+    "synced_at",
+    "erp_reference",
+    "last_error",
+    "attempts",
+    "rejection_reason",
+)
+LINE_FIELDS = (
+    "invoice__lines__work_completed_this_period",
+    "invoice__lines__materials_presently_stored",
+    "invoice__lines__work_retainage_percent",
+    "invoice__lines__materials_retainage_percent",
+)
+BASE_HEADER = (
+    "Invoice",
+    "Project",
+    "Project number",
+    "Commitment",
+    "Commitment title",
+    "Contract company",
+    "Amount due",
+    "Sent by",
+    "Sent at",
+)
+# The columns each tab adds, as its table does.
+ACCEPTED = ("Accepted by", "Accepted at")
+EXTRA_HEADER = {
+    ExportState.READY_TO_EXPORT: (),
+    ExportState.EXPORTING: (*ACCEPTED, "Status"),
+    ExportState.SYNCED: (*ACCEPTED, "Synced at", "ERP reference"),
+    ExportState.FAILED_TO_EXPORT: (*ACCEPTED, "Error", "Attempts"),
+    ExportState.REJECTED: ("Rejected by", "Rejected at", "Reason"),
+}
+
+
+def queue_tab_header(tab: QueueTab) -> tuple[str, ...]:
+    return BASE_HEADER + EXTRA_HEADER[tab.state]
+
+
+def _person(first_name: str | None, last_name: str | None, username: str | None) -> str:
+    """A user's name as the tab shows it (`display_name`), from the joined columns."""
+    if username is None:
+        return ""
+    user = get_user_model()(first_name=first_name, last_name=last_name, username=username)
+    return display_name(user)
+
+
+def _row(tab: QueueTab, item: dict, amounts: PeriodAmounts) -> list[Cell]:
+    row: list[Cell] = [
+        f"INV-{item['invoice__number']}",
+        item["invoice__commitment__project__name"],
+        item["invoice__commitment__project__number"],
+        item["invoice__commitment__number"],
+        item["invoice__commitment__title"],
+        item["invoice__commitment__vendor__name"],
+        amounts.current_payment_due,
+        _person(item["sent_by__first_name"], item["sent_by__last_name"], item["sent_by__username"]),
+        item["sent_at"],
+    ]
+    decided_by = _person(
+        item["decided_by__first_name"], item["decided_by__last_name"], item["decided_by__username"]
+    )
+    state = tab.state
+    if state in (ExportState.EXPORTING, ExportState.SYNCED, ExportState.FAILED_TO_EXPORT):
+        row += [decided_by, item["decided_at"]]
+    if state == ExportState.EXPORTING:
+        row.append(ExportState(item["state"]).label)
+    elif state == ExportState.SYNCED:
+        row += [item["synced_at"], item["erp_reference"]]
+    elif state == ExportState.FAILED_TO_EXPORT:
+        row += [item["last_error"] or FAILED_WITHOUT_ERROR, item["attempts"]]
+    elif state == ExportState.REJECTED:
+        row += [decided_by, item["decided_at"], item["rejection_reason"]]
+    return row
+
+
+def queue_tab_rows(company: Company, tab: QueueTab) -> Iterator[list[Cell]]:
+    """Every item of the tab, newest sending first as on the page, one row each."""
+    results = (
+        ExportItem.objects.filter(company=company, state=tab.state)
+        .order_by(*QUEUE_ORDERING)
+        .values_list(*ITEM_FIELDS, *LINE_FIELDS)
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+    item_width = len(ITEM_FIELDS)
+    # The ordering ends on the pk, so one item's lines arrive together.
+    for _, item_results in groupby(results, key=lambda result: result[0]):
+        amounts = PeriodAmounts()
+        item = None
+        for result in item_results:
+            item = item or dict(zip(ITEM_FIELDS, result[:item_width], strict=True))
+            line = result[item_width:]
+            if line[0] is not None:  # an invoice without lines joins one empty line
+                amounts = add_period_line(amounts, *line)
+        yield _row(tab, item, amounts)
