@@ -32,7 +32,7 @@ BASE_URL = "https://pay-application.invalid/"
 HISTORY_ENTRIES = 10
 
 
-def _static_path(url: str) -> str | None:
+def static_path_of(url: str) -> str | None:
     """The static file a URL of the print template names, or None for any other URL."""
     static_url = settings.STATIC_URL or "/static/"
     prefixes = [static_url] if "://" in static_url else []
@@ -44,13 +44,13 @@ def _static_path(url: str) -> str | None:
     return None
 
 
-def _url_fetcher():
+def static_files_fetcher():
     """A WeasyPrint URL fetcher that serves the site's static files and nothing else."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class StaticFilesFetcher(URLFetcher):
         def fetch(self, url, headers=None):
-            path = _static_path(url)
+            path = static_path_of(url)
             if path is None:
                 raise ValueError(f"The pay application loads only static files, not {url}")
             # The sources first (what `{% static %}` names in development), then the
@@ -96,12 +96,22 @@ def pay_application_context(invoice: Invoice) -> dict:
     }
 
 
-def render_pay_application(invoice: Invoice) -> bytes:
-    """The invoice's pay application as PDF bytes."""
+def pay_application_html(invoice: Invoice) -> str:
+    """The print template, filled in: every query is made here, none while printing."""
+    return render_to_string("invoices/pay_application.html", pay_application_context(invoice))
+
+
+def html_to_pdf(html: str) -> bytes:
+    """A page of the site as PDF bytes; its links resolve against BASE_URL."""
+    # Imported on first use: a worker that prints nothing does not carry WeasyPrint.
     from weasyprint import HTML
 
-    html = render_to_string("invoices/pay_application.html", pay_application_context(invoice))
-    return HTML(string=html, base_url=BASE_URL, url_fetcher=_url_fetcher()).write_pdf()
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=static_files_fetcher()).write_pdf()
+
+
+def render_pay_application(invoice: Invoice) -> bytes:
+    """The invoice's pay application as PDF bytes."""
+    return html_to_pdf(pay_application_html(invoice))
 
 
 def pay_application_response(invoice: Invoice) -> HttpResponse:
