@@ -3,8 +3,11 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 
 from invoices.models import ERP_WORKFLOW, Invoice, InvoiceErpStatus
 from projects.models import Company
@@ -17,6 +20,10 @@ class ErpSystem(models.TextChoices):
     QUICKBOOKS_DESKTOP = "quickbooks_desktop", "QuickBooks Desktop"
     SAGE_INTACCT = "sage_intacct", "Sage Intacct"
     CMIC = "cmic", "CMiC"
+    SAGE_100_CONTRACTOR = "sage_100_contractor", "Sage 100 Contractor"
+    VIEWPOINT_SPECTRUM = "viewpoint_spectrum", "Viewpoint Spectrum"
+    YARDI_VOYAGER = "yardi_voyager", "Yardi Voyager"
+    XERO = "xero", "Xero"
 
 
 class ConnectorKind(models.TextChoices):
@@ -59,6 +66,11 @@ class ErpConnection(models.Model):
         return f"{self.company}: {self.get_system_display()} ({self.connector})"
 
 
+# A rejection reason is read by people: a few sentences, stored on the item and in the
+# invoice's history, and mailed to the sender. The limit keeps a pasted document out.
+REJECTION_REASON_MAX_LENGTH = 2000
+
+
 class ExportState(models.TextChoices):
     """An export item's state. The invoice's ERP status mirrors its latest item's state,
     so the states are the invoice's ERP statuses, taken from `InvoiceErpStatus` (value and
@@ -96,7 +108,11 @@ class ExportItem(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    rejection_reason = models.TextField(blank=True)
+    rejection_reason = models.TextField(
+        blank=True,
+        max_length=REJECTION_REASON_MAX_LENGTH,
+        validators=[MaxLengthValidator(REJECTION_REASON_MAX_LENGTH)],
+    )
     retrieved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
@@ -123,6 +139,10 @@ class ExportItem(models.Model):
             models.CheckConstraint(
                 condition=~Q(state=ExportState.REJECTED) | ~Q(rejection_reason=""),
                 name="rejected_export_item_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("rejection_reason"), REJECTION_REASON_MAX_LENGTH),
+                name="export_item_rejection_reason_max_length",
             ),
             models.CheckConstraint(
                 condition=~Q(state=ExportState.SYNCED) | ~Q(erp_reference=""),

@@ -31,11 +31,11 @@ from django.utils import timezone
 
 from commitments.models import Commitment
 from commitments.permissions import access_commitment
-from erp_integrations.models import ExportItem
+from core.display import display_name
+from core.errors import ActionRefused
+from erp_integrations.models import REJECTION_REASON_MAX_LENGTH, ExportItem
 from invoices.amounts import totals_of_invoices
-from invoices.errors import ActionRefused
 from invoices.history import history_entry, record_history
-from invoices.locking import display_name
 from invoices.models import (
     ERP_WORKFLOW,
     SENDABLE_STATUSES,
@@ -65,6 +65,9 @@ NOT_ACCOUNTING_APPROVER = (
     "accounting') can accept, reject or retry invoices."
 )
 REJECTION_REASON_REQUIRED = "Enter a reason for the rejection."
+REJECTION_REASON_TOO_LONG = (
+    f"Keep the reason for the rejection to {REJECTION_REASON_MAX_LENGTH:,} characters or fewer."
+)
 NOTHING_SELECTED = "Select at least one invoice."
 
 # Refusals of one invoice. Each starts with the invoice's label ("INV-4: ...").
@@ -585,12 +588,15 @@ def export_items_reject(
     """Reject Ready to Export or Failed to Export items with a reason: each invoice is
     unlocked and its sender is emailed the reason.
 
-    Raises `ActionRefused` (REJECTION_REASON_REQUIRED) for a blank reason, before
-    anything is locked or changed.
+    Raises `ActionRefused` for a blank reason (REJECTION_REASON_REQUIRED) or one longer
+    than REJECTION_REASON_MAX_LENGTH (REJECTION_REASON_TOO_LONG), before anything is
+    locked or changed.
     """
     reason = (reason or "").strip()
     if not reason:
         raise ActionRefused(REJECTION_REASON_REQUIRED)
+    if len(reason) > REJECTION_REASON_MAX_LENGTH:
+        raise ActionRefused(REJECTION_REASON_TOO_LONG)
 
     def reason_entry(invoice: Invoice, action: ActionResult) -> list:
         return [

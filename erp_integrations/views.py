@@ -21,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from core.errors import ActionRefused
 from erp_integrations.forms import ExportItemsForm, RejectForm
 from erp_integrations.selectors import (
     DEFAULT_TAB,
@@ -42,7 +43,6 @@ from erp_integrations.services import (
     export_items_retry,
 )
 from erp_integrations.systems import things_to_know
-from invoices.errors import ActionRefused
 from invoices.permissions import can_see_in_erp_queue
 from projects.htmx import with_messages
 from projects.models import Company
