@@ -190,6 +190,10 @@ else:
 
 # A reset link works once, and for this long (Django's default is three days).
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", str(24 * 60 * 60)))
+# A session ends this long after it was last saved (12 hours by default, at login and
+# whenever it changes), so a forgotten shared tablet does not stay signed in for Django's
+# default two weeks.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(12 * 60 * 60)))
 # --- end of sign-in protection ------------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"
