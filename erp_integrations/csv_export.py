@@ -66,19 +66,22 @@ BASE_HEADER = (
     "Sent by",
     "Sent at",
 )
-# The columns each tab adds, as its table does.
-ACCEPTED = ("Accepted by", "Accepted at")
-EXTRA_HEADER = {
-    ExportState.READY_TO_EXPORT: (),
-    ExportState.EXPORTING: (*ACCEPTED, "Status"),
-    ExportState.SYNCED: (*ACCEPTED, "Synced at", "ERP reference"),
-    ExportState.FAILED_TO_EXPORT: (*ACCEPTED, "Error", "Attempts"),
-    ExportState.REJECTED: ("Rejected by", "Rejected at", "Reason"),
-}
 
 
 def queue_tab_header(tab: QueueTab) -> tuple[str, ...]:
-    return BASE_HEADER + EXTRA_HEADER[tab.state]
+    """The columns of the tab's table (two for a column that shows who and when)."""
+    header = list(BASE_HEADER)
+    if tab.shows_acceptance:
+        header += ["Accepted by", "Accepted at"]
+    if tab.is_exporting:
+        header.append("Status")
+    if tab.is_synced:
+        header += ["Synced at", "ERP reference"]
+    if tab.has_failed:
+        header += ["Error", "Attempts"]
+    if tab.is_rejected:
+        header += ["Rejected by", "Rejected at", "Reason"]
+    return tuple(header)
 
 
 def _person(first_name: str | None, last_name: str | None, username: str | None) -> str:
@@ -91,7 +94,7 @@ def _person(first_name: str | None, last_name: str | None, username: str | None)
 
 def _row(tab: QueueTab, item: dict, amounts: PeriodAmounts) -> list[Cell]:
     row: list[Cell] = [
-        f"INV-{item['invoice__number']}",
+        f"INV-{item['invoice__number']}",  # Invoice.label
         item["invoice__commitment__project__name"],
         item["invoice__commitment__project__number"],
         item["invoice__commitment__number"],
@@ -104,16 +107,15 @@ def _row(tab: QueueTab, item: dict, amounts: PeriodAmounts) -> list[Cell]:
     decided_by = _person(
         item["decided_by__first_name"], item["decided_by__last_name"], item["decided_by__username"]
     )
-    state = tab.state
-    if state in (ExportState.EXPORTING, ExportState.SYNCED, ExportState.FAILED_TO_EXPORT):
+    if tab.shows_acceptance:
         row += [decided_by, item["decided_at"]]
-    if state == ExportState.EXPORTING:
+    if tab.is_exporting:
         row.append(ExportState(item["state"]).label)
-    elif state == ExportState.SYNCED:
+    if tab.is_synced:
         row += [item["synced_at"], item["erp_reference"]]
-    elif state == ExportState.FAILED_TO_EXPORT:
+    if tab.has_failed:
         row += [item["last_error"] or FAILED_WITHOUT_ERROR, item["attempts"]]
-    elif state == ExportState.REJECTED:
+    if tab.is_rejected:
         row += [decided_by, item["decided_at"], item["rejection_reason"]]
     return row
 

@@ -26,7 +26,6 @@ from core.downloads import download_name
 from core.errors import ActionRefused
 from erp_integrations.csv_export import queue_tab_header, queue_tab_rows
 from erp_integrations.forms import ExportItemsForm, RejectForm
-from erp_integrations.models import ExportState
 from erp_integrations.selectors import (
     DEFAULT_TAB,
     TABS_BY_STATE,
@@ -89,13 +88,10 @@ def _render_queue(
         "tab_counts": counts,
         "tab_links": [(count, tab_url(company, count.tab)) for count in counts],
         "current_url": tab_url(company, tab, page_number),
-        "any_exporting": any(
-            count.count for count in counts if count.tab.state == ExportState.EXPORTING
-        ),
+        "any_exporting": any(count.count for count in counts if count.tab.is_exporting),
         "can_act": can_act,
-        # Ready to Export and Failed to Export rows get checkboxes and actions.
-        "selectable": can_act
-        and tab.state in (ExportState.READY_TO_EXPORT, ExportState.FAILED_TO_EXPORT),
+        # Rows the approver may act on get checkboxes and actions.
+        "selectable": can_act and tab.is_selectable,
         "result": result,
         "errors": errors or [],
     }
@@ -164,7 +160,9 @@ def _back_url(request: HttpRequest, company: Company, tab: QueueTab, page: int) 
     """Where a plain POST returns: the page it came from when it says so (the review
     page), else the tab it was sent from."""
     next_url = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
+    # Only a path on this site: `redirect` would take any other text ("0") for the name
+    # of a URL pattern, and fail.
+    if next_url.startswith("/") and url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return next_url

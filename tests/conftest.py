@@ -9,6 +9,7 @@ from asgiref.local import Local
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.tasks import task_backends
+from hypothesis import settings as hypothesis_settings
 
 # The access-layer matrix tests' worlds (module_world, access, fresh).
 pytest_plugins = ["tests.access_world"]
@@ -75,3 +76,14 @@ def dummy_tasks(settings):
 def _fast_password_hashing(settings):
     """Tests create many users; a fast hasher keeps them quick."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# Hypothesis (the fuzz tests): a bounded run by default, so the suite stays quick in CI;
+# `HYPOTHESIS_PROFILE=thorough` for many more examples. No example database is written.
+hypothesis_settings.register_profile(
+    "ci", max_examples=40, deadline=None, database=None, print_blob=True
+)
+hypothesis_settings.register_profile(
+    "thorough", max_examples=500, deadline=None, database=None, print_blob=True
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
