@@ -46,3 +46,37 @@ def worker_rss_mb(master_pid: int) -> dict[int, float]:
         if kb is not None:
             sizes[pid] = kb / 1024
     return sizes
+
+
+def peak_kb(status_text: str) -> int | None:
+    """VmHWM: the most resident memory the process has held (since start, or since its
+    peak was last reset)."""
+    for line in status_text.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return None
+
+
+def reset_peaks(master_pid: int) -> bool:
+    """Start each worker's VmHWM afresh (writing 5 to /proc/<pid>/clear_refs), so the peak
+    read afterwards belongs to the requests in between. False when the kernel refused."""
+    done = True
+    for pid in children(master_pid):
+        try:
+            (PROC / str(pid) / "clear_refs").write_text("5")
+        except OSError:
+            done = False
+    return done
+
+
+def worker_peak_mb(master_pid: int) -> dict[int, float]:
+    """{worker pid: peak resident MB} for each worker of the master."""
+    peaks = {}
+    for pid in children(master_pid):
+        try:
+            kb = peak_kb((PROC / str(pid) / "status").read_text())
+        except OSError:
+            continue
+        if kb is not None:
+            peaks[pid] = kb / 1024
+    return peaks

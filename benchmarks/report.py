@@ -61,6 +61,20 @@ def memory_table(memory: list[dict]) -> list[str]:
     ]
 
 
+def downloads_table(downloads: dict | None) -> list[str]:
+    """The CSV's rows and query count, and each worker's peak memory while writing it."""
+    if not downloads or downloads.get("csv_rows") is None:
+        return ["not measured"]
+    lines = [
+        f"CSV of Ready to Export: {downloads['csv_rows']:,} rows, "
+        f"{downloads['csv_queries']} queries (counted in process: the file is streamed)"
+    ]
+    since = "since the CSV requests began" if downloads.get("peak_reset") else "since start"
+    for pid, mb in sorted(downloads.get("peak_mb", {}).items()):
+        lines.append(f"worker pid {pid}: peak {mb:.1f} MB ({since})")
+    return lines
+
+
 def summary(results: dict) -> str:
     meta = results["meta"]
     verdicts = [check["verdict"] for check in results["checks"]]
@@ -83,6 +97,9 @@ def summary(results: dict) -> str:
         "",
         f"Throughput (wrk, {meta['wrk_seconds']} s each, {meta['workers']} workers):",
         *throughput_table(results["throughput"]),
+        "",
+        "Downloads (peak VmHWM of each worker):",
+        *downloads_table(results.get("downloads")),
         "",
         "Worker memory after the run (VmRSS):",
         *memory_table(results["memory"]),

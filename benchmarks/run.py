@@ -283,6 +283,68 @@ def measure_accepts(s, client: Client, *, warmups: int, requests: int) -> Measur
     return measured
 
 
+# --- Downloads ----------------------------------------------------------------------------
+
+
+def streamed_query_count(path: str, username: str) -> int:
+    """The queries of one request, counted in this process: a streamed response runs its
+    queries after the X-Query-Count header has gone out, so the header cannot say."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client as DjangoClient
+    from django.test.utils import CaptureQueriesContext
+
+    client = DjangoClient(HTTP_HOST=HOST, HTTP_X_FORWARDED_PROTO="https")
+    client.force_login(
+        get_user_model().objects.get(username=username),
+        backend="django.contrib.auth.backends.ModelBackend",
+    )
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path, secure=True)
+        for _ in response.streaming_content:
+            pass
+    return len(queries)
+
+
+def measure_downloads(
+    s, clients: dict[str, Client], master_pid: int, *, warmups: int, requests: int
+) -> tuple[list[Measured], dict]:
+    """The PDF of the 150-line invoice and the CSV of the whole Ready to Export tab, with
+    the rows the CSV held and each worker's peak memory while the CSVs were written."""
+    commitment = f"/projects/{s.print_project_id}/commitments/{s.print_commitment_id}"
+    pdf = Measured(
+        "PDF of a 150-line invoice",
+        "GET",
+        f"{commitment}/invoices/{s.print_invoice_id}/pdf/",
+        "bench_admin",
+    )
+    csv_path = f"/companies/{s.company_id}/erp-integrations/ready-to-export/csv/"
+    csv = Measured("CSV of the Ready to Export tab", "GET", csv_path, "bench_approver")
+    details: dict = {"csv_rows": None, "csv_queries": None, "peak_reset": None, "peak_mb": {}}
+    for measured in (pdf, csv):
+        for round_number in range(warmups + requests):
+            response = clients[measured.user].get(measured.path)
+            if response.status != 200:
+                measured.error = f"HTTP {response.status}"
+                break
+            if measured is csv:
+                # Rows after the header; no cell of this tab holds a line break.
+                details["csv_rows"] = response.body.count(b"\n") - 1
+            if round_number >= warmups:
+                measured.add(response)
+            if measured is csv and round_number == warmups - 1:
+                # The peak from here on is the CSVs' own, not the pages' before them.
+                details["peak_reset"] = memory.reset_peaks(master_pid)
+    if csv.error is None:
+        details["peak_mb"] = {
+            pid: round(mb, 1) for pid, mb in memory.worker_peak_mb(master_pid).items()
+        }
+        details["csv_queries"] = streamed_query_count(csv.path, csv.user)
+        csv.queries = [details["csv_queries"]] * len(csv.samples_ms)
+        csv.name = f"CSV of the Ready to Export tab ({details['csv_rows']:,} rows)"
+    return [pdf, csv], details
+
+
 # --- Throughput and results -------------------------------------------------------------
 
 
@@ -400,6 +462,12 @@ def main(argv: list[str] | None = None) -> int:
     single_retrieve, single_send, bulk_retrieve, bulk_send = measure_retrieves(
         s, clients["bench_admin"], warmups=ACTION_WARMUPS, requests=args.requests
     )
+    master_pid = int(args.pid_file.read_text().strip())
+    print("Measuring the PDF and CSV downloads...", flush=True)
+    (pdf, csv), downloads = measure_downloads(
+        s, clients, master_pid, warmups=ACTION_WARMUPS, requests=args.requests
+    )
+    # Before the bulk accepts, which take items off the Ready to Export tab.
     print("Measuring the bulk accepts...", flush=True)
     accept = measure_accepts(
         s, clients["bench_approver"], warmups=ACTION_WARMUPS, requests=args.requests
@@ -409,7 +477,6 @@ def main(argv: list[str] | None = None) -> int:
     throughput = measure_throughput(
         args.port, clients["bench_admin"], {p.key: p for p in page_list}, args.wrk_seconds, usable
     )
-    master_pid = int(args.pid_file.read_text().strip())
     rss = memory.worker_rss_mb(master_pid)
 
     posts = {
@@ -418,6 +485,8 @@ def main(argv: list[str] | None = None) -> int:
         "bulk_retrieve": bulk_retrieve,
         "bulk_send": bulk_send,
         "accept": accept,
+        "pdf": pdf,
+        "csv": csv,
     }
     rows = request_rows(
         [*pages.values(), *posts.values()], pages["floor"].timing, pages["admin"].timing
@@ -449,6 +518,7 @@ def main(argv: list[str] | None = None) -> int:
         "checks": checks_of(pages, posts, rss),
         "throughput": throughput,
         "memory": [{"pid": pid, "rss_mb": round(mb, 1)} for pid, mb in sorted(rss.items())],
+        "downloads": downloads,
     }
     report.write(results, args.output)
     print()

@@ -12,14 +12,17 @@ Needs Django set up (`django.setup()`) before use, with the benchmark's environm
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Count
 
 from benchmarks.data import (
+    BENCH_ADMIN_USERNAME,
     BENCH_COMMITMENT_NUMBER,
     BENCH_COMPANY_NAME,
     BenchCounts,
@@ -30,6 +33,10 @@ from erp_integrations.models import ExportItem, ExportState
 from invoices.models import Invoice, InvoiceErpStatus
 from projects.models import Company, Project
 
+# The invoice the PDF row prints: 150 lines, on a commitment of its own beside the seeded
+# data (seed_bench's invoices have 4-8 lines), added by `prepare` when missing.
+PRINT_COMMITMENT_NUMBER = "SC-BENCH-PDF"
+PRINT_INVOICE_LINES = 150
 STAFF_USERNAME = "bench_staff"
 STAFF_PASSWORD = "bench"  # a local benchmark user, like the bench users
 BULK_SIZE = 100
@@ -51,6 +58,9 @@ class Scenario:
     bulk_invoice_ids: tuple[int, ...]  # Ready to Export on the bench commitment
     single_invoice_id: int  # one more, for the single retrieve
     accept_item_ids: tuple[int, ...]  # fresh Ready to Export items on other commitments
+    print_project_id: int
+    print_commitment_id: int
+    print_invoice_id: int  # PRINT_INVOICE_LINES lines
 
 
 def accept_items_needed(requests: int, warmups: int) -> int:
@@ -58,7 +68,11 @@ def accept_items_needed(requests: int, warmups: int) -> int:
 
 
 def seeded_invoice_count() -> int:
-    return Invoice.objects.filter(commitment__project__company__name=BENCH_COMPANY_NAME).count()
+    return (
+        Invoice.objects.filter(commitment__project__company__name=BENCH_COMPANY_NAME)
+        .exclude(commitment__number=PRINT_COMMITMENT_NUMBER)
+        .count()
+    )
 
 
 def ready_items(*, on_bench_commitment: bool):
@@ -94,6 +108,7 @@ def prepare(*, scale: float, accept_items: int, report=print) -> None:
         report(f"Seeding the bench data ({reason}).")
         call_command("seed_bench", scale=scale, reset=bench_data_exists())
     ensure_staff_user()
+    ensure_print_invoice()
 
 
 def ensure_staff_user() -> None:
@@ -105,6 +120,69 @@ def ensure_staff_user() -> None:
     user.is_superuser = True
     user.set_password(STAFF_PASSWORD)
     user.save()
+
+
+def ensure_print_invoice() -> Invoice:
+    """The 150-line invoice of the PDF row, on the bench company's smallest project (so
+    the Commitments tool's biggest project stays the one it was)."""
+    from commitments.models import CommitmentType, SovLine
+    from invoices.models import InvoiceLine, InvoiceStatus
+
+    existing = Invoice.objects.filter(
+        commitment__project__company__name=BENCH_COMPANY_NAME,
+        commitment__number=PRINT_COMMITMENT_NUMBER,
+    ).first()
+    if existing is not None:
+        return existing
+    company = Company.objects.get(name=BENCH_COMPANY_NAME)
+    project = (
+        Project.objects.filter(company=company)
+        .annotate(commitment_count=Count("commitments"))
+        .order_by("commitment_count", "pk")
+        .first()
+    )
+    template = Commitment.objects.filter(project__company=company).order_by("pk").first()
+    commitment = Commitment.objects.create(
+        project=project,
+        type=CommitmentType.SUBCONTRACT,
+        number=PRINT_COMMITMENT_NUMBER,
+        title="Pay application print test (150 lines)",
+        vendor=template.vendor,
+        status="approved",
+        executed=True,
+        default_retainage_percent=Decimal("10.00"),
+    )
+    sov_lines = SovLine.objects.bulk_create(
+        SovLine(
+            commitment=commitment,
+            position=position,
+            cost_code=f"{position:02d}-{position * 10:04d}",
+            description=f"Scope item {position} of the schedule of values",
+            scheduled_value=Decimal(10_000 + position * 137),
+        )
+        for position in range(1, PRINT_INVOICE_LINES + 1)
+    )
+    invoice = Invoice.objects.create(
+        commitment=commitment,
+        number=1,
+        billing_period_start=datetime.date(2026, 10, 1),
+        billing_period_end=datetime.date(2026, 10, 31),
+        billing_date=datetime.date(2026, 10, 31),
+        status=InvoiceStatus.APPROVED,
+        created_by=get_user_model().objects.get(username=BENCH_ADMIN_USERNAME),
+    )
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=invoice,
+            sov_line=sov_line,
+            work_completed_this_period=sov_line.scheduled_value / 4,
+            materials_presently_stored=Decimal("125.50"),
+            work_retainage_percent=Decimal("10.00"),
+            materials_retainage_percent=Decimal("5.00"),
+        )
+        for sov_line in sov_lines
+    )
+    return invoice
 
 
 def find_scenario(*, accept_items: int) -> Scenario:
@@ -123,6 +201,7 @@ def find_scenario(*, accept_items: int) -> Scenario:
     )
     # The first invoice: synced, with lines and the whole history an old invoice has.
     first_invoice = Invoice.objects.filter(commitment=commitment).order_by("number").first()
+    print_invoice = ensure_print_invoice()
     accept_ids = list(
         ready_items(on_bench_commitment=False)
         .order_by("pk")
@@ -137,6 +216,9 @@ def find_scenario(*, accept_items: int) -> Scenario:
         bulk_invoice_ids=tuple(ready[:BULK_SIZE]),
         single_invoice_id=ready[BULK_SIZE],
         accept_item_ids=tuple(accept_ids),
+        print_project_id=print_invoice.commitment.project_id,
+        print_commitment_id=print_invoice.commitment_id,
+        print_invoice_id=print_invoice.pk,
     )
 
 

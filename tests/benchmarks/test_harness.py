@@ -139,3 +139,22 @@ def test_summary_prints_each_request_target_and_verdict_count():
     assert "page / admin" in text
     assert "worker pid 11: 80.0 MB" in text
     assert text.endswith("1 PASS, 1 FAIL, 0 not measured")
+
+
+def test_peak_memory_is_read_from_proc_status():
+    assert memory.peak_kb("Name:\tgunicorn\nVmHWM:\t  81234 kB\nVmRSS:\t 70000 kB\n") == 81234
+
+
+def test_summary_reports_the_csvs_rows_queries_and_worker_peaks():
+    lines = report.downloads_table(
+        {"csv_rows": 5000, "csv_queries": 6, "peak_reset": True, "peak_mb": {11: 90.25}}
+    )
+
+    assert lines == [
+        "CSV of Ready to Export: 5,000 rows, 6 queries (counted in process: the file is streamed)",
+        "worker pid 11: peak 90.2 MB (since the CSV requests began)",
+    ]
+
+
+def test_summary_of_a_run_without_downloads_says_not_measured():
+    assert report.downloads_table(None) == ["not measured"]

@@ -1,0 +1,45 @@
+"""The benchmark's scenario: the 150-line invoice the PDF row prints, added beside the
+seeded data without making `prepare` think the data set is of another scale."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from benchmarks.data import BenchCounts
+from benchmarks.scenario import (
+    PRINT_INVOICE_LINES,
+    ensure_print_invoice,
+    seeded_invoice_count,
+    why_reseed,
+)
+from invoices.amounts import invoice_amounts
+
+pytestmark = pytest.mark.django_db
+
+SCALE = 0.002
+
+
+@pytest.fixture
+def seeded():
+    call_command("seed_bench", scale=SCALE, verbosity=0)
+
+
+def test_print_invoice_has_150_lines_with_amounts(seeded):
+    invoice = ensure_print_invoice()
+
+    amounts = invoice_amounts(invoice)
+    assert len(amounts.lines) == PRINT_INVOICE_LINES
+    assert amounts.totals.current_payment_due > 0
+
+
+def test_print_invoice_is_made_once(seeded):
+    assert ensure_print_invoice().pk == ensure_print_invoice().pk
+
+
+def test_print_invoice_does_not_count_as_seeded_data(seeded):
+    ensure_print_invoice()
+
+    assert seeded_invoice_count() == BenchCounts.for_scale(SCALE).invoices
+    # At this scale too few items wait for the bulk rows; the invoice count is not why.
+    assert "bench invoices found" not in why_reseed(SCALE, accept_items=0)
