@@ -1,0 +1,80 @@
+"""The checks every browser test runs on its pages (tests/browser/audits.py) catch what
+they are for: each test here provokes one finding on purpose, sees it reported, and
+clears it so that the test itself passes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def reported_csp_violations(page, page_audits, expected: str) -> str:
+    """The violations reported once `expected` is among them (or after 5 s): the page's
+    events and console messages reach the test asynchronously."""
+    deadline = time.monotonic() + 5
+    while expected not in "\n".join(page_audits.csp_violations) and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    return "\n".join(page_audits.csp_violations)
+
+
+def test_htmx_adds_no_inline_style_to_a_page(demo, log_in, page_audits):
+    """htmx, told not to, injects no <style> for its indicator: nothing to refuse."""
+    page = log_in("pat")
+
+    expect(page.get_by_role("heading", name="Projects")).to_be_visible()
+    expect(page.locator("style")).to_have_count(0)
+    assert page_audits.csp_violations == []
+
+
+def test_the_policy_refuses_an_inline_script_and_the_refusal_is_reported(demo, log_in, page_audits):
+    page = log_in("pat")
+
+    page.evaluate(
+        """() => {
+            const script = document.createElement("script");
+            script.textContent = "document.title = 'injected'";
+            document.body.append(script);
+        }"""
+    )
+    reported = reported_csp_violations(page, page_audits, "script-src-elem blocked 'inline'")
+
+    assert "script-src-elem blocked 'inline'" in reported
+    assert page.title() != "injected"
+    page_audits.clear()
+
+
+def test_the_policy_refuses_a_style_attribute_and_the_refusal_is_reported(
+    demo, log_in, page_audits
+):
+    page = log_in("pat")
+
+    page.evaluate(
+        """() => document.body.insertAdjacentHTML(
+            "beforeend", '<p id="styled" style="color: rgb(255, 0, 0)">Red?</p>'
+        )"""
+    )
+    reported = reported_csp_violations(page, page_audits, "style-src-attr blocked 'inline'")
+
+    assert "style-src-attr blocked 'inline'" in reported
+    expect(page.locator("#styled")).not_to_have_css("color", "rgb(255, 0, 0)")
+    page_audits.clear()
+
+
+def test_a_serious_accessibility_violation_is_reported(demo, log_in, page_audits):
+    """An image without a text alternative (axe's image-alt, critical) on the page the
+    test acts on next."""
+    page = log_in("pat")
+    page.evaluate(
+        """() => document.querySelector("main").insertAdjacentHTML(
+            "beforeend", '<img src="/static/img/favicon.svg">'
+        )"""
+    )
+
+    expect(page.get_by_role("heading", name="Projects")).to_be_visible()
+
+    assert "image-alt (critical)" in "\n".join(page_audits.accessibility_violations)
+    page_audits.clear()
