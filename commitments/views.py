@@ -31,6 +31,7 @@ from commitments.selectors import (
     commitments_for_tool,
 )
 from commitments.tables import CommitmentTable
+from core.errors import ActionRefused
 from erp_integrations.services import (
     ActionResult,
     Outcome,
@@ -38,7 +39,6 @@ from erp_integrations.services import (
     invoices_send_to_erp,
 )
 from invoices.amounts import totals_of_invoices
-from invoices.errors import ActionRefused
 from invoices.permissions import can_create_invoice, can_send_or_retrieve_on_commitment
 from projects.htmx import wants_partial, with_messages
 from projects.permissions import access_project
@@ -69,7 +69,10 @@ def _paginate_commitments(request: HttpRequest, table: CommitmentTable) -> None:
 def commitment_list(request: HttpRequest, project_id: int) -> HttpResponse:
     project = access_project(request.user, project_id)
     commitment_filter = CommitmentFilter(
-        request.GET or None, queryset=commitments_for_tool(request.user, project), project=project
+        request.GET or None,
+        queryset=commitments_for_tool(request.user, project),
+        user=request.user,
+        project=project,
     )
     table = CommitmentTable(commitment_filter.qs)
     RequestConfig(request, paginate=False).configure(table)

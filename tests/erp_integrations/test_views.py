@@ -8,11 +8,18 @@ from django.utils.html import escape
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from erp_integrations import selectors
-from erp_integrations.models import ExportItem, ExportState
+from erp_integrations.models import (
+    REJECTION_REASON_MAX_LENGTH,
+    ErpConnection,
+    ErpSystem,
+    ExportItem,
+    ExportState,
+)
 from erp_integrations.services import (
     NOT_ACCOUNTING_APPROVER,
     NOTHING_SELECTED,
     REJECTION_REASON_REQUIRED,
+    REJECTION_REASON_TOO_LONG,
 )
 from erp_integrations.systems import things_to_know
 from invoices.models import ChangeHistoryEntry, InvoiceErpStatus
@@ -228,6 +235,30 @@ def test_things_to_know_panel_shows_the_connection_rules(client):
     assertContains(response, "Things to know about your ERP integration")
     for line in things_to_know(world.company.erp_connection):
         assertContains(response, f"<li>{line}</li>", html=True)
+
+
+def test_things_to_know_panel_shows_the_systems_length_limits(client):
+    """A QuickBooks Desktop company reads that longer commitment numbers are cut and
+    longer vendor names refused."""
+    world = build_world()
+    ErpConnection.objects.filter(company=world.company).update(
+        system=ErpSystem.QUICKBOOKS_DESKTOP, retainage_item="Retainage"
+    )
+
+    response = as_user(client, world).get(queue_url(world))
+
+    assertContains(
+        response,
+        "<li>Commitment numbers longer than 11 characters are cut to their first 11 "
+        "characters in the export, so two that differ only after that arrive as the same.</li>",
+        html=True,
+    )
+    assertContains(
+        response,
+        "<li>Vendor names can be at most 41 characters long; invoices of a vendor with a "
+        "longer name cannot be sent.</li>",
+        html=True,
+    )
 
 
 def test_amount_is_the_invoice_current_payment_due(client):
@@ -462,6 +493,34 @@ def test_reject_without_a_reason_is_refused_and_changes_nothing(client, headers,
     assertContains(response, REJECTION_REASON_REQUIRED)
     assert state_of(item) == ExportState.READY_TO_EXPORT
     assert ChangeHistoryEntry.objects.count() == history_before
+
+
+@REQUEST_KINDS
+def test_reject_with_a_reason_over_the_limit_is_refused_and_changes_nothing(
+    client, headers, dummy_tasks, django_capture_on_commit_callbacks
+):
+    """A reason longer than the limit is refused with a clear message: the item stays
+    Ready to Export, no history is written and no email is queued."""
+    world = build_world()
+    item = item_of(world.invoice(erp_state=ExportState.READY_TO_EXPORT))
+    history_before = ChangeHistoryEntry.objects.count()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_user(client, world).post(
+            action_url(world, "reject"),
+            {
+                "item_ids": [item.pk],
+                "reason": "x" * (REJECTION_REASON_MAX_LENGTH + 1),
+                "tab": "ready-to-export",
+            },
+            follow=True,
+            **headers,
+        )
+
+    assertContains(response, REJECTION_REASON_TOO_LONG)
+    assert state_of(item) == ExportState.READY_TO_EXPORT
+    assert ChangeHistoryEntry.objects.count() == history_before
+    assert dummy_tasks.results == []
 
 
 # --- Retry -------------------------------------------------------------------------------
