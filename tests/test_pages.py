@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -305,15 +306,18 @@ def test_templates_hold_no_inline_script_style_or_event_handler():
     assert offenders == []
 
 
-def test_htmx_is_told_not_to_inject_its_indicator_style(client):
-    """htmx adds an inline <style> for its indicator unless configured not to; the rules
-    it would add are in app.css instead."""
+def test_htmx_is_told_to_write_no_inline_style(client):
+    """htmx adds an inline <style> for its indicator, and copies style attributes across
+    a swap, unless configured not to; the indicator rules are in app.css instead."""
     response = client.get(reverse("login"))
 
-    assertContains(
-        response,
-        """<meta name="htmx-config" content='{"includeIndicatorStyles": false}'>""",
-    )
+    config = re.search(
+        r"<meta name=\"htmx-config\" content='([^']*)'>", response.content.decode()
+    ).group(1)
+    assert json.loads(config) == {
+        "includeIndicatorStyles": False,
+        "attributesToSettle": ["class", "width", "height"],
+    }
     assert ".htmx-indicator {" in Path(finders.find("css/app.css")).read_text()
 
 

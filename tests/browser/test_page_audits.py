@@ -78,3 +78,17 @@ def test_a_serious_accessibility_violation_is_reported(demo, log_in, page_audits
 
     assert "image-alt (critical)" in "\n".join(page_audits.accessibility_violations)
     page_audits.clear()
+
+
+def test_an_htmx_swap_writes_no_style_attribute(demo, log_in, page_audits):
+    """A style set from script (as Playwright's screenshots and Bootstrap do) is not
+    written back as a style attribute when htmx swaps the element's region."""
+    page = log_in("alex")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="ERP Integrations").click()
+    reason = page.get_by_label("Reason for rejecting the checked invoices")
+    reason.evaluate("(textarea) => { textarea.style.caretColor = 'transparent'; }")
+
+    page.get_by_role("button", name="Accept INV-3 of SC-001 (RMC-101)").click()
+
+    expect(page.get_by_role("status").get_by_text("INV-3: accepted.")).to_be_visible()
+    assert "style-src-attr" not in reported_csp_violations(page, page_audits, "style-src-attr")
