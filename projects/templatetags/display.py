@@ -12,6 +12,8 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils.html import format_html
 
+from invoices.locking import display_name
+
 register = template.Library()
 
 
@@ -32,3 +34,10 @@ def money(amount: Decimal | int | float | str | None) -> str:
 def erp_status_badge(status: str, label: str) -> str:
     """An ERP status in plain words, coloured by its stored value (see app.css)."""
     return format_html('<span class="badge erp-status erp-status--{}">{}</span>', status, label)
+
+
+@register.filter
+def user_name(user) -> str:
+    """What the pages call a user (`display_name`); empty for no user, so a template can
+    say who else acted: `{{ entry.action_by|user_name|default:"System" }}`."""
+    return display_name(user) if user else ""
