@@ -8,12 +8,12 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("projects.urls")),
-    path("projects/<int:project_id>/commitments/", include("commitments.urls")),
+    path("projects/<dbid:project_id>/commitments/", include("commitments.urls")),
     path(
-        "projects/<int:project_id>/commitments/<int:commitment_id>/invoices/",
+        "projects/<dbid:project_id>/commitments/<dbid:commitment_id>/invoices/",
         include("invoices.urls"),
     ),
-    path("companies/<int:company_id>/erp-integrations/", include("erp_integrations.urls")),
+    path("companies/<dbid:company_id>/erp-integrations/", include("erp_integrations.urls")),
 ]
 
 if settings.BENCHMARK_VIEWS:

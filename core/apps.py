@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.urls import register_converter
 
 
 class CoreConfig(AppConfig):
@@ -6,3 +7,9 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from core.converters import DatabaseIdConverter
+
+        # Registered before any URLconf is imported, so every urls.py may use <dbid:...>.
+        register_converter(DatabaseIdConverter, "dbid")

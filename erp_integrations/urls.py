@@ -8,6 +8,6 @@ urlpatterns = [
     path("accept/", views.accept, name="accept"),
     path("reject/", views.reject, name="reject"),
     path("retry/", views.retry, name="retry"),
-    path("items/<int:item_id>/", views.review, name="review"),
+    path("items/<dbid:item_id>/", views.review, name="review"),
     path("<slug:tab>/", views.tab, name="tab"),
 ]

@@ -5,9 +5,9 @@ from invoices import views
 app_name = "invoices"
 urlpatterns = [
     path("new/", views.invoice_new, name="create"),
-    path("<int:invoice_id>/", views.invoice_detail, name="detail"),
-    path("<int:invoice_id>/edit/", views.invoice_edit, name="edit"),
-    path("<int:invoice_id>/status/", views.invoice_status, name="set_status"),
-    path("<int:invoice_id>/send-to-erp/", views.invoice_send, name="send"),
-    path("<int:invoice_id>/retrieve-from-erp/", views.invoice_retrieve, name="retrieve"),
+    path("<dbid:invoice_id>/", views.invoice_detail, name="detail"),
+    path("<dbid:invoice_id>/edit/", views.invoice_edit, name="edit"),
+    path("<dbid:invoice_id>/status/", views.invoice_status, name="set_status"),
+    path("<dbid:invoice_id>/send-to-erp/", views.invoice_send, name="send"),
+    path("<dbid:invoice_id>/retrieve-from-erp/", views.invoice_retrieve, name="retrieve"),
 ]

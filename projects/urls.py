@@ -5,5 +5,5 @@ from projects import views
 app_name = "projects"
 urlpatterns = [
     path("", views.project_list, name="list"),
-    path("projects/<int:project_id>/", views.project_detail, name="detail"),
+    path("projects/<dbid:project_id>/", views.project_detail, name="detail"),
 ]
