@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import User
 from django.template import Context, Template
 
 from projects.templatetags.display import money
@@ -26,3 +27,22 @@ def test_money_shows_dollars_with_cents_and_thousands_separators(amount, shown):
 def test_erp_status_badge_escapes_its_label_and_needs_no_load():
     html = Template('{% erp_status_badge "synced" label %}').render(Context({"label": "<Synced>"}))
     assert html == '<span class="badge erp-status erp-status--synced">&lt;Synced&gt;</span>'
+
+
+@pytest.mark.parametrize(
+    ("first_name", "last_name", "shown"),
+    [("Pat", "Admin", "Pat Admin"), ("", "", "pat-the-admin")],
+    ids=["full name", "username"],
+)
+def test_user_name_is_the_full_name_else_the_username(first_name, last_name, shown):
+    user = User(username="pat-the-admin", first_name=first_name, last_name=last_name)
+
+    html = Template("{{ user|user_name }}").render(Context({"user": user}))
+
+    assert html == shown
+
+
+def test_user_name_of_nobody_is_empty_so_the_template_names_the_system():
+    html = Template('{{ user|user_name|default:"System" }}').render(Context({"user": None}))
+
+    assert html == "System"
