@@ -7,8 +7,9 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from commitments.models import ALL_STATUS_CHOICES, Commitment, CommitmentErpStatus
-from commitments.selectors import vendors_of_project
+from commitments.selectors import vendors_for_tool
 from projects.models import Project
+from projects.permissions import User
 
 
 class CommitmentFilter(django_filters.FilterSet):
@@ -27,9 +28,9 @@ class CommitmentFilter(django_filters.FilterSet):
         model = Commitment
         fields = ["q", "status", "vendor", "erp_status"]
 
-    def __init__(self, data=None, queryset=None, *, project: Project, **kwargs):
+    def __init__(self, data=None, queryset=None, *, user: User, project: Project, **kwargs):
         super().__init__(data, queryset, **kwargs)
-        self.filters["vendor"].queryset = vendors_of_project(project)
+        self.filters["vendor"].queryset = vendors_for_tool(user, project)
         for name, field in self.form.fields.items():
             field.widget.attrs["class"] = "form-control" if name == "q" else "form-select"
 

@@ -52,9 +52,13 @@ def commitments_for_tool(user: User, project: Project) -> QuerySet[Commitment]:
     )
 
 
-def vendors_of_project(project: Project) -> QuerySet[Vendor]:
-    """The vendors with a commitment on the project, for the Contract company filter."""
-    return Vendor.objects.filter(commitments__project=project).distinct().order_by("name")
+def vendors_for_tool(user: User, project: Project) -> QuerySet[Vendor]:
+    """The Contract company filter's choices: the vendors of the commitments `user` sees
+    in the Commitments tool (the same rule as its rows), so a vendor whose only
+    commitment is private to others is not named."""
+    return Vendor.objects.filter(
+        pk__in=visible_commitments(user, project).values("vendor_id")
+    ).order_by("name")
 
 
 def commitment_invoices(commitment: Commitment) -> QuerySet[Invoice]:

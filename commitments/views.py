@@ -73,7 +73,10 @@ def _paginate_commitments(request: HtmxHttpRequest, table: CommitmentTable) -> N
 def commitment_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
     project = access_project(request.user, project_id)
     commitment_filter = CommitmentFilter(
-        request.GET or None, queryset=commitments_for_tool(request.user, project), project=project
+        request.GET or None,
+        queryset=commitments_for_tool(request.user, project),
+        user=request.user,
+        project=project,
     )
     table = CommitmentTable(commitment_filter.qs)
     RequestConfig(request, paginate=False).configure(table)

@@ -8,6 +8,7 @@ ERP connector and Django's immediate task backend. Production: set DJANGO_ENV=pr
 from __future__ import annotations
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
@@ -59,7 +60,13 @@ INSTALLED_APPS = [
     "commitments",
     "invoices",
     "erp_integrations",
+    "demo",
 ]
+# The benchmark's data set and `seed_bench` live in the checkout only: the installed
+# package does not ship them (pyproject.toml), so a production install has no
+# `benchmarks` to load. `bin/benchmark` runs from the checkout, where it is importable.
+if find_spec("benchmarks") is not None:
+    INSTALLED_APPS.append("benchmarks")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -88,7 +95,7 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            "builtins": ["projects.templatetags.display"],
+            "builtins": ["core.templatetags.display"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",

@@ -8,7 +8,7 @@ from django.db import router, transaction
 from django.http import HttpResponseRedirect
 from guardian.admin import AdminGroupObjectPermissionsForm
 
-from invoices.errors import ActionRefused
+from core.errors import ActionRefused
 
 REFUSED = "{reason} Nothing was changed."
 

@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from invoices.errors import ActionRefused
+from core.errors import ActionRefused
 
 # A page answers an htmx request with one region instead of the whole page, so its
 # responses depend on HX-Request, and on HX-Target where it has several regions. Saying

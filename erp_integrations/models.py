@@ -17,6 +17,10 @@ class ErpSystem(models.TextChoices):
     QUICKBOOKS_DESKTOP = "quickbooks_desktop", "QuickBooks Desktop"
     SAGE_INTACCT = "sage_intacct", "Sage Intacct"
     CMIC = "cmic", "CMiC"
+    SAGE_100_CONTRACTOR = "sage_100_contractor", "Sage 100 Contractor"
+    VIEWPOINT_SPECTRUM = "viewpoint_spectrum", "Viewpoint Spectrum"
+    YARDI_VOYAGER = "yardi_voyager", "Yardi Voyager"
+    XERO = "xero", "Xero"
 
 
 class ConnectorKind(models.TextChoices):

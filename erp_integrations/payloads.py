@@ -15,7 +15,13 @@ from decimal import Decimal
 
 from erp_integrations.connectors.base import PermanentExportError
 from erp_integrations.models import ExportItem
-from erp_integrations.systems import SystemProfile, profile_for
+from erp_integrations.systems import (
+    COMMITMENT_NUMBER,
+    COMMITMENT_TITLE,
+    VENDOR_NAME,
+    SystemProfile,
+    profile_for,
+)
 from invoices.amounts import ZERO, LineAmounts, invoice_amounts, percent_of, to_cents
 from invoices.models import InvoiceLine
 
@@ -77,10 +83,11 @@ def build_document(export_item: ExportItem) -> dict:
             "project_number": project.number,
             "project_name": project.name,
             "erp_job_id": project.erp_job_id,
-            "commitment_number": commitment.number,
-            "commitment_title": commitment.title,
+            # Cut to the system's length where it cuts longer texts (see systems.py).
+            "commitment_number": profile.exported_text(COMMITMENT_NUMBER, commitment),
+            "commitment_title": profile.exported_text(COMMITMENT_TITLE, commitment),
             "commitment_erp_reference": commitment.erp_reference,
-            "vendor": commitment.vendor.name,
+            "vendor": profile.exported_text(VENDOR_NAME, commitment),
             "erp_vendor_id": commitment.vendor.erp_vendor_id,
             "invoice_id": invoice.pk,
             "invoice_number": invoice.label,

@@ -31,11 +31,11 @@ from django.utils import timezone
 
 from commitments.models import Commitment
 from commitments.permissions import access_commitment
+from core.display import display_name
+from core.errors import ActionRefused
 from erp_integrations.models import ACTIVE_EXPORT_STATES, ExportItem, ExportState
 from invoices.amounts import totals_of_invoices
-from invoices.errors import ActionRefused
 from invoices.history import history_entry, record_history
-from invoices.locking import display_name
 from invoices.models import SENDABLE_STATUSES, Invoice, InvoiceErpStatus
 from invoices.permissions import (
     access_invoice,

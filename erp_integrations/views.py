@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from core.errors import ActionRefused
 from core.htmx import (
     HtmxHttpRequest,
     answer_action,
@@ -48,7 +49,6 @@ from erp_integrations.services import (
     export_items_retry,
 )
 from erp_integrations.systems import things_to_know
-from invoices.errors import ActionRefused
 from invoices.permissions import can_see_in_erp_queue
 from projects.models import Company
 from projects.permissions import access_erp_integrations, is_accounting_approver

@@ -8,13 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
+from core.display import display_name
 from invoices.models import LOCKED_ERP_STATUSES, Invoice, InvoiceErpStatus
-
-
-def display_name(user) -> str:
-    if user is None:
-        return "someone"
-    return user.get_full_name() or user.get_username()
 
 
 def lock_message(invoice: Invoice, active_item=None) -> str | None:

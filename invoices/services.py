@@ -17,8 +17,8 @@ from django.http import Http404
 
 from commitments.models import Commitment, SovLine
 from commitments.permissions import access_commitment
+from core.errors import ActionRefused
 from invoices.amounts import CENT
-from invoices.errors import ActionRefused
 from invoices.history import history_entry, record_history
 from invoices.locking import edit_lock_message, lock_for_edit, lock_message
 from invoices.models import (

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from commitments.permissions import access_commitment
+from core.errors import ActionRefused
 from core.htmx import (
     HtmxHttpRequest,
     answer_action,
@@ -32,7 +33,6 @@ from erp_integrations.services import (
     invoice_send_to_erp,
 )
 from invoices.amounts import invoice_amounts
-from invoices.errors import ActionRefused
 from invoices.forms import (
     InvoiceHeaderForm,
     InvoiceLineForm,

@@ -22,9 +22,9 @@ from commitments.admin import VENDOR_OF_ANOTHER_COMPANY
 from commitments.models import Commitment, SovLine
 from commitments.permissions import is_invoice_contact, is_on_private_access_list
 from commitments.services import NOT_A_VENDOR_EMPLOYEE
+from core.errors import ActionRefused
 from erp_integrations.models import ErpConnection, ExportItem, ExportState
 from invoices.admin import INVOICE_PLACE_FIXED, LOCKED_REFUSAL
-from invoices.errors import ActionRefused
 from invoices.locking import lock_message
 from invoices.models import ChangeHistoryEntry, Invoice, InvoiceErpStatus, InvoiceLine
 from invoices.services import invoice_edit

@@ -223,6 +223,63 @@ def test_commitments_tool_filters_by_contract_company(client, world, htmx):
     assertNotContains(response, world.commitment.number)
 
 
+def contract_company_choices(response) -> list[str]:
+    """The names the Contract company filter offers (its empty choice left out)."""
+    field = response.context["filter"].form.fields["vendor"]
+    return [str(label) for value, label in field.choices if value]
+
+
+def test_contract_company_filter_hides_the_vendor_of_a_private_commitment(client, world):
+    """A member not on a private commitment's access list is not told its vendor."""
+    hidden_vendor = VendorFactory(company=world.company, name="Ironclad Steel Erectors")
+    CommitmentFactory(project=world.project, vendor=hidden_vendor, is_private=True)
+    client.force_login(world.users["read_only"])
+
+    response = client.get(list_url(world))
+
+    assert contract_company_choices(response) == [world.commitment.vendor.name]
+    assertNotContains(response, "Ironclad Steel Erectors")
+
+
+def test_contract_company_filter_names_the_vendors_of_an_invoice_contacts_commitments(
+    client, world
+):
+    """An invoice contact sees only the vendors of the commitments they are a contact on."""
+    CommitmentFactory(
+        project=world.project, vendor=VendorFactory(company=world.company, name="Other Vendor")
+    )
+    client.force_login(world.users["invoice_contact"])
+
+    response = client.get(list_url(world))
+
+    assert contract_company_choices(response) == [world.commitment.vendor.name]
+
+
+def test_contract_company_filter_names_every_vendor_for_a_project_admin(client, world):
+    """A project admin sees private commitments, so their vendors too."""
+    hidden_vendor = VendorFactory(company=world.company, name="Ironclad Steel Erectors")
+    CommitmentFactory(project=world.project, vendor=hidden_vendor, is_private=True)
+    client.force_login(world.users["project_admin"])
+
+    response = client.get(list_url(world))
+
+    assert sorted(contract_company_choices(response)) == sorted(
+        [world.commitment.vendor.name, "Ironclad Steel Erectors"]
+    )
+
+
+def test_filtering_by_the_vendor_of_a_hidden_commitment_lists_nothing(client, world):
+    """Asking for a vendor the user may not be told of is an unknown choice: no rows."""
+    hidden_vendor = VendorFactory(company=world.company, name="Ironclad Steel Erectors")
+    CommitmentFactory(project=world.project, number="SC-002", vendor=hidden_vendor, is_private=True)
+    client.force_login(world.users["read_only"])
+
+    response = client.get(list_url(world), {"vendor": hidden_vendor.pk})
+
+    assertNotContains(response, "SC-002")
+    assertNotContains(response, "Ironclad Steel Erectors")
+
+
 def test_commitments_tool_filters_by_erp_status(client, world, htmx):
     """The ERP status filter keeps the commitments not yet synced."""
     CommitmentFactory(

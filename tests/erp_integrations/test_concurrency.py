@@ -14,9 +14,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, connections
 
+from core.errors import ActionRefused
 from erp_integrations import services
 from erp_integrations.models import ExportItem, ExportState
-from invoices.errors import ActionRefused
 from invoices.models import ChangeHistoryEntry, Invoice
 from tests.world import build_world
 

@@ -96,11 +96,15 @@ def test_document_is_plain_json_and_the_same_every_time():
         (ErpSystem.CMIC, "Request for Payment"),
         (ErpSystem.SAGE_300_CRE, "Subcontractor Invoice"),
         (ErpSystem.VIEWPOINT_VISTA, "Subcontractor Invoice"),
+        (ErpSystem.SAGE_100_CONTRACTOR, "Subcontractor Invoice"),
+        (ErpSystem.VIEWPOINT_SPECTRUM, "Subcontractor Invoice"),
+        (ErpSystem.YARDI_VOYAGER, "Payable"),
+        (ErpSystem.XERO, "Bill"),
     ],
 )
 def test_document_type_follows_the_erp_system(system, document_type):
-    """Sage Intacct receives Bills, CMiC Requests for Payment, the others Subcontractor
-    Invoices."""
+    """Sage Intacct and Xero receive Bills, CMiC Requests for Payment, Yardi Voyager
+    Payables, the others Subcontractor Invoices."""
     assert build_document(exported(system))["header"]["document_type"] == document_type
 
 
@@ -127,8 +131,10 @@ def test_sage_300_combines_work_and_stored_materials_into_one_amount_without_tax
     assert "tax" not in document["totals"]
 
 
-@pytest.mark.parametrize("system", [ErpSystem.VIEWPOINT_VISTA, ErpSystem.ACUMATICA])
-def test_vista_and_acumatica_ignore_stored_materials_and_their_retainage(system):
+@pytest.mark.parametrize(
+    "system", [ErpSystem.VIEWPOINT_VISTA, ErpSystem.ACUMATICA, ErpSystem.YARDI_VOYAGER]
+)
+def test_vista_acumatica_and_yardi_ignore_stored_materials_and_their_retainage(system):
     """Only work completed (and its retainage) is exported."""
     document = build_document(exported(system))
     assert amounts(document, "work_completed", "amount", "retainage", "net_amount") == [
@@ -180,4 +186,33 @@ def test_a_rule_broken_since_sending_is_a_permanent_error():
     retainage item cannot export."""
     item = exported(ErpSystem.QUICKBOOKS_DESKTOP, retainage_item="")
     with pytest.raises(PermanentExportError, match="needs a retainage item"):
+        build_document(item)
+
+
+def test_quickbooks_receives_the_first_11_characters_of_a_longer_commitment_number():
+    """QuickBooks Desktop cuts commitment numbers to 11 characters; only the header's
+    number is cut, the invoice's own number stays."""
+    item = exported(ErpSystem.QUICKBOOKS_DESKTOP, retainage_item="Ret-10")
+    commitment = item.invoice.commitment
+    commitment.number = "SC-2026-00042"
+    commitment.save(update_fields=["number"])
+    header = build_document(item)["header"]
+    assert (header["commitment_number"], header["invoice_number"]) == ("SC-2026-000", "INV-3")
+
+
+def test_a_system_that_refuses_long_texts_exports_them_whole():
+    """Sage 300 CRE refuses long commitment numbers rather than cutting them, so what it
+    exports is the number as it stands."""
+    item = exported(ErpSystem.SAGE_300_CRE)
+    assert build_document(item)["header"]["commitment_number"] == "SC-042"
+
+
+def test_a_limit_broken_since_sending_is_a_permanent_error():
+    """The length limits are checked again at export: a vendor renamed past Vista's 60
+    characters cannot export."""
+    item = exported(ErpSystem.VIEWPOINT_VISTA)
+    vendor = item.invoice.commitment.vendor
+    vendor.name = "N" * 61
+    vendor.save(update_fields=["name"])
+    with pytest.raises(PermanentExportError, match="accepts vendor names of at most 60"):
         build_document(item)

@@ -8,9 +8,9 @@ from django.core import mail
 from django.http import Http404
 from django.test import TestCase
 
+from core.errors import ActionRefused
 from erp_integrations import services
 from erp_integrations.models import ExportItem, ExportState
-from invoices.errors import ActionRefused
 from invoices.models import ChangeHistoryEntry, Invoice, InvoiceErpStatus, InvoiceStatus
 from tests.erp_integrations.email_tasks import (
     UNREACHABLE_MAIL_SERVERS,

@@ -8,7 +8,7 @@ from django.utils.html import escape
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from erp_integrations import selectors
-from erp_integrations.models import ExportItem, ExportState
+from erp_integrations.models import ErpConnection, ErpSystem, ExportItem, ExportState
 from erp_integrations.services import (
     NOT_ACCOUNTING_APPROVER,
     NOTHING_SELECTED,
@@ -228,6 +228,30 @@ def test_things_to_know_panel_shows_the_connection_rules(client):
     assertContains(response, "Things to know about your ERP integration")
     for line in things_to_know(world.company.erp_connection):
         assertContains(response, f"<li>{line}</li>", html=True)
+
+
+def test_things_to_know_panel_shows_the_systems_length_limits(client):
+    """A QuickBooks Desktop company reads that longer commitment numbers are cut and
+    longer vendor names refused."""
+    world = build_world()
+    ErpConnection.objects.filter(company=world.company).update(
+        system=ErpSystem.QUICKBOOKS_DESKTOP, retainage_item="Retainage"
+    )
+
+    response = as_user(client, world).get(queue_url(world))
+
+    assertContains(
+        response,
+        "<li>Commitment numbers longer than 11 characters are cut to their first 11 "
+        "characters in the export, so two that differ only after that arrive as the same.</li>",
+        html=True,
+    )
+    assertContains(
+        response,
+        "<li>Vendor names can be at most 41 characters long; invoices of a vendor with a "
+        "longer name cannot be sent.</li>",
+        html=True,
+    )
 
 
 def test_amount_is_the_invoice_current_payment_due(client):

@@ -11,10 +11,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
+from core.errors import ActionRefused
 from erp_integrations.models import ExportState
 from invoices import services
 from invoices.amounts import invoice_amounts
-from invoices.errors import ActionRefused
 from invoices.locking import (
     LATER_INVOICE_EXPORTED,
     LATER_INVOICE_LOCKED,

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from commitments.models import Commitment, CommitmentErpStatus, CommitmentType
 from commitments.permissions import can_view_commitment, is_invoice_contact, visible_commitments
+from core.errors import ActionRefused
 from erp_integrations.models import ErpSystem, ExportItem, ExportState
 from erp_integrations.services import (
     COMMITMENT_NOT_SYNCED,
@@ -19,7 +20,6 @@ from erp_integrations.services import (
     invoice_send_to_erp,
 )
 from invoices.amounts import amounts_of_invoices
-from invoices.errors import ActionRefused
 from invoices.models import ChangeHistoryEntry, Invoice, InvoiceErpStatus, InvoiceLine
 from invoices.models import InvoiceStatus as Status
 from projects.models import Company, Project, ToolLevel, VendorEmployee
