@@ -501,9 +501,10 @@ class InvoiceAdmin(ServiceRefusalsMixin, CascadeDeletesRecordsMixin, admin.Model
             formset.save(commit=False)  # the history inline is read-only: nothing to save
             if formset.model is not InvoiceLine:
                 continue
+            deleted = formset.deleted_forms if formset.can_delete else []
             for line_form in formset.forms:
                 line = line_form.instance
-                if formset.can_delete and formset._should_delete_form(line_form):
+                if line_form in deleted:
                     if line.pk is not None:
                         removed.append(line.pk)
                 elif line.pk is None:
