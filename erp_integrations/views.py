@@ -28,7 +28,6 @@ from core.htmx import (
     vary_on_htmx_target,
 )
 from erp_integrations.forms import ExportItemsForm, RejectForm
-from erp_integrations.models import ExportState
 from erp_integrations.selectors import (
     DEFAULT_TAB,
     TABS_BY_STATE,
@@ -83,13 +82,10 @@ def _render_queue(
         "tab_counts": counts,
         "tab_links": [(count, tab_url(company, count.tab)) for count in counts],
         "current_url": tab_url(company, tab, page_number),
-        "any_exporting": any(
-            count.count for count in counts if count.tab.state == ExportState.EXPORTING
-        ),
+        "any_exporting": any(count.count for count in counts if count.tab.is_exporting),
         "can_act": can_act,
-        # Ready to Export and Failed to Export rows get checkboxes and actions.
-        "selectable": can_act
-        and tab.state in (ExportState.READY_TO_EXPORT, ExportState.FAILED_TO_EXPORT),
+        # Rows the approver may act on get checkboxes and actions.
+        "selectable": can_act and tab.is_selectable,
         "result": result,
         "errors": errors or [],
     }

@@ -51,7 +51,9 @@ def race(*actions):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        # Generous, for a busy machine; a thread still running is a deadlock, not a result.
+        thread.join(timeout=300)
+        assert not thread.is_alive(), "an actor did not finish: deadlock?"
     return results
 
 

@@ -159,6 +159,10 @@ def test_outsider_gets_404(world):
         ({"materials_presently_stored": "-5"}, "Materials presently stored: cannot be negative"),
         ({"work_retainage_percent": "101"}, "Work retainage %: enter a percentage"),
         ({"materials_retainage_percent": "NaN"}, "Materials retainage %: enter a number"),
+        # Spellings Decimal() takes but no page shows.
+        ({"work_completed_this_period": "١٢٣"}, "Work completed this period: enter a number"),
+        ({"work_completed_this_period": "1_000"}, "Work completed this period: enter a number"),
+        ({"work_completed_this_period": "0.1e2"}, "Work completed this period: enter a number"),
     ],
 )
 def test_bad_line_input_is_refused_and_changes_nothing(world, values, message):
