@@ -150,7 +150,9 @@ def _back_url(request: HtmxHttpRequest, company: Company, tab: QueueTab, page: i
     """Where a plain POST returns: the page it came from when it says so (the review
     page), else the tab it was sent from."""
     next_url = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
+    # Only a path on this site: `redirect` would take any other text ("0") for the name
+    # of a URL pattern, and fail.
+    if next_url.startswith("/") and url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return next_url

@@ -10,6 +10,7 @@ from asgiref.local import Local
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.tasks import task_backends
+from hypothesis import settings as hypothesis_settings
 
 from tests.access_world import AccessWorld, build_access_world, shared_access_world
 
@@ -114,3 +115,14 @@ def access(module_world, db) -> AccessWorld:
 def fresh(db) -> AccessWorld:
     """A world of the test's own, for tests that change grants."""
     return build_access_world()
+
+
+# Hypothesis (the fuzz tests): a bounded run by default, so the suite stays quick in CI;
+# `HYPOTHESIS_PROFILE=thorough` for many more examples. No example database is written.
+hypothesis_settings.register_profile(
+    "ci", max_examples=40, deadline=None, database=None, print_blob=True
+)
+hypothesis_settings.register_profile(
+    "thorough", max_examples=500, deadline=None, database=None, print_blob=True
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
