@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from django.contrib import messages
@@ -27,10 +29,7 @@ from tests.world import build_world
 
 pytestmark = pytest.mark.django_db
 
-# Every page is requested as a plain browser request and as an htmx request.
-REQUEST_KINDS = pytest.mark.parametrize(
-    "headers", [{}, {"HTTP_HX_REQUEST": "true"}], ids=["plain", "htmx"]
-)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def member_of(project, level=ToolLevel.READ_ONLY, **user_fields):
@@ -122,7 +121,6 @@ def test_navigation_logs_out_with_a_post_form(client):
     assert "Log out" in form.group(1)
 
 
-@REQUEST_KINDS
 @pytest.mark.parametrize("page", ["projects:list", "projects:detail"])
 def test_anonymous_user_is_redirected_to_login(client, headers, page):
     """Without a session every page sends the visitor to the login page, then back; an
@@ -139,7 +137,6 @@ def test_anonymous_user_is_redirected_to_login(client, headers, page):
         assertRedirects(response, f"{reverse('login')}?next={url}")
 
 
-@REQUEST_KINDS
 def test_project_list_shows_only_the_projects_the_user_can_see(client, headers):
     """Projects where the user has no Commitments level are not listed."""
     visible = ProjectFactory(name="Riverside Medical Center", number="RMC-101")
@@ -190,7 +187,6 @@ def test_navigation_lists_the_users_projects(client):
     assert "Riverside Medical Center" in nav
 
 
-@REQUEST_KINDS
 def test_navigation_shows_erp_integrations_to_an_accounting_approver(client, headers):
     """An accounting approver gets a link to the company's ERP Integrations page."""
     company = CompanyFactory()
@@ -204,7 +200,6 @@ def test_navigation_shows_erp_integrations_to_an_accounting_approver(client, hea
     )
 
 
-@REQUEST_KINDS
 def test_navigation_hides_erp_integrations_without_push_to_accounting(client, headers):
     """Standard on ERP Integrations without 'Can push to accounting' is not an approver."""
     company = CompanyFactory()
@@ -262,6 +257,58 @@ def test_styles_and_scripts_come_from_our_own_static_files(client, logged_in):
         "/static/django_htmx/htmx-2.min.js",
     ):
         assert expected in urls
+
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def test_pages_send_a_content_security_policy_without_inline_code(client, headers):
+    """Every response carries the policy: scripts and styles from our own files only."""
+    client.force_login(UserFactory())
+
+    response = client.get(reverse("projects:list"), **headers)
+
+    assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+
+
+def test_login_page_sends_the_content_security_policy(client):
+    response = client.get(reverse("login"))
+
+    assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+
+
+def test_templates_hold_no_inline_script_style_or_event_handler():
+    """The policy refuses inline code, so no template may rely on it: no <script> without
+    src, no <style>, no style="..." and no on...="..." or hx-on (eval) attributes."""
+    inline_code = re.compile(
+        r"<script(?![^>]*\ssrc=)[^>]*>|<style[\s>]|<[^>]*\s(style|on[a-z]+|hx-on[^\s=]*)\s*=",
+        re.IGNORECASE,
+    )
+    offenders = []
+    for template in sorted((ROOT / "templates").rglob("*.html")):
+        # Template tags ({% include ... style="btn-success" %}) are not HTML attributes.
+        html = re.sub(r"{%.*?%}|{#.*?#}", "", template.read_text(), flags=re.DOTALL)
+        offenders += [f"{template.name}: {match.group(0)}" for match in inline_code.finditer(html)]
+
+    assert offenders == []
+
+
+def test_htmx_is_told_to_write_no_inline_style(client):
+    """htmx adds an inline <style> for its indicator, and copies style attributes across
+    a swap, unless configured not to; the indicator rules are in app.css instead."""
+    response = client.get(reverse("login"))
+
+    config = re.search(
+        r"<meta name=\"htmx-config\" content='([^']*)'>", response.content.decode()
+    ).group(1)
+    assert json.loads(config) == {
+        "includeIndicatorStyles": False,
+        "attributesToSettle": ["class", "width", "height"],
+    }
+    assert ".htmx-indicator {" in Path(finders.find("css/app.css")).read_text()
 
 
 def test_every_static_file_the_base_template_names_exists():
@@ -324,7 +371,6 @@ def test_messages_partial_can_swap_out_of_band():
     assert '<div id="messages" class="messages" hx-swap-oob="true">' in html
 
 
-@REQUEST_KINDS
 def test_specialty_contractor_project_page_says_progress_billings(client, headers):
     """The tool menu speaks the company's point of view: Invoicing is Progress Billings."""
     company = CompanyFactory(point_of_view=PointOfView.SPECIALTY_CONTRACTOR)
@@ -338,7 +384,6 @@ def test_specialty_contractor_project_page_says_progress_billings(client, header
     assertContains(response, "Commitments")
 
 
-@REQUEST_KINDS
 def test_general_contractor_project_page_says_invoicing(client, headers):
     """A General Contractor's tool menu keeps the word Invoicing."""
     project = ProjectFactory()
@@ -361,7 +406,6 @@ def test_owner_project_page_says_contracts(client):
     assertNotContains(response, "Subcontract")
 
 
-@REQUEST_KINDS
 def test_commitment_page_links_each_invoice(client, headers):
     """The commitment's Invoices tab lists its invoices with their ERP status and a View link."""
     world = build_world()
@@ -381,7 +425,6 @@ def test_commitment_page_links_each_invoice(client, headers):
     )
 
 
-@REQUEST_KINDS
 def test_invoice_page_shows_lines_with_derived_amounts(client, headers):
     """Each line shows its derived amounts: $1,000 of $10,000 at 10% retainage."""
     world = build_world()
@@ -410,7 +453,6 @@ def test_locked_invoice_page_says_it_is_locked(client):
     assertContains(response, "It stays locked until the accounting approver accepts or rejects it")
 
 
-@REQUEST_KINDS
 def test_erp_integrations_page_opens_for_an_approver(client, headers):
     """The approver's ERP Integrations page names the company."""
     world = build_world()
