@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from invoices.views import attachment_link
+
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -14,6 +16,8 @@ urlpatterns = [
         include("invoices.urls"),
     ),
     path("companies/<dbid:company_id>/erp-integrations/", include("erp_integrations.urls")),
+    # Signed, expiring attachment links for the ERP; no session (invoices.attachment_links).
+    path("attachment-links/<str:token>/", attachment_link, name="attachment-link"),
 ]
 
 if settings.BENCHMARK_VIEWS:

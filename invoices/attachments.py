@@ -73,16 +73,6 @@ CSV_CONTENT_TYPE = "text/csv"
 # How much of a CSV file is parsed to decide that it is one (all of it is decoded).
 CSV_SAMPLE_CHARACTERS = 64 * 1024
 
-CONTENT_TYPE_LABELS = {
-    "application/pdf": "PDF",
-    "image/png": "PNG image",
-    "image/jpeg": "JPEG image",
-    "image/heic": "HEIC image",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel workbook",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word document",
-    CSV_CONTENT_TYPE: "CSV",
-}
-
 
 def max_bytes() -> int:
     return settings.ATTACHMENT_MAX_BYTES

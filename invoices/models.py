@@ -300,5 +300,18 @@ class InvoiceAttachment(models.Model):
         """PDFs and the images a browser shows open in the browser; the rest download."""
         return self.content_type in INLINE_CONTENT_TYPES
 
+    @property
+    def type_label(self) -> str:
+        return ATTACHMENT_TYPE_LABELS.get(self.content_type, self.content_type)
+
 
 INLINE_CONTENT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+ATTACHMENT_TYPE_LABELS = {
+    "application/pdf": "PDF",
+    "image/png": "PNG image",
+    "image/jpeg": "JPEG image",
+    "image/heic": "HEIC image",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel workbook",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word document",
+    "text/csv": "CSV",
+}

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Max
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -27,6 +28,14 @@ from erp_integrations.services import (
     invoice_send_to_erp,
 )
 from invoices.amounts import invoice_amounts
+from invoices.attachment_links import attachment_for_link
+from invoices.attachments import (
+    NO_SUCH_ATTACHMENT,
+    attachment_add,
+    attachment_refusal,
+    attachment_remove,
+    describe_size,
+)
 from invoices.errors import ActionRefused
 from invoices.forms import (
     InvoiceHeaderForm,
@@ -35,16 +44,22 @@ from invoices.forms import (
     invoice_line_formset_class,
 )
 from invoices.locking import edit_lock_message, lock_message
-from invoices.models import Invoice, InvoiceErpStatus, InvoiceStatus
+from invoices.models import Invoice, InvoiceAttachment, InvoiceErpStatus, InvoiceStatus
 from invoices.permissions import (
     access_invoice,
+    can_add_attachment,
     can_create_invoice,
     can_edit_invoice,
+    can_remove_attachment,
     can_send_or_retrieve,
     can_view_invoice,
     status_moves_for,
 )
-from invoices.selectors import invoice_history, invoice_latest_export_item
+from invoices.selectors import (
+    invoice_attachments,
+    invoice_history,
+    invoice_latest_export_item,
+)
 from invoices.services import (
     MAY_NOT_CREATE,
     MAY_NOT_EDIT,
@@ -112,6 +127,7 @@ def _detail_context(request: HttpRequest, invoice: Invoice) -> dict:
         "show_retrieve": may_send_or_retrieve
         and invoice.erp_status == InvoiceErpStatus.READY_TO_EXPORT,
         "history": list(invoice_history(invoice)),
+        **_attachments_context(user, invoice),
     }
 
 
@@ -368,4 +384,126 @@ def invoice_edit(
         },
     )
     patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# --- Attachments ------------------------------------------------------------------------
+
+ATTACHED = "{name} attached to {label}."
+REMOVED = "{name} removed from {label}."
+ALREADY_REMOVED = "That attachment is no longer on {label}."
+FILE_MISSING = "The file of this attachment is missing from storage."
+
+
+def _attachments_context(user, invoice: Invoice) -> dict:
+    """The invoice page's attachment list, and what the user may do with it now."""
+    commitment = invoice.commitment
+    args = [commitment.project_id, commitment.pk, invoice.pk]
+    attachments = invoice_attachments(invoice.pk)
+    for attachment in attachments:
+        attachment.remove_url = reverse("invoices:attachment_remove", args=[*args, attachment.pk])
+    return {
+        "attachments": attachments,
+        "may_add_attachment": can_add_attachment(user, invoice),
+        "attachment_add_refusal": attachment_refusal(user, invoice),
+        "may_remove_attachment": can_remove_attachment(user, invoice),
+        "attachment_remove_refusal": attachment_refusal(user, invoice, removing=True),
+        "attachment_upload_url": reverse("invoices:attachment_upload", args=args),
+        "attachment_max_size": describe_size(settings.ATTACHMENT_MAX_BYTES),
+    }
+
+
+@require_POST
+@login_required
+def attachment_upload(
+    request: HttpRequest, project_id: int, commitment_id: int, invoice_id: int
+) -> HttpResponse:
+    """The invoice page's "Attach" form (multipart; htmx or plain)."""
+    invoice = _access(request, project_id, commitment_id, invoice_id)
+    try:
+        attachment = attachment_add(
+            user=request.user,
+            invoice_id=invoice.pk,
+            commitment_id=commitment_id,
+            upload=request.FILES.get("file"),
+        )
+    except ActionRefused as refusal:
+        messages.error(request, str(refusal))
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request, ATTACHED.format(name=attachment.original_name, label=invoice.label)
+        )
+    return _after_action(request, project_id, commitment_id, invoice)
+
+
+@require_POST
+@login_required
+def attachment_remove_view(
+    request: HttpRequest, project_id: int, commitment_id: int, invoice_id: int, attachment_id: int
+) -> HttpResponse:
+    """An attachment's "Remove" button. Removing twice (a double click) says so."""
+    invoice = _access(request, project_id, commitment_id, invoice_id)
+    try:
+        removed = attachment_remove(
+            user=request.user,
+            invoice_id=invoice.pk,
+            commitment_id=commitment_id,
+            attachment_id=attachment_id,
+        )
+    except ActionRefused as refusal:
+        messages.error(request, str(refusal))
+    except Http404:
+        messages.info(request, ALREADY_REMOVED.format(label=invoice.label))
+    else:
+        messages.success(request, REMOVED.format(name=removed.original_name, label=invoice.label))
+    return _after_action(request, project_id, commitment_id, invoice)
+
+
+@require_GET
+@login_required
+def attachment_download(
+    request: HttpRequest, project_id: int, commitment_id: int, invoice_id: int, attachment_id: int
+) -> HttpResponse:
+    """Stream an attachment to whoever may open its invoice: the invoice page's viewers,
+    and the accounting approver once the invoice was sent to ERP Integrations."""
+    invoice = access_invoice(request.user, invoice_id, commitment_id=commitment_id)
+    if invoice.commitment.project_id != project_id:
+        raise Http404("No such invoice.")
+    attachment = InvoiceAttachment.objects.filter(invoice=invoice, pk=attachment_id).first()
+    if attachment is None:
+        raise Http404(NO_SUCH_ATTACHMENT)
+    return attachment_response(attachment)
+
+
+@require_GET
+def attachment_link(request: HttpRequest, token: str) -> HttpResponse:
+    """A signed, expiring download link the HTTP ERP connector sends with an export. It
+    needs no session: the signature is the permission, and it opens only attachments of
+    invoices that are exporting or exported."""
+    attachment = attachment_for_link(token)
+    if attachment is None:
+        raise Http404(NO_SUCH_ATTACHMENT)
+    response = attachment_response(attachment)
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def attachment_response(attachment: InvoiceAttachment) -> FileResponse:
+    """The file, streamed: PDFs and images the browser shows inline, anything else as a
+    download; the type is the sniffed one and the browser may not guess another."""
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404(FILE_MISSING) from None
+    response = FileResponse(
+        handle,
+        as_attachment=not attachment.opens_inline,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
     return response
