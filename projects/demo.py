@@ -42,6 +42,7 @@ from erp_integrations.services import ERP_STATUS_CHANGE
 from invoices.history import history_entry, record_history
 from invoices.models import ChangeHistoryEntry, Invoice, InvoiceErpStatus, InvoiceLine
 from invoices.models import InvoiceStatus as Status
+from projects.demo_attachments import seed_demo_attachments
 from projects.models import (
     PUSH_TO_ACCOUNTING_PERMISSION,
     Company,
@@ -781,4 +782,5 @@ def seed_demo_data() -> SeedReport:
             _seed_invoice(report, invoice_spec, commitment, sov_lines, users)
 
     _seed_grants(report, users, company, projects, commitments)
+    seed_demo_attachments(report, commitments, users)
     return report

@@ -6,9 +6,11 @@ the HTTP ERP connector sends."""
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 
 import pytest
+from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
@@ -441,7 +443,7 @@ def test_invoice_page_queries_do_not_grow_with_attachments(
     for invoice, count in ((few, 1), (many, 20)):
         with django_assert_num_queries(INVOICE_PAGE_QUERIES[kind]):
             response = client.get(invoice.get_absolute_url(), **headers)
-        assert response.content.decode().count("/attachments/") - 1 == count
+        assert response.content.decode().count(">pay-application.pdf</a>") == count
 
 
 # --- Signed links for the ERP ------------------------------------------------------------
@@ -487,7 +489,13 @@ def test_a_link_for_another_attachment_cannot_be_forged(client, world):
     first, second = attach(world, invoice), attach(world, invoice)
     world.export_item(invoice, ExportState.SYNCED)
     token = attachment_link_token(first.pk, timezone.now() + datetime.timedelta(hours=1))
-    forged = token.replace(f'"a":{first.pk}', f'"a":{second.pk}')
+    payload = token.split(":", 1)[0]
+    claims = json.loads(signing.b64_decode(payload.encode()))
+    other_payload = signing.b64_encode(
+        json.dumps({**claims, "a": second.pk}, separators=(",", ":")).encode()
+    ).decode()
+    forged = other_payload + token[len(payload) :]
+    assert forged != token
     assert client.get(reverse("attachment-link", args=[forged])).status_code == 404
     assert client.get(reverse("attachment-link", args=[token + "x"])).status_code == 404
     outsider = UserFactory()
