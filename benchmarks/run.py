@@ -88,8 +88,8 @@ def wait_for_server(client: Client, seconds: float = 60) -> None:
 
 
 def log_in_clients(port: int) -> dict[str, Client]:
+    from benchmarks.data import BENCH_ADMIN_USERNAME, BENCH_APPROVER_USERNAME, BENCH_PASSWORD
     from benchmarks.scenario import STAFF_PASSWORD, STAFF_USERNAME
-    from invoices.bench_data import BENCH_ADMIN_USERNAME, BENCH_APPROVER_USERNAME, BENCH_PASSWORD
 
     users = {
         BENCH_ADMIN_USERNAME: BENCH_PASSWORD,

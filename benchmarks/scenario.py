@@ -19,14 +19,14 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Count
 
-from commitments.models import Commitment
-from erp_integrations.models import ExportItem, ExportState
-from invoices.bench_data import (
+from benchmarks.data import (
     BENCH_COMMITMENT_NUMBER,
     BENCH_COMPANY_NAME,
     BenchCounts,
     bench_data_exists,
 )
+from commitments.models import Commitment
+from erp_integrations.models import ExportItem, ExportState
 from invoices.models import Invoice, InvoiceErpStatus
 from projects.models import Company, Project
 

@@ -50,8 +50,7 @@ from commitments.services import (
     commitment_revoke_private_access,
 )
 from invoices.admin import AtomicActionsMixin, CascadeDeletesRecordsMixin, posted_changes
-from invoices.locking import IN_ERP_INTEGRATIONS_STATUSES
-from invoices.models import Invoice
+from invoices.models import ERP_WORKFLOW, Invoice
 from projects.admin import ObjectGrantsAdminMixin
 from projects.models import VendorEmployee
 
@@ -95,7 +94,7 @@ def lock_commitment_invoices(
         .order_by("pk")
     )
     for invoice in invoices:
-        if every_invoice or invoice.erp_status in IN_ERP_INTEGRATIONS_STATUSES:
+        if every_invoice or invoice.erp_status in ERP_WORKFLOW.in_erp_integrations_statuses:
             in_erp[invoice.commitment_id].append(invoice)
     for invoices_of_one in in_erp.values():
         invoices_of_one.sort(key=lambda invoice: invoice.number)
@@ -107,9 +106,9 @@ def invoices_in_erp(commitment: Commitment) -> list[Invoice]:
     locks when this request took them, otherwise read now (once per instance)."""
     if not hasattr(commitment, "_invoices_in_erp"):
         commitment._invoices_in_erp = list(
-            commitment.invoices.filter(erp_status__in=IN_ERP_INTEGRATIONS_STATUSES).order_by(
-                "number"
-            )
+            commitment.invoices.filter(
+                erp_status__in=ERP_WORKFLOW.in_erp_integrations_statuses
+            ).order_by("number")
         )
     return commitment._invoices_in_erp
 
@@ -334,7 +333,7 @@ class CommitmentAdmin(ObjectGrantsAdminMixin, CascadeDeletesRecordsMixin, Guarde
             commitment._invoices_in_erp = [
                 invoice
                 for invoice in invoices[commitment.pk]
-                if invoice.erp_status in IN_ERP_INTEGRATIONS_STATUSES
+                if invoice.erp_status in ERP_WORKFLOW.in_erp_integrations_statuses
             ]
         return commitment
 
@@ -455,7 +454,8 @@ class SovLineAdmin(AtomicActionsMixin, admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         held = Invoice.objects.filter(
-            commitment__sov_lines__in=queryset, erp_status__in=IN_ERP_INTEGRATIONS_STATUSES
+            commitment__sov_lines__in=queryset,
+            erp_status__in=ERP_WORKFLOW.in_erp_integrations_statuses,
         )
         if held.exists():
             raise PermissionDenied

@@ -6,7 +6,8 @@ import django_tables2 as tables
 from django.utils.html import format_html
 
 from commitments.models import Commitment
-from projects.templatetags.display import erp_status_badge, money
+from core.display import money
+from core.templatetags.display import erp_status_badge
 
 
 class CommitmentTable(tables.Table):

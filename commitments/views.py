@@ -31,6 +31,7 @@ from commitments.selectors import (
     commitments_for_tool,
 )
 from commitments.tables import CommitmentTable
+from core.errors import ActionRefused
 from erp_integrations.services import (
     ActionResult,
     Outcome,
@@ -38,7 +39,6 @@ from erp_integrations.services import (
     invoices_send_to_erp,
 )
 from invoices.amounts import totals_of_invoices
-from invoices.errors import ActionRefused
 from invoices.permissions import can_create_invoice, can_send_or_retrieve_on_commitment
 from projects.htmx import wants_partial, with_messages
 from projects.permissions import access_project

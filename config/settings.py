@@ -8,6 +8,8 @@ ERP connector and Django's immediate task backend. Production: set DJANGO_ENV=pr
 from __future__ import annotations
 
 import os
+from datetime import timedelta
+from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
@@ -59,7 +61,13 @@ INSTALLED_APPS = [
     "commitments",
     "invoices",
     "erp_integrations",
+    "demo",
 ]
+# The benchmark's data set and `seed_bench` live in the checkout only: the installed
+# package does not ship them (pyproject.toml), so a production install has no
+# `benchmarks` to load. `bin/benchmark` runs from the checkout, where it is importable.
+if find_spec("benchmarks") is not None:
+    INSTALLED_APPS.append("benchmarks")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -88,7 +96,7 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            "builtins": ["projects.templatetags.display"],
+            "builtins": ["core.templatetags.display"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -143,6 +151,50 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "projects:list"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Sign-in protection, password reset and sessions ------------------------------------
+# django-axes counts failed logins per username and client IP, on the site login and on
+# /admin/login/ alike (both authenticate through the backend below), and locks that pair out
+# for a cooling-off period. Site admins see and delete lockouts in Django admin
+# (Axes > Access attempts).
+INSTALLED_APPS += ["axes"]
+# Last, as axes asks: it turns a locked-out login's response into the lockout page.
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+# First, so a locked-out pair is refused before any password is checked.
+AUTHENTICATION_BACKENDS.insert(0, "axes.backends.AxesStandaloneBackend")
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The lock lasts the cooling-off from the lockout, as the page says; a further attempt
+# during it neither extends it nor counts.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Failures count in a row: a successful login starts the count again.
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The client IP is REMOTE_ADDR unless TRUSTED_PROXY_COUNT reverse proxies (each appending
+# the address it saw to X-Forwarded-For) stand in front of the app: then it is the address
+# the outermost proxy saw, counted from the right of X-Forwarded-For, so that addresses a
+# client writes into the header itself are never taken for its own.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_ORDER = "left-most"
+    # django-ipware counts the proxies between the client and the last one, whose own
+    # address is REMOTE_ADDR rather than in the header.
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1
+    # A header with more addresses than the proxies (a client's own on the left) is read
+    # from the right rather than discarded.
+    IPWARE_STRICT = False
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+
+# A reset link works once, and for this long (Django's default is three days).
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", str(24 * 60 * 60)))
+# A session ends this long after it was last saved (12 hours by default, at login and
+# whenever it changes), so a forgotten shared tablet does not stay signed in for Django's
+# default two weeks.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(12 * 60 * 60)))
+# --- end of sign-in protection ------------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "America/New_York")

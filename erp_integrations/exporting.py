@@ -39,11 +39,11 @@ from erp_integrations.connectors import (
     TransientExportError,
     connector_for,
 )
-from erp_integrations.models import ExportItem, ExportState
+from erp_integrations.models import ExportItem
 from erp_integrations.payloads import build_document, invoice_attachments_for_export
 from erp_integrations.services import ERP_STATUS_CHANGE
 from invoices.history import history_entry, record_history
-from invoices.models import Invoice, InvoiceErpStatus
+from invoices.models import ERP_WORKFLOW, ErpTransition, Invoice, InvoiceErpStatus
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ def requeue_stalled_exports(now: datetime | None = None) -> list[int]:
         export_started_at__isnull=True,
     )
     ids = list(
-        ExportItem.objects.filter(stalled, state=ExportState.EXPORTING)
+        ExportItem.objects.filter(stalled, state__in=ERP_WORKFLOW.exporting_statuses)
         .order_by("pk")
         .values_list("pk", flat=True)[:REQUEUE_LIMIT]
     )
@@ -178,7 +178,7 @@ def claim_export(export_item_id: int) -> Claim | ExportOutcome:
             return ExportOutcome.SKIPPED
         invoice, item = locked
         now = timezone.now()
-        if item.state != ExportState.EXPORTING:
+        if item.state not in ERP_WORKFLOW.exporting_statuses:
             return ExportOutcome.SKIPPED
         if item.export_started_at is not None and item.export_started_at > now - lease_duration():
             return ExportOutcome.SKIPPED
@@ -225,7 +225,7 @@ def finish_export(
             return ExportOutcome.SKIPPED
         invoice, item = locked
         if (
-            item.state != ExportState.EXPORTING
+            item.state not in ERP_WORKFLOW.exporting_statuses
             or item.attempts != claim.attempts
             or item.export_started_at != claim.started_at
         ):
@@ -241,7 +241,7 @@ def finish_export(
             _move(
                 invoice,
                 item,
-                ExportState.SYNCED,
+                ERP_WORKFLOW.export_succeeded,
                 ["erp_reference", "synced_at", "last_error", "export_started_at", "next_retry_at"],
             )
             return ExportOutcome.SYNCED
@@ -276,10 +276,11 @@ def _lock(export_item_id: int) -> tuple[Invoice, ExportItem] | None:
     return invoice, item
 
 
-def _move(invoice: Invoice, item: ExportItem, state: ExportState, fields: list[str]) -> None:
-    """Move the item and its invoice's ERP status to `state`, with a history row.
-    Caller holds both row locks."""
+def _move(invoice: Invoice, item: ExportItem, transition: ErpTransition, fields: list[str]) -> None:
+    """Move the item and its invoice's ERP status as the transition says, with a history
+    row. Caller holds both row locks and has checked that the transition allows it."""
     from_label = InvoiceErpStatus(invoice.erp_status).label
+    state = transition.to_status
     item.state = state
     item.save(update_fields=["state", *fields])
     invoice.erp_status = state
@@ -304,7 +305,7 @@ def _fail(invoice: Invoice, item: ExportItem, message: str) -> None:
     _move(
         invoice,
         item,
-        ExportState.FAILED_TO_EXPORT,
+        ERP_WORKFLOW.export_failed,
         ["last_error", "export_started_at", "next_retry_at"],
     )
 

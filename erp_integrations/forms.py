@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django import forms
 
+from erp_integrations.models import REJECTION_REASON_MAX_LENGTH
 from erp_integrations.selectors import DEFAULT_TAB, TABS_BY_SLUG, page_number
 from erp_integrations.services import (
     NOTHING_SELECTED,
     REJECTION_REASON_REQUIRED,
+    REJECTION_REASON_TOO_LONG,
     unique_ids,
 )
 
@@ -41,6 +43,10 @@ class ExportItemsForm(forms.Form):
 class RejectForm(ExportItemsForm):
     reason = forms.CharField(
         label="Reason for the rejection",
+        max_length=REJECTION_REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": REJECTION_REASON_REQUIRED},
+        error_messages={
+            "required": REJECTION_REASON_REQUIRED,
+            "max_length": REJECTION_REASON_TOO_LONG,
+        },
     )

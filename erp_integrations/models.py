@@ -3,10 +3,13 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 
-from invoices.models import Invoice, InvoiceErpStatus
+from invoices.models import ERP_WORKFLOW, Invoice, InvoiceErpStatus
 from projects.models import Company
 
 
@@ -63,23 +66,27 @@ class ErpConnection(models.Model):
         return f"{self.company}: {self.get_system_display()} ({self.connector})"
 
 
+# A rejection reason is read by people: a few sentences, stored on the item and in the
+# invoice's history, and mailed to the sender. The limit keeps a pasted document out.
+REJECTION_REASON_MAX_LENGTH = 2000
+
+
 class ExportState(models.TextChoices):
-    READY_TO_EXPORT = InvoiceErpStatus.READY_TO_EXPORT.value, "Ready to Export"
-    EXPORTING = InvoiceErpStatus.EXPORTING.value, "Exporting"
-    SYNCED = InvoiceErpStatus.SYNCED.value, "Synced"
-    FAILED_TO_EXPORT = InvoiceErpStatus.FAILED_TO_EXPORT.value, "Failed to Export"
-    REJECTED = InvoiceErpStatus.REJECTED.value, "Rejected"
-    RETRIEVED = InvoiceErpStatus.RETRIEVED.value, "Retrieved"
+    """An export item's state. The invoice's ERP status mirrors its latest item's state,
+    so the states are the invoice's ERP statuses, taken from `InvoiceErpStatus` (value and
+    label), and the transition table `ERP_WORKFLOW` (invoices/models.py) moves both.
+    This enum exists, rather than the item using `InvoiceErpStatus`, because an item is
+    never Not Sent: these are the item field's choices."""
 
-
-# An invoice has at most one item in these states; rejected and retrieved items are
-# closed records and an invoice may gather many of them by being sent again.
-ACTIVE_EXPORT_STATES = (
-    ExportState.READY_TO_EXPORT,
-    ExportState.EXPORTING,
-    ExportState.SYNCED,
-    ExportState.FAILED_TO_EXPORT,
-)
+    READY_TO_EXPORT = InvoiceErpStatus.READY_TO_EXPORT.value, InvoiceErpStatus.READY_TO_EXPORT.label
+    EXPORTING = InvoiceErpStatus.EXPORTING.value, InvoiceErpStatus.EXPORTING.label
+    SYNCED = InvoiceErpStatus.SYNCED.value, InvoiceErpStatus.SYNCED.label
+    FAILED_TO_EXPORT = (
+        InvoiceErpStatus.FAILED_TO_EXPORT.value,
+        InvoiceErpStatus.FAILED_TO_EXPORT.label,
+    )
+    REJECTED = InvoiceErpStatus.REJECTED.value, InvoiceErpStatus.REJECTED.label
+    RETRIEVED = InvoiceErpStatus.RETRIEVED.value, InvoiceErpStatus.RETRIEVED.label
 
 
 class ExportItem(models.Model):
@@ -101,7 +108,11 @@ class ExportItem(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    rejection_reason = models.TextField(blank=True)
+    rejection_reason = models.TextField(
+        blank=True,
+        max_length=REJECTION_REASON_MAX_LENGTH,
+        validators=[MaxLengthValidator(REJECTION_REASON_MAX_LENGTH)],
+    )
     retrieved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
@@ -120,12 +131,18 @@ class ExportItem(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["invoice"],
-                condition=Q(state__in=ACTIVE_EXPORT_STATES),
+                # Rejected and retrieved items are closed records; an invoice gathers
+                # one more each time it is sent again.
+                condition=Q(state__in=ERP_WORKFLOW.locked_statuses),
                 name="one_active_export_item_per_invoice",
             ),
             models.CheckConstraint(
                 condition=~Q(state=ExportState.REJECTED) | ~Q(rejection_reason=""),
                 name="rejected_export_item_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("rejection_reason"), REJECTION_REASON_MAX_LENGTH),
+                name="export_item_rejection_reason_max_length",
             ),
             models.CheckConstraint(
                 condition=~Q(state=ExportState.SYNCED) | ~Q(erp_reference=""),
@@ -144,4 +161,30 @@ class ExportItem(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.state in ACTIVE_EXPORT_STATES
+        """Whether it holds its invoice locked (an invoice has at most one such item)."""
+        return self.state in ERP_WORKFLOW.locked_statuses
+
+    @property
+    def can_be_accepted(self) -> bool:
+        return ERP_WORKFLOW.accept.allows(self.state)
+
+    @property
+    def is_decidable(self) -> bool:
+        """Whether the accounting approver may act on it."""
+        return self.state in ERP_WORKFLOW.decidable_statuses
+
+    @property
+    def is_exporting(self) -> bool:
+        return self.state in ERP_WORKFLOW.exporting_statuses
+
+    @property
+    def has_failed(self) -> bool:
+        return self.state == ExportState.FAILED_TO_EXPORT
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.state == ExportState.REJECTED
+
+    @property
+    def is_retrieved(self) -> bool:
+        return self.state == ExportState.RETRIEVED

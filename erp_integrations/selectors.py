@@ -12,7 +12,7 @@ from django.utils.formats import number_format
 
 from erp_integrations.models import ErpConnection, ExportItem, ExportState
 from invoices.amounts import InvoiceAmounts, invoice_amounts, period_amounts_of_invoices
-from invoices.models import ChangeHistoryEntry, InvoiceAttachment
+from invoices.models import ERP_WORKFLOW, ChangeHistoryEntry, InvoiceAttachment
 from invoices.selectors import attachment_count_of, invoice_attachments
 from projects.models import Company
 
@@ -37,6 +37,36 @@ class QueueTab:
     @property
     def label(self) -> str:
         return self.state.label
+
+    # What the tab's rows show and offer, which depends on their state alone.
+    @property
+    def is_selectable(self) -> bool:
+        """Whether the accounting approver may act on its items (checkboxes, actions)."""
+        return self.state in ERP_WORKFLOW.decidable_statuses
+
+    @property
+    def can_accept(self) -> bool:
+        return ERP_WORKFLOW.accept.allows(self.state)
+
+    @property
+    def is_exporting(self) -> bool:
+        return self.state in ERP_WORKFLOW.exporting_statuses
+
+    @property
+    def shows_acceptance(self) -> bool:
+        return self.state in ERP_WORKFLOW.accepted_statuses
+
+    @property
+    def is_synced(self) -> bool:
+        return self.state == ExportState.SYNCED
+
+    @property
+    def has_failed(self) -> bool:
+        return self.state == ExportState.FAILED_TO_EXPORT
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.state == ExportState.REJECTED
 
 
 QUEUE_TABS = (

@@ -31,12 +31,18 @@ from django.utils import timezone
 
 from commitments.models import Commitment
 from commitments.permissions import access_commitment
-from erp_integrations.models import ACTIVE_EXPORT_STATES, ExportItem, ExportState
+from core.display import display_name
+from core.errors import ActionRefused
+from erp_integrations.models import REJECTION_REASON_MAX_LENGTH, ExportItem
 from invoices.amounts import totals_of_invoices
-from invoices.errors import ActionRefused
 from invoices.history import history_entry, record_history
-from invoices.locking import display_name
-from invoices.models import SENDABLE_STATUSES, Invoice, InvoiceErpStatus
+from invoices.models import (
+    ERP_WORKFLOW,
+    SENDABLE_STATUSES,
+    ErpTransition,
+    Invoice,
+    InvoiceErpStatus,
+)
 from invoices.permissions import (
     access_invoice,
     can_send_or_retrieve,
@@ -59,6 +65,9 @@ NOT_ACCOUNTING_APPROVER = (
     "accounting') can accept, reject or retry invoices."
 )
 REJECTION_REASON_REQUIRED = "Enter a reason for the rejection."
+REJECTION_REASON_TOO_LONG = (
+    f"Keep the reason for the rejection to {REJECTION_REASON_MAX_LENGTH:,} characters or fewer."
+)
 NOTHING_SELECTED = "Select at least one invoice."
 
 # Refusals of one invoice. Each starts with the invoice's label ("INV-4: ...").
@@ -116,6 +125,14 @@ class InvoiceResult:
     @property
     def ok(self) -> bool:
         return self.outcome != Outcome.REFUSED
+
+    @property
+    def is_done(self) -> bool:
+        return self.outcome == Outcome.DONE
+
+    @property
+    def is_unchanged(self) -> bool:
+        return self.outcome == Outcome.UNCHANGED
 
 
 @dataclass
@@ -238,7 +255,7 @@ def _status_entry(invoice: Invoice, *, to_state: str, by, action: ActionResult):
 def _move_items(
     pairs: list[tuple[Invoice, ExportItem]],
     *,
-    to_state: ExportState,
+    to_state: InvoiceErpStatus,
     by: AbstractBaseUser,
     action: ActionResult,
     item_changes: dict,
@@ -267,9 +284,9 @@ def _send_refusal(invoice: Invoice, totals) -> str | None:
     from erp_integrations.systems import send_refusals
 
     label = invoice.label
-    if invoice.erp_status == InvoiceErpStatus.SYNCED:
-        return ALREADY_SYNCED.format(label=label)
-    if invoice.is_locked:
+    if not ERP_WORKFLOW.send.allows(invoice.erp_status):
+        if invoice.erp_status == InvoiceErpStatus.SYNCED:
+            return ALREADY_SYNCED.format(label=label)
         return ALREADY_IN_ERP.format(label=label, erp_status=invoice.get_erp_status_display())
     if invoice.status not in SENDABLE_STATUSES:
         return STATUS_NOT_SENDABLE.format(label=label, status=invoice.get_status_display())
@@ -330,7 +347,7 @@ def _send(
                 ExportItem(
                     invoice=invoice,
                     company_id=invoice.commitment.project.company_id,
-                    state=ExportState.READY_TO_EXPORT,
+                    state=ERP_WORKFLOW.send.to_status,
                     invoice_revision=invoice.revision,
                     sent_by=user,
                     sent_at=now,
@@ -340,10 +357,10 @@ def _send(
             ]
         )
         Invoice.objects.filter(pk__in=[invoice.pk for invoice, _ in pairs]).update(
-            erp_status=InvoiceErpStatus.READY_TO_EXPORT, updated_at=now
+            erp_status=ERP_WORKFLOW.send.to_status, updated_at=now
         )
         record_history(
-            _status_entry(invoice, to_state=ExportState.READY_TO_EXPORT, by=user, action=action)
+            _status_entry(invoice, to_state=ERP_WORKFLOW.send.to_status, by=user, action=action)
             for invoice, _ in pairs
         )
         created.extend(items)
@@ -393,11 +410,12 @@ def invoice_send_to_erp(
 
 def _retrieve_decision(invoice: Invoice) -> tuple[str, str] | None:
     """Why the invoice cannot be retrieved (or is already), or None when it can."""
+    if ERP_WORKFLOW.retrieve.allows(invoice.erp_status):
+        return None
     label = invoice.label
     match invoice.erp_status:
-        case InvoiceErpStatus.READY_TO_EXPORT:
-            return None
-        case InvoiceErpStatus.RETRIEVED:
+        case ERP_WORKFLOW.retrieve.to_status:
+            # A second retrieve (a double click) finds the invoice where the first left it.
             return Outcome.UNCHANGED, ALREADY_RETRIEVED.format(label=label)
         case InvoiceErpStatus.EXPORTING | InvoiceErpStatus.SYNCED:
             return Outcome.REFUSED, ALREADY_ACCEPTED.format(label=label)
@@ -415,7 +433,7 @@ def _retrieve(
     action = ActionResult()
     items = {
         item.invoice_id: item
-        for item in _lock_items(Q(invoice_id__in=invoices, state__in=ACTIVE_EXPORT_STATES))
+        for item in _lock_items(Q(invoice_id__in=invoices, state__in=ERP_WORKFLOW.locked_statuses))
     }
     decisions: dict[int, tuple[str, str]] = {}
     retrievable = []
@@ -427,7 +445,7 @@ def _retrieve(
         decisions[invoice.pk] = decision
     write = partial(
         _move_items,
-        to_state=ExportState.RETRIEVED,
+        to_state=ERP_WORKFLOW.retrieve.to_status,
         by=user,
         action=action,
         item_changes={"retrieved_by": user, "retrieved_at": timezone.now()},
@@ -474,19 +492,16 @@ def invoice_retrieve_from_erp(
 def _decided_elsewhere(invoice: Invoice, item: ExportItem, verb: str) -> tuple[str, str]:
     """What happened to an item the approver can no longer act on, in plain words."""
     label = invoice.label
-    match item.state:
-        case ExportState.RETRIEVED:
-            message = RETRIEVED_BEFORE_DECISION.format(
-                label=label, user=display_name(item.retrieved_by)
-            )
-        case ExportState.REJECTED:
-            message = REJECTED_BY.format(label=label, user=display_name(item.decided_by))
-        case ExportState.EXPORTING | ExportState.SYNCED | ExportState.FAILED_TO_EXPORT:
-            message = ACCEPTED_BY.format(label=label, user=display_name(item.decided_by))
-        case _:
-            message = NOT_DECIDABLE.format(
-                label=label, erp_status=item.get_state_display(), verb=verb
-            )
+    if item.is_retrieved:
+        message = RETRIEVED_BEFORE_DECISION.format(
+            label=label, user=display_name(item.retrieved_by)
+        )
+    elif item.is_rejected:
+        message = REJECTED_BY.format(label=label, user=display_name(item.decided_by))
+    elif item.state in ERP_WORKFLOW.accepted_statuses:
+        message = ACCEPTED_BY.format(label=label, user=display_name(item.decided_by))
+    else:
+        message = NOT_DECIDABLE.format(label=label, erp_status=item.get_state_display(), verb=verb)
     return Outcome.REFUSED, message
 
 
@@ -495,14 +510,13 @@ def _approver_action(
     user: AbstractBaseUser,
     company_id: int,
     export_item_ids: Iterable[int],
-    allowed_from: set[ExportState],
+    transition: ErpTransition,
     verb: str,
-    to_state: ExportState,
     item_changes: dict,
     extra_history: Callable[[Invoice, ActionResult], list] | None = None,
 ) -> tuple[ActionResult, list[int]]:
-    """Lock the items' invoices then the items, and move those in `allowed_from` to
-    `to_state`. Returns the result and the ids of the items moved."""
+    """Lock the items' invoices then the items, and move those the transition allows to
+    its status. Returns the result and the ids of the items moved."""
     company = _company_for_approver(user, company_id)
     asked = _asked(export_item_ids)
     item_ids = _real_ids(asked)
@@ -516,14 +530,14 @@ def _approver_action(
     movable = []
     for item in items:
         invoice = invoices[item.invoice_id]
-        if item.state in allowed_from:
+        if transition.allows(item.state):
             movable.append((invoice, item))
             decisions[item.pk] = (Outcome.DONE, f"{invoice.label}: {verb}.")
         else:
             decisions[item.pk] = _decided_elsewhere(invoice, item, verb)
     write = partial(
         _move_items,
-        to_state=to_state,
+        to_state=transition.to_status,
         by=user,
         action=action,
         item_changes=item_changes,
@@ -558,9 +572,8 @@ def export_items_accept(
         user=user,
         company_id=company_id,
         export_item_ids=export_item_ids,
-        allowed_from={ExportState.READY_TO_EXPORT},
+        transition=ERP_WORKFLOW.accept,
         verb="accepted",
-        to_state=ExportState.EXPORTING,
         item_changes={"decided_by": user, "decided_at": now, "export_started_at": None},
     )
     if moved:
@@ -575,12 +588,15 @@ def export_items_reject(
     """Reject Ready to Export or Failed to Export items with a reason: each invoice is
     unlocked and its sender is emailed the reason.
 
-    Raises `ActionRefused` (REJECTION_REASON_REQUIRED) for a blank reason, before
-    anything is locked or changed.
+    Raises `ActionRefused` for a blank reason (REJECTION_REASON_REQUIRED) or one longer
+    than REJECTION_REASON_MAX_LENGTH (REJECTION_REASON_TOO_LONG), before anything is
+    locked or changed.
     """
     reason = (reason or "").strip()
     if not reason:
         raise ActionRefused(REJECTION_REASON_REQUIRED)
+    if len(reason) > REJECTION_REASON_MAX_LENGTH:
+        raise ActionRefused(REJECTION_REASON_TOO_LONG)
 
     def reason_entry(invoice: Invoice, action: ActionResult) -> list:
         return [
@@ -598,9 +614,8 @@ def export_items_reject(
         user=user,
         company_id=company_id,
         export_item_ids=export_item_ids,
-        allowed_from={ExportState.READY_TO_EXPORT, ExportState.FAILED_TO_EXPORT},
+        transition=ERP_WORKFLOW.reject,
         verb="rejected",
-        to_state=ExportState.REJECTED,
         item_changes={"decided_by": user, "decided_at": now, "rejection_reason": reason},
         extra_history=reason_entry,
     )
@@ -625,9 +640,8 @@ def export_items_retry(
         user=user,
         company_id=company_id,
         export_item_ids=export_item_ids,
-        allowed_from={ExportState.FAILED_TO_EXPORT},
+        transition=ERP_WORKFLOW.retry,
         verb="sent to export again",
-        to_state=ExportState.EXPORTING,
         # A retry is a new decision: `decided_at` also tells the requeue sweep when the
         # item was last handed to a worker.
         item_changes={

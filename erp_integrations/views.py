@@ -21,8 +21,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from core.errors import ActionRefused
 from erp_integrations.forms import ExportItemsForm, RejectForm
-from erp_integrations.models import ExportState
 from erp_integrations.selectors import (
     DEFAULT_TAB,
     TABS_BY_STATE,
@@ -43,7 +43,6 @@ from erp_integrations.services import (
     export_items_retry,
 )
 from erp_integrations.systems import things_to_know
-from invoices.errors import ActionRefused
 from invoices.permissions import can_see_in_erp_queue
 from projects.htmx import with_messages
 from projects.models import Company
@@ -84,13 +83,10 @@ def _render_queue(
         "tab_counts": counts,
         "tab_links": [(count, tab_url(company, count.tab)) for count in counts],
         "current_url": tab_url(company, tab, page_number),
-        "any_exporting": any(
-            count.count for count in counts if count.tab.state == ExportState.EXPORTING
-        ),
+        "any_exporting": any(count.count for count in counts if count.tab.is_exporting),
         "can_act": can_act,
-        # Ready to Export and Failed to Export rows get checkboxes and actions.
-        "selectable": can_act
-        and tab.state in (ExportState.READY_TO_EXPORT, ExportState.FAILED_TO_EXPORT),
+        # Rows the approver may act on get checkboxes and actions.
+        "selectable": can_act and tab.is_selectable,
         "result": result,
         "errors": errors or [],
     }

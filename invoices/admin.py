@@ -49,7 +49,7 @@ from invoices.amounts import CENT, amounts_of_invoices
 from invoices.history import history_entry, record_history
 from invoices.locking import edit_lock_message, lock_for_edit
 from invoices.models import (
-    LOCKED_ERP_STATUSES,
+    ERP_WORKFLOW,
     ChangeHistoryEntry,
     Invoice,
     InvoiceLine,
@@ -99,7 +99,7 @@ def held_by_a_later_invoice(prefix: str = "") -> Exists:
         Invoice.objects.filter(
             commitment_id=OuterRef(f"{prefix}commitment_id"),
             number__gt=OuterRef(f"{prefix}number"),
-            erp_status__in=LOCKED_ERP_STATUSES,
+            erp_status__in=ERP_WORKFLOW.locked_statuses,
         )
     )
 
@@ -531,7 +531,7 @@ class InvoiceAdmin(CascadeDeletesRecordsMixin, admin.ModelAdmin):
         return super().get_deleted_objects(invoices, request)
 
     def delete_queryset(self, request, queryset):
-        locked = Q(erp_status__in=LOCKED_ERP_STATUSES) | held_by_a_later_invoice()
+        locked = Q(erp_status__in=ERP_WORKFLOW.locked_statuses) | held_by_a_later_invoice()
         if queryset.filter(locked).exists():
             raise PermissionDenied
         super().delete_queryset(request, queryset)
@@ -653,7 +653,7 @@ class InvoiceLineAdmin(AtomicActionsMixin, admin.ModelAdmin):
         return super().get_deleted_objects(lines, request)
 
     def delete_queryset(self, request, queryset):
-        locked = Q(invoice__erp_status__in=LOCKED_ERP_STATUSES) | held_by_a_later_invoice(
+        locked = Q(invoice__erp_status__in=ERP_WORKFLOW.locked_statuses) | held_by_a_later_invoice(
             "invoice__"
         )
         if queryset.filter(locked).exists():

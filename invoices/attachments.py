@@ -33,11 +33,10 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.http import Http404
 
-from invoices.errors import ActionRefused
+from core.errors import ActionRefused
 from invoices.history import history_entry, record_history
 from invoices.models import (
     ATTACHMENT_EXTENSIONS,
-    LOCKED_ERP_STATUSES,
     Invoice,
     InvoiceAttachment,
     InvoiceErpStatus,
@@ -187,7 +186,7 @@ def _refuse_state(invoice: Invoice, *, removing: bool) -> None:
         raise ActionRefused(EXPORTED.format(label=label))
     if invoice.erp_status == InvoiceErpStatus.EXPORTING:
         raise ActionRefused(EXPORTING.format(label=label))
-    if removing and invoice.erp_status in LOCKED_ERP_STATUSES:
+    if removing and invoice.is_locked:
         raise ActionRefused(REMOVE_WHILE_LOCKED.format(label=label))
 
 

@@ -11,8 +11,11 @@ from decimal import Decimal
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
+from core.forms import PlainDecimalField
 from invoices.models import BILLING_DATE_VALIDATORS, LATEST_BILLING_DATE
 from invoices.services import MAX_AMOUNT, PERIOD_ENDS_BEFORE_START
+
+DUPLICATE_LINE = "Line {line_id} appears more than once. Each line may be given only once."
 
 
 class BootstrapFormMixin:
@@ -73,12 +76,14 @@ def default_billing_dates(
     return {"billing_period_start": start, "billing_period_end": end, "billing_date": end}
 
 
-def _amount_field(label: str, *, minimum: Decimal | None = None) -> forms.DecimalField:
+def _amount_field(label: str, *, minimum: Decimal | None = None) -> PlainDecimalField:
+    """Money: negative down to -MAX_AMOUNT (a credit of work completed), or from `minimum`."""
     validators = [MaxValueValidator(MAX_AMOUNT), MinValueValidator(-MAX_AMOUNT)]
     if minimum is not None:
         validators = [MaxValueValidator(MAX_AMOUNT), MinValueValidator(minimum)]
-    return forms.DecimalField(
+    return PlainDecimalField(
         label=label,
+        allow_negative=minimum is None or minimum < 0,
         max_digits=14,
         decimal_places=2,
         validators=validators,
@@ -86,8 +91,8 @@ def _amount_field(label: str, *, minimum: Decimal | None = None) -> forms.Decima
     )
 
 
-def _percent_field(label: str) -> forms.DecimalField:
-    return forms.DecimalField(
+def _percent_field(label: str) -> PlainDecimalField:
+    return PlainDecimalField(
         label=label,
         max_digits=5,
         decimal_places=2,
@@ -114,10 +119,27 @@ class InvoiceLineForm(BootstrapFormMixin, forms.Form):
     )
 
 
+class InvoiceLineFormSet(forms.BaseFormSet):
+    """The edit page's lines. Each line may appear once: a forged form repeating a line
+    id would otherwise be merged into one edit, the last value winning."""
+
+    def clean(self) -> None:
+        super().clean()
+        seen: set[int] = set()
+        for form in self.forms:
+            line_id = getattr(form, "cleaned_data", {}).get("line_id")
+            if line_id is None:
+                continue
+            if line_id in seen:
+                raise forms.ValidationError(DUPLICATE_LINE.format(line_id=line_id))
+            seen.add(line_id)
+
+
 def invoice_line_formset_class(line_count: int) -> type[forms.BaseFormSet]:
     """Exactly one form per line of the invoice; more or fewer is refused."""
     return forms.formset_factory(
         InvoiceLineForm,
+        formset=InvoiceLineFormSet,
         extra=0,
         min_num=line_count,
         max_num=line_count,

@@ -8,13 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
-from invoices.models import LOCKED_ERP_STATUSES, Invoice, InvoiceErpStatus
-
-
-def display_name(user) -> str:
-    if user is None:
-        return "someone"
-    return user.get_full_name() or user.get_username()
+from core.display import display_name
+from invoices.models import ERP_WORKFLOW, Invoice, InvoiceErpStatus
 
 
 def lock_message(invoice: Invoice, active_item=None) -> str | None:
@@ -23,10 +18,8 @@ def lock_message(invoice: Invoice, active_item=None) -> str | None:
     if not invoice.is_locked:
         return None
     if active_item is None:
-        from erp_integrations.models import ACTIVE_EXPORT_STATES
-
         active_item = (
-            invoice.export_items.filter(state__in=ACTIVE_EXPORT_STATES)
+            invoice.export_items.filter(state__in=ERP_WORKFLOW.locked_statuses)
             .select_related("sent_by")
             .first()
         )
@@ -59,18 +52,6 @@ def lock_message(invoice: Invoice, active_item=None) -> str | None:
             return f"{label} is locked: it was exported to the ERP and can no longer change."
 
 
-# Invoices in the accounting approver's hands or on their way to the ERP: what they
-# export (their lines' scheduled values, the commitment's number and vendor) is read when
-# they are exported, so it may not change until they are exported, rejected or retrieved.
-IN_ERP_INTEGRATIONS_STATUSES = frozenset(
-    {
-        InvoiceErpStatus.READY_TO_EXPORT,
-        InvoiceErpStatus.EXPORTING,
-        InvoiceErpStatus.FAILED_TO_EXPORT,
-    }
-)
-
-
 # An earlier invoice's lines make up a later invoice's previous work completed and
 # retainage held, so editing them would change the figures of a later invoice that is
 # locked. The last sentence says what unlocks the earlier invoice.
@@ -100,7 +81,7 @@ def later_locked_invoices(
         later = Invoice.objects.filter(
             commitment_id=invoice.commitment_id,
             number__gt=invoice.number,
-            erp_status__in=LOCKED_ERP_STATUSES,
+            erp_status__in=ERP_WORKFLOW.locked_statuses,
         )
     return sorted(
         (other for other in later if other.number > invoice.number and other.is_locked),

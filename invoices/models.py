@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from dataclasses import dataclass, fields
 from decimal import Decimal
+from enum import StrEnum
+from functools import cached_property
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -73,7 +76,8 @@ SUBMIT_TRANSITIONS = frozenset(
 
 
 class InvoiceErpStatus(models.TextChoices):
-    """Where the invoice stands with ERP Integrations: its latest export item's state."""
+    """Where the invoice stands with ERP Integrations: its latest export item's state.
+    `ERP_WORKFLOW` below says which action moves it from which status to which."""
 
     NOT_SENT = "not_sent", "Not Sent"
     READY_TO_EXPORT = "ready_to_export", "Ready to Export"
@@ -84,15 +88,133 @@ class InvoiceErpStatus(models.TextChoices):
     RETRIEVED = "retrieved", "Retrieved"
 
 
-# While the invoice sits in (or has passed through) ERP Integrations, nothing on it may
-# change. Synced invoices stay locked for good.
-LOCKED_ERP_STATUSES = frozenset(
-    {
-        InvoiceErpStatus.READY_TO_EXPORT,
-        InvoiceErpStatus.EXPORTING,
-        InvoiceErpStatus.SYNCED,
-        InvoiceErpStatus.FAILED_TO_EXPORT,
-    }
+class ErpActor(StrEnum):
+    """Who takes an ERP action."""
+
+    PROJECT_ADMIN = "project admin"
+    ACCOUNTING_APPROVER = "accounting approver"
+    EXPORT_WORKER = "export worker"
+
+
+@dataclass(frozen=True)
+class ErpTransition:
+    """One action of the ERP workflow: the ERP statuses it may move an invoice from, the
+    status it moves the invoice to, and who takes it. The invoice's export item moves
+    with it (the invoice's ERP status mirrors its latest item's state)."""
+
+    from_statuses: tuple[InvoiceErpStatus, ...]
+    to_status: InvoiceErpStatus
+    by: ErpActor
+
+    def allows(self, status: str) -> bool:
+        return status in self.from_statuses
+
+
+@dataclass(frozen=True)
+class ErpWorkflow:
+    """The ERP state machine, one field per action. The services refuse what it does not
+    allow, the pages offer what it allows, and every set of statuses another rule needs
+    is a property below, read off the table rather than listed again (computed once:
+    the table never changes).
+
+    A new action is one more field here and one more row in `ERP_WORKFLOW`."""
+
+    send: ErpTransition
+    retrieve: ErpTransition
+    accept: ErpTransition
+    reject: ErpTransition
+    retry: ErpTransition
+    export_succeeded: ErpTransition
+    export_failed: ErpTransition
+
+    @cached_property
+    def transitions(self) -> dict[str, ErpTransition]:
+        """Every action by name, in the table's order."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+    @cached_property
+    def locked_statuses(self) -> tuple[InvoiceErpStatus, ...]:
+        """The statuses an invoice cannot be sent from: it is in ERP Integrations or was
+        exported, so nothing on it may change. An export item in one of them is its
+        invoice's active item; an invoice has at most one."""
+        return tuple(status for status in InvoiceErpStatus if not self.send.allows(status))
+
+    @cached_property
+    def in_erp_integrations_statuses(self) -> tuple[InvoiceErpStatus, ...]:
+        """Locked and not exported yet: in the accounting approver's hands or on the way
+        to the ERP. What such an invoice exports (its lines' scheduled values, the
+        commitment's number and vendor) is read when it is exported, so it may not change
+        until the invoice is exported, rejected or retrieved."""
+        exported = self.export_succeeded.to_status
+        return tuple(status for status in self.locked_statuses if status != exported)
+
+    @cached_property
+    def accepted_statuses(self) -> tuple[InvoiceErpStatus, ...]:
+        """Locked and past the accounting approver's acceptance: exporting, exported, or
+        failed to export."""
+        waiting = self.accept.from_statuses
+        return tuple(status for status in self.locked_statuses if status not in waiting)
+
+    @cached_property
+    def exporting_statuses(self) -> tuple[InvoiceErpStatus, ...]:
+        """The statuses an export attempt may run from: those the export worker's outcomes
+        move an invoice from."""
+        return self._statuses_acted_on_by(ErpActor.EXPORT_WORKER)
+
+    @cached_property
+    def decidable_statuses(self) -> tuple[InvoiceErpStatus, ...]:
+        """The statuses the accounting approver may act on (the queue's selectable tabs)."""
+        return self._statuses_acted_on_by(ErpActor.ACCOUNTING_APPROVER)
+
+    def _statuses_acted_on_by(self, actor: ErpActor) -> tuple[InvoiceErpStatus, ...]:
+        actions = [transition for transition in self.transitions.values() if transition.by == actor]
+        return tuple(
+            status
+            for status in InvoiceErpStatus
+            if any(transition.allows(status) for transition in actions)
+        )
+
+
+ERP_WORKFLOW = ErpWorkflow(
+    send=ErpTransition(
+        from_statuses=(
+            InvoiceErpStatus.NOT_SENT,
+            InvoiceErpStatus.REJECTED,
+            InvoiceErpStatus.RETRIEVED,
+        ),
+        to_status=InvoiceErpStatus.READY_TO_EXPORT,
+        by=ErpActor.PROJECT_ADMIN,
+    ),
+    retrieve=ErpTransition(
+        from_statuses=(InvoiceErpStatus.READY_TO_EXPORT,),
+        to_status=InvoiceErpStatus.RETRIEVED,
+        by=ErpActor.PROJECT_ADMIN,
+    ),
+    accept=ErpTransition(
+        from_statuses=(InvoiceErpStatus.READY_TO_EXPORT,),
+        to_status=InvoiceErpStatus.EXPORTING,
+        by=ErpActor.ACCOUNTING_APPROVER,
+    ),
+    reject=ErpTransition(
+        from_statuses=(InvoiceErpStatus.READY_TO_EXPORT, InvoiceErpStatus.FAILED_TO_EXPORT),
+        to_status=InvoiceErpStatus.REJECTED,
+        by=ErpActor.ACCOUNTING_APPROVER,
+    ),
+    retry=ErpTransition(
+        from_statuses=(InvoiceErpStatus.FAILED_TO_EXPORT,),
+        to_status=InvoiceErpStatus.EXPORTING,
+        by=ErpActor.ACCOUNTING_APPROVER,
+    ),
+    export_succeeded=ErpTransition(
+        from_statuses=(InvoiceErpStatus.EXPORTING,),
+        to_status=InvoiceErpStatus.SYNCED,
+        by=ErpActor.EXPORT_WORKER,
+    ),
+    export_failed=ErpTransition(
+        from_statuses=(InvoiceErpStatus.EXPORTING,),
+        to_status=InvoiceErpStatus.FAILED_TO_EXPORT,
+        by=ErpActor.EXPORT_WORKER,
+    ),
 )
 
 
@@ -160,14 +282,24 @@ class Invoice(models.Model):
 
     @property
     def is_locked(self) -> bool:
-        return self.erp_status in LOCKED_ERP_STATUSES
+        """Whether it is in ERP Integrations or was exported: nothing on it may change."""
+        return self.erp_status in ERP_WORKFLOW.locked_statuses
 
     @property
     def is_sendable(self) -> bool:
         """Whether the invoice itself may go to ERP Integrations: reviewed into a sendable
         status and not there already. Sending also checks the commitment and the
         company's ERP rules, and says which one refuses."""
-        return not self.is_locked and self.status in SENDABLE_STATUSES
+        return ERP_WORKFLOW.send.allows(self.erp_status) and self.status in SENDABLE_STATUSES
+
+    @property
+    def has_been_sent(self) -> bool:
+        """Whether it has been to ERP Integrations: sending it now sends it again."""
+        return self.erp_status != InvoiceErpStatus.NOT_SENT
+
+    @property
+    def can_be_retrieved(self) -> bool:
+        return ERP_WORKFLOW.retrieve.allows(self.erp_status)
 
 
 class InvoiceLine(models.Model):

@@ -12,7 +12,6 @@ from invoices.models import (
     STATUS_TRANSITIONS,
     SUBMIT_TRANSITIONS,
     Invoice,
-    InvoiceErpStatus,
     InvoiceStatus,
 )
 from projects.models import ToolLevel
@@ -74,7 +73,7 @@ def can_see_in_erp_queue(user: User, invoice: Invoice) -> bool:
     private commitments' other invoices stay with the project."""
     if can_view_invoice(user, invoice):
         return True
-    return invoice.erp_status != InvoiceErpStatus.NOT_SENT and can_decide_export(user, invoice)
+    return invoice.has_been_sent and can_decide_export(user, invoice)
 
 
 def access_invoice(

@@ -5,7 +5,7 @@ moving them through review. Every change refuses a locked invoice (see
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -15,8 +15,9 @@ from django.http import Http404
 
 from commitments.models import Commitment
 from commitments.permissions import access_commitment
+from core.errors import ActionRefused
+from core.numbers import parse_plain_decimal
 from invoices.amounts import CENT
-from invoices.errors import ActionRefused
 from invoices.history import history_entry, record_history
 from invoices.locking import edit_lock_message, lock_for_edit, lock_message
 from invoices.models import (
@@ -55,9 +56,12 @@ def _field_label(field_name: str, model=InvoiceLine) -> str:
 
 
 def _money(value, field_name: str, errors: list[str]) -> Decimal | None:
-    try:
-        amount = Decimal(str(value).replace(",", "").strip())
-    except (InvalidOperation, ValueError):
+    # A Decimal or an int as given; text only when written as the pages write numbers.
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        amount: Decimal | None = Decimal(value)
+    else:
+        amount = parse_plain_decimal(str(value))
+    if amount is None:
         errors.append(NOT_A_NUMBER.format(field=_field_label(field_name)))
         return None
     if not amount.is_finite() or abs(amount) > MAX_AMOUNT or amount != amount.quantize(CENT):

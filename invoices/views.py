@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from commitments.permissions import access_commitment
+from core.errors import ActionRefused
 from erp_integrations.services import (
     Outcome,
     invoice_retrieve_from_erp,
@@ -36,7 +37,6 @@ from invoices.attachments import (
     attachment_remove,
     describe_size,
 )
-from invoices.errors import ActionRefused
 from invoices.forms import (
     InvoiceHeaderForm,
     InvoiceLineForm,
@@ -44,7 +44,7 @@ from invoices.forms import (
     invoice_line_formset_class,
 )
 from invoices.locking import edit_lock_message, lock_message
-from invoices.models import Invoice, InvoiceAttachment, InvoiceErpStatus, InvoiceStatus
+from invoices.models import Invoice, InvoiceAttachment, InvoiceStatus
 from invoices.permissions import (
     access_invoice,
     can_add_attachment,
@@ -84,9 +84,14 @@ STATUS_MOVE_LABELS = {
     InvoiceStatus.REVISE_AND_RESUBMIT: "Revise & Resubmit",
 }
 
-# After a retrieval or a rejection the invoice goes back to ERP Integrations by sending
-# it again.
-RESEND_STATUSES = frozenset({InvoiceErpStatus.REJECTED, InvoiceErpStatus.RETRIEVED})
+# Their look, the same way: the usual next step stands out, sending back is a warning.
+STATUS_MOVE_STYLES = {
+    InvoiceStatus.UNDER_REVIEW: "btn-primary",
+    InvoiceStatus.APPROVED: "btn-success",
+    InvoiceStatus.APPROVED_AS_NOTED: "btn-outline-success",
+    InvoiceStatus.PENDING_OWNER_APPROVAL: "btn-outline-success",
+    InvoiceStatus.REVISE_AND_RESUBMIT: "btn-outline-danger",
+}
 
 
 def _access(request: HttpRequest, project_id: int, commitment_id: int, invoice_id: int):
@@ -118,14 +123,13 @@ def _detail_context(request: HttpRequest, invoice: Invoice) -> dict:
         # previous work completed comes from this one.
         "edit_lock": edit_lock_message(invoice, active_item=active_item) if may_edit else None,
         "status_moves": [
-            (status.value, STATUS_MOVE_LABELS[status]) for status in status_moves_for(user, invoice)
+            (status.value, STATUS_MOVE_LABELS[status], STATUS_MOVE_STYLES[status])
+            for status in status_moves_for(user, invoice)
         ],
         "show_send": may_send_or_retrieve and invoice.is_sendable,
-        "send_label": (
-            "Re-send to ERP" if invoice.erp_status in RESEND_STATUSES else "Send to ERP"
-        ),
-        "show_retrieve": may_send_or_retrieve
-        and invoice.erp_status == InvoiceErpStatus.READY_TO_EXPORT,
+        # After a retrieval or a rejection the invoice goes back by sending it again.
+        "send_label": "Re-send to ERP" if invoice.has_been_sent else "Send to ERP",
+        "show_retrieve": may_send_or_retrieve and invoice.can_be_retrieved,
         "history": list(invoice_history(invoice)),
         **_attachments_context(user, invoice),
     }

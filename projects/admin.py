@@ -37,8 +37,7 @@ from guardian.admin import (
 from guardian.shortcuts import get_user_perms
 
 from invoices.admin import CascadeDeletesRecordsMixin, posted_changes
-from invoices.locking import IN_ERP_INTEGRATIONS_STATUSES
-from invoices.models import Invoice
+from invoices.models import ERP_WORKFLOW, Invoice
 from projects.models import (
     COMMITMENTS_LEVEL_PERMISSIONS,
     ERP_INTEGRATIONS_LEVEL_PERMISSIONS,
@@ -90,7 +89,9 @@ def lock_invoices_in_erp(**owner) -> list[Invoice]:
         .order_by("pk")
     )
     return by_commitment(
-        invoice for invoice in invoices if invoice.erp_status in IN_ERP_INTEGRATIONS_STATUSES
+        invoice
+        for invoice in invoices
+        if invoice.erp_status in ERP_WORKFLOW.in_erp_integrations_statuses
     )
 
 
@@ -211,7 +212,7 @@ class ExportedFieldsLockMixin:
         if not hasattr(obj, "_invoices_in_erp"):
             obj._invoices_in_erp = by_commitment(
                 Invoice.objects.select_related("commitment").filter(
-                    erp_status__in=IN_ERP_INTEGRATIONS_STATUSES,
+                    erp_status__in=ERP_WORKFLOW.in_erp_integrations_statuses,
                     **{self.invoice_owner_lookup: obj.pk},
                 )
             )

@@ -8,7 +8,7 @@ import zipfile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from projects.demo_documents import text_pdf
+from demo.documents import text_pdf
 
 
 def pdf_upload(

@@ -16,12 +16,15 @@ pytest_plugins = ["tests.access_world"]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    """Mark the browser tests and run them last.
+    """Mark the browser tests, before `-m browser` / `-m "not browser"` selects by the
+    mark, and run them last.
 
     Playwright's sync API starts an event loop in the main thread when the first browser
     test opens the browser, and keeps it for the session. Django refuses synchronous ORM
-    calls while a loop runs, so plain tests must all run before it starts."""
+    calls while a loop runs, so plain tests must all run before it starts (bin/test runs
+    the browser tests as a run of their own)."""
     for item in items:
         if "tests/browser/" in str(item.path):
             item.add_marker(pytest.mark.browser)

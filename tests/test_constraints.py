@@ -26,7 +26,14 @@ from commitments.models import (
     SovLine,
     SubcontractStatus,
 )
-from erp_integrations.models import ConnectorKind, ErpConnection, ErpSystem, ExportItem, ExportState
+from erp_integrations.models import (
+    REJECTION_REASON_MAX_LENGTH,
+    ConnectorKind,
+    ErpConnection,
+    ErpSystem,
+    ExportItem,
+    ExportState,
+)
 from invoices.models import Invoice, InvoiceLine
 from projects.models import Company, Project, Vendor, VendorEmployee
 from tests.factories import (
@@ -403,6 +410,17 @@ def test_rejected_export_item_needs_a_reason():
     with refused_by("rejected_export_item_has_reason"):
         ExportItem.objects.filter(pk=item.pk).update(
             state=ExportState.REJECTED, rejection_reason=""
+        )
+
+
+def test_rejection_reason_is_at_most_the_limit():
+    item = ExportItemFactory(state=ExportState.READY_TO_EXPORT)
+    ExportItem.objects.filter(pk=item.pk).update(
+        state=ExportState.REJECTED, rejection_reason="é" * REJECTION_REASON_MAX_LENGTH
+    )
+    with refused_by("export_item_rejection_reason_max_length"):
+        ExportItem.objects.filter(pk=item.pk).update(
+            rejection_reason="é" * (REJECTION_REASON_MAX_LENGTH + 1)
         )
 
 

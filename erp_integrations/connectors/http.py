@@ -34,6 +34,31 @@ MAX_RESPONSE_BYTES = 1_000_000
 MAX_MESSAGE_CHARACTERS = 300
 TRANSIENT_STATUSES = frozenset({408, 409, 425, 429})
 
+# The names users read after a status, in the product's own words. Neither the gateway's
+# reason phrase nor http.HTTPStatus is used: both vary (Python 3.13 renamed 422 to
+# "Unprocessable Content"), and an error message must not depend on the server's Python.
+STATUS_NAMES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    408: "Request Timeout",
+    409: "Conflict",
+    410: "Gone",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Entity",
+    425: "Too Early",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
 NO_GATEWAY_URL = (
     "The ERP connection has no gateway URL. Ask your company admin to set the gateway URL "
     "on the ERP connection."
@@ -49,7 +74,7 @@ CERTIFICATE_INVALID = (
     "The ERP gateway's TLS certificate at {url} could not be verified ({reason}). Ask your "
     "company admin to check the gateway URL."
 )
-ANSWERED_ERROR = "The ERP gateway answered {status} {phrase}{message}"
+ANSWERED_ERROR = "The ERP gateway answered {status}{phrase}{message}"
 ANSWERED_WITHOUT_REFERENCE = (
     "The ERP gateway answered {status} but without a document reference{message}"
 )
@@ -102,7 +127,7 @@ class HttpConnector:
                 status, body = response.status, response.read(MAX_RESPONSE_BYTES)
         except urllib.error.HTTPError as error:
             try:
-                return self._error_answer(error.code, error.reason, error.headers, error)
+                return self._error_answer(error.code, error.headers, error)
             finally:
                 error.close()
         except ValueError as error:  # urllib's "unknown url type" and the like
@@ -139,7 +164,7 @@ class HttpConnector:
             )
         return reference
 
-    def _error_answer(self, status: int, phrase: str, headers, error) -> str:
+    def _error_answer(self, status: int, headers, error) -> str:
         try:
             body = error.read(MAX_RESPONSE_BYTES)
         except (OSError, http.client.HTTPException):
@@ -153,10 +178,18 @@ class HttpConnector:
             raise PermanentExportError(
                 REDIRECTED.format(status=status, location=headers.get("Location", "?"))
             )
-        message = ANSWERED_ERROR.format(status=status, phrase=phrase, message=_message_in(body))
+        message = ANSWERED_ERROR.format(
+            status=status, phrase=_status_name(status), message=_message_in(body)
+        )
         if status >= 500 or status in TRANSIENT_STATUSES:
             raise TransientExportError(message)
         raise PermanentExportError(message)
+
+
+def _status_name(status: int) -> str:
+    """' Unprocessable Entity' for a status we name, '' for one we do not."""
+    name = STATUS_NAMES.get(status)
+    return f" {name}" if name else ""
 
 
 def _reference_in(body: bytes) -> str | None:

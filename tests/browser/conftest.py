@@ -9,8 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import CHROMIUM
+
+# expect() polls until the page shows what it asserts and returns at once when it does;
+# a busy machine (xdist workers, other jobs) can take longer than the default 5 seconds.
+expect.set_options(timeout=30_000)
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 

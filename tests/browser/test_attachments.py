@@ -10,8 +10,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from demo.documents import text_pdf
 from invoices.models import InvoiceErpStatus
-from projects.demo_documents import text_pdf
 from tests.browser.test_commitments import demo_invoice, open_invoices_tab
 from tests.browser.test_invoice_review import log_out
 from tests.browser.test_invoices import open_invoice

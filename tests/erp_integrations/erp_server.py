@@ -8,7 +8,9 @@ one invoice.
 
 Faults, each applied to one request:
 - ERROR_500: answer 500 without storing anything;
-- TIMEOUT: sleep past the client's timeout, then store and answer (nobody listens);
+- TIMEOUT: hold the answer until the client gives up waiting and closes the connection,
+  then store and answer (nobody listens). Waiting for the client, not for a fixed delay,
+  keeps this a timeout however slowly a busy machine runs either side;
 - DROP: close the connection without storing or answering;
 - LOST_RESPONSE: store the document, then close the connection without answering;
 - REJECT_422: answer 422 with a message (a permanent error);
@@ -21,7 +23,6 @@ import enum
 import json
 import socket
 import threading
-import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -49,10 +50,19 @@ class StoredDocument:
 
 
 class ErpGateway:
-    def __init__(self, *, timeout_delay: float = 1.5, replay_status: int = 200) -> None:
-        self.timeout_delay = timeout_delay
+    def __init__(
+        self,
+        *,
+        patience: float = 60,
+        replay_status: int = 200,
+        reason_phrase: str | None = None,
+    ) -> None:
+        # How long a TIMEOUT answer waits at most for the client to give up.
+        self.patience = patience
         # Status of the answer to a repeated key: 200 (like Stripe) or 409 Conflict.
         self.replay_status = replay_status
+        # The reason phrase of every answer's status line; None: the standard one.
+        self.reason_phrase = reason_phrase
         self.documents: dict[str, StoredDocument] = {}
         self.documents_per_invoice: Counter[int] = Counter()
         self.requests: list[tuple[str, Fault | None]] = []
@@ -91,7 +101,7 @@ class ErpGateway:
 
         Handler.gateway = gateway
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        # Wait for handlers still sleeping past a timeout when the server stops, so that
+        # Wait for handlers still holding a timed-out answer when the server stops, so that
         # what the gateway holds is final when the test looks.
         self._server.daemon_threads = False
         self._server.block_on_close = True
@@ -162,7 +172,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.gateway.store(key, document)
                 self._drop()
             case Fault.TIMEOUT:
-                time.sleep(self.gateway.timeout_delay)
+                self._wait_for_the_client_to_give_up()
                 self._store_and_answer(key, document)
             case Fault.BAD_BODY:
                 self.gateway.store(key, document)
@@ -180,13 +190,21 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer_raw(status, json.dumps(payload).encode(), "application/json")
 
     def _answer_raw(self, status: int, body: bytes, content_type: str) -> None:
-        self.send_response(status)
+        self.send_response(status, self.gateway.reason_phrase)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
         self.close_connection = True
+
+    def _wait_for_the_client_to_give_up(self) -> None:
+        """Block until the client closes the connection (it has sent all it will send),
+        or `patience` runs out."""
+        self.connection.settimeout(self.gateway.patience)
+        with suppress(OSError):
+            while self.connection.recv(4096):
+                pass
 
     def _drop(self) -> None:
         """Close the connection without a word."""

@@ -14,9 +14,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, connections
 
+from core.errors import ActionRefused
 from erp_integrations import services
 from erp_integrations.models import ExportItem, ExportState
-from invoices.errors import ActionRefused
 from invoices.models import ChangeHistoryEntry, Invoice
 from tests.world import build_world
 
@@ -51,7 +51,9 @@ def race(*actions):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        # Generous, for a busy machine; a thread still running is a deadlock, not a result.
+        thread.join(timeout=300)
+        assert not thread.is_alive(), "an actor did not finish: deadlock?"
     return results
 
 

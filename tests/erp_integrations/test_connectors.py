@@ -119,11 +119,11 @@ def test_connector_for_a_file_connection_writes_into_its_folder_or_the_default(s
 
 @pytest.fixture
 def gateway():
-    with running_gateway(timeout_delay=0.6) as gateway:
+    with running_gateway() as gateway:
         yield gateway
 
 
-def http_connector(gateway, timeout: float = 0.3) -> HttpConnector:
+def http_connector(gateway, timeout: float = 10) -> HttpConnector:
     return HttpConnector(gateway.url, timeout=timeout)
 
 
@@ -175,6 +175,18 @@ def test_http_connector_client_error_is_permanent_with_the_gateways_message(gate
     )
 
 
+def test_http_connector_names_the_status_in_its_own_words_not_the_gateways():
+    """The status is named the same whatever reason phrase the gateway (or the Python
+    serving it: 3.13 says "Unprocessable Content") puts on its status line."""
+    with running_gateway(reason_phrase="Vendor On Hold") as gateway:
+        gateway.always(Fault.REJECT_422)
+        with pytest.raises(PermanentExportError) as error:
+            http_connector(gateway).deliver(DOCUMENT, idempotency_key=new_key())
+    assert str(error.value) == (
+        f"The ERP gateway answered 422 Unprocessable Entity: {REJECT_MESSAGE}"
+    )
+
+
 def test_http_connector_timeout_is_transient(gateway):
     """A gateway slower than the connection's timeout is a transient error."""
     gateway.always(Fault.TIMEOUT)
@@ -216,12 +228,12 @@ def test_http_connector_success_without_a_reference_is_transient(gateway):
 
 def test_http_connector_unreachable_gateway_is_transient():
     """Nothing listening on the port is a transient error naming the gateway."""
+    # The port stays bound (so no other test's server can take it) but never listens.
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/bills"
-    with pytest.raises(TransientExportError, match=f"Could not reach the ERP gateway at {url}"):
-        HttpConnector(url, timeout=0.3).deliver(DOCUMENT, idempotency_key=new_key())
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}/bills"
+        with pytest.raises(TransientExportError, match=f"Could not reach the ERP gateway at {url}"):
+            HttpConnector(url, timeout=10).deliver(DOCUMENT, idempotency_key=new_key())
 
 
 def test_http_connector_without_a_url_is_permanent():

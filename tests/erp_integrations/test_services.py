@@ -8,9 +8,9 @@ from django.core import mail
 from django.http import Http404
 from django.test import TestCase
 
+from core.errors import ActionRefused
 from erp_integrations import services
-from erp_integrations.models import ExportItem, ExportState
-from invoices.errors import ActionRefused
+from erp_integrations.models import REJECTION_REASON_MAX_LENGTH, ExportItem, ExportState
 from invoices.models import ChangeHistoryEntry, Invoice, InvoiceErpStatus, InvoiceStatus
 from tests.erp_integrations.email_tasks import (
     UNREACHABLE_MAIL_SERVERS,
@@ -485,6 +485,35 @@ def test_reject_requires_a_reason(world):
     with pytest.raises(ActionRefused, match=services.REJECTION_REASON_REQUIRED):
         approver_action("reject", world, "approver", invoice, reason="   ")
     assert active_item(invoice).state == ExportState.READY_TO_EXPORT
+
+
+def test_reject_refuses_a_reason_over_the_limit_and_changes_nothing(world, dummy_tasks):
+    """A reason one character too long is refused before anything is stored or mailed."""
+    invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    history_before = ChangeHistoryEntry.objects.count()
+
+    with (
+        TestCase.captureOnCommitCallbacks(execute=True),
+        pytest.raises(ActionRefused, match=services.REJECTION_REASON_TOO_LONG),
+    ):
+        approver_action(
+            "reject", world, "approver", invoice, reason="x" * (REJECTION_REASON_MAX_LENGTH + 1)
+        )
+
+    item = active_item(invoice)
+    assert (item.state, item.rejection_reason) == (ExportState.READY_TO_EXPORT, "")
+    assert ChangeHistoryEntry.objects.count() == history_before
+    assert email_tasks(dummy_tasks) == []
+
+
+def test_reject_keeps_a_reason_of_exactly_the_limit(world):
+    """The limit itself is allowed; blanks around the reason do not count."""
+    invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    reason = "x" * REJECTION_REASON_MAX_LENGTH
+
+    approver_action("reject", world, "approver", invoice, reason=f"  {reason}\n")
+
+    assert active_item(invoice).rejection_reason == reason
 
 
 def test_reject_emails_the_sender_with_the_reason(world, dummy_tasks):

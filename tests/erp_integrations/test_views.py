@@ -8,11 +8,18 @@ from django.utils.html import escape
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from erp_integrations import selectors
-from erp_integrations.models import ErpConnection, ErpSystem, ExportItem, ExportState
+from erp_integrations.models import (
+    REJECTION_REASON_MAX_LENGTH,
+    ErpConnection,
+    ErpSystem,
+    ExportItem,
+    ExportState,
+)
 from erp_integrations.services import (
     NOT_ACCOUNTING_APPROVER,
     NOTHING_SELECTED,
     REJECTION_REASON_REQUIRED,
+    REJECTION_REASON_TOO_LONG,
 )
 from erp_integrations.systems import things_to_know
 from invoices.models import ChangeHistoryEntry, InvoiceErpStatus
@@ -486,6 +493,34 @@ def test_reject_without_a_reason_is_refused_and_changes_nothing(client, headers,
     assertContains(response, REJECTION_REASON_REQUIRED)
     assert state_of(item) == ExportState.READY_TO_EXPORT
     assert ChangeHistoryEntry.objects.count() == history_before
+
+
+@REQUEST_KINDS
+def test_reject_with_a_reason_over_the_limit_is_refused_and_changes_nothing(
+    client, headers, dummy_tasks, django_capture_on_commit_callbacks
+):
+    """A reason longer than the limit is refused with a clear message: the item stays
+    Ready to Export, no history is written and no email is queued."""
+    world = build_world()
+    item = item_of(world.invoice(erp_state=ExportState.READY_TO_EXPORT))
+    history_before = ChangeHistoryEntry.objects.count()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_user(client, world).post(
+            action_url(world, "reject"),
+            {
+                "item_ids": [item.pk],
+                "reason": "x" * (REJECTION_REASON_MAX_LENGTH + 1),
+                "tab": "ready-to-export",
+            },
+            follow=True,
+            **headers,
+        )
+
+    assertContains(response, REJECTION_REASON_TOO_LONG)
+    assert state_of(item) == ExportState.READY_TO_EXPORT
+    assert ChangeHistoryEntry.objects.count() == history_before
+    assert dummy_tasks.results == []
 
 
 # --- Retry -------------------------------------------------------------------------------

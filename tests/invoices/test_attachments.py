@@ -12,10 +12,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
 
+from core.errors import ActionRefused
 from erp_integrations.models import ExportState
 from invoices import attachments
 from invoices.attachments import attachment_add, attachment_remove, clean_name
-from invoices.errors import ActionRefused
 from invoices.models import ChangeHistoryEntry, InvoiceAttachment, InvoiceStatus
 from tests import attachment_files as files
 from tests.world import build_world

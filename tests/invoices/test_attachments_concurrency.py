@@ -14,10 +14,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from core.errors import ActionRefused
 from erp_integrations.models import ExportState
 from invoices import attachments
 from invoices.attachments import attachment_add
-from invoices.errors import ActionRefused
 from tests import attachment_files as files
 from tests.erp_integrations.test_concurrency import ROUNDS, decide, race, user
 from tests.world import build_world

@@ -14,12 +14,13 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from core.display import display_name
+from core.errors import ActionRefused
 from erp_integrations import services as erp_services
 from erp_integrations.models import ExportItem, ExportState
 from invoices import services
 from invoices.amounts import invoice_amounts
-from invoices.errors import ActionRefused
-from invoices.locking import LATER_INVOICE_LOCKED, display_name, lock_message
+from invoices.locking import LATER_INVOICE_LOCKED, lock_message
 from invoices.models import Invoice, InvoiceStatus
 from tests.erp_integrations.test_concurrency import ROUNDS, decide, race, send, user
 from tests.factories import InvoiceLineFactory

@@ -16,8 +16,8 @@ from django.db import transaction
 from django.http import Http404
 
 from commitments.services import commitment_remove_invoice_contact
+from core.errors import ActionRefused
 from erp_integrations.models import ExportState
-from invoices.errors import ActionRefused
 from invoices.models import InvoiceStatus
 from invoices.permissions import (
     STATUS_MOVE_ORDER,

@@ -11,10 +11,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
+from core.errors import ActionRefused
 from erp_integrations.models import ExportState
 from invoices import services
 from invoices.amounts import invoice_amounts
-from invoices.errors import ActionRefused
 from invoices.locking import (
     LATER_INVOICE_EXPORTED,
     LATER_INVOICE_LOCKED,
@@ -159,6 +159,10 @@ def test_outsider_gets_404(world):
         ({"materials_presently_stored": "-5"}, "Materials presently stored: cannot be negative"),
         ({"work_retainage_percent": "101"}, "Work retainage %: enter a percentage"),
         ({"materials_retainage_percent": "NaN"}, "Materials retainage %: enter a number"),
+        # Spellings Decimal() takes but no page shows.
+        ({"work_completed_this_period": "١٢٣"}, "Work completed this period: enter a number"),
+        ({"work_completed_this_period": "1_000"}, "Work completed this period: enter a number"),
+        ({"work_completed_this_period": "0.1e2"}, "Work completed this period: enter a number"),
     ],
 )
 def test_bad_line_input_is_refused_and_changes_nothing(world, values, message):

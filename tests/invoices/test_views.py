@@ -13,9 +13,10 @@ from django.utils import timezone
 from django.utils.html import escape
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
+from core.forms import NOT_A_PLAIN_NUMBER, NOT_NEGATIVE
 from erp_integrations.models import ExportItem, ExportState
 from erp_integrations.services import ALREADY_ACCEPTED, NOT_PROJECT_ADMIN
-from invoices.forms import default_billing_dates
+from invoices.forms import DUPLICATE_LINE, default_billing_dates
 from invoices.locking import lock_message
 from invoices.models import (
     BILLING_DATE_OUT_OF_RANGE,
@@ -483,9 +484,10 @@ def test_edit_of_the_billing_dates_saves_them(client, world):
     ("field", "value", "message"),
     [
         ("lines-0-work_retainage_percent", "150", "less than or equal to 100"),
-        ("lines-0-materials_presently_stored", "-5", "greater than or equal to 0"),
+        ("lines-0-materials_presently_stored", "-5", NOT_NEGATIVE),
+        ("lines-0-work_retainage_percent", "-1", NOT_NEGATIVE),
         ("lines-0-work_completed_this_period", "12.345", "no more than 2 decimal places"),
-        ("lines-0-work_completed_this_period", "lots", "Enter a number."),
+        ("lines-0-work_completed_this_period", "lots", NOT_A_PLAIN_NUMBER),
         ("billing_period_end", "2026-09-01", "The billing period cannot end before it starts."),
         ("billing_date", "", "This field is required."),
     ],
@@ -504,6 +506,84 @@ def test_bad_edit_shows_the_error_beside_the_field_and_saves_nothing(
     assertContains(response, 'aria-invalid="true"')
     assert refreshed(invoice).revision == 1
     assert invoice.lines.get().work_completed_this_period == Decimal("1000.00")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "١٢٣",
+        "1_000",
+        "0.1e2",
+        "1,000",
+        "1.2.3",
+        "+5",
+        "--5",
+        "NaN",
+        "Infinity",
+        "0x10",
+        "\uff11\uff12",
+    ],
+)
+@pytest.mark.parametrize(
+    "field",
+    [
+        "work_completed_this_period",
+        "materials_presently_stored",
+        "work_retainage_percent",
+        "materials_retainage_percent",
+    ],
+)
+def test_edit_refuses_a_number_not_written_as_the_page_writes_it(client, world, field, value):
+    """Only ASCII digits, one decimal point and (where allowed) a minus: other scripts'
+    digits, underscores, exponents and the like are refused beside the field."""
+    invoice = world.invoice(status=InvoiceStatus.DRAFT)
+    client.force_login(world.users["standard"])
+
+    response = client.post(
+        url("invoices:edit", invoice), edit_data(invoice, **{f"lines-0-{field}": value})
+    )
+
+    assertContains(response, "Nothing was saved")
+    assertContains(response, escape(NOT_A_PLAIN_NUMBER))
+    assert refreshed(invoice).revision == 1
+
+
+@pytest.mark.parametrize("value", ["-250.50", "-.5", "1234", "1234.5", " 7.25 "])
+def test_edit_takes_a_plain_number_and_a_negative_work_completed(client, world, value):
+    """A credit (negative work completed) and the spellings a number field sends save."""
+    invoice = world.invoice(status=InvoiceStatus.DRAFT)
+    client.force_login(world.users["standard"])
+
+    client.post(
+        url("invoices:edit", invoice),
+        edit_data(invoice, **{"lines-0-work_completed_this_period": value}),
+    )
+
+    assert invoice.lines.get().work_completed_this_period == Decimal(value.strip())
+
+
+@REQUEST_KINDS
+def test_edit_with_a_line_given_twice_is_refused_and_saves_nothing(client, world, headers):
+    """A forged form repeating one line id is refused: nothing of either form is kept."""
+    invoice = world.invoice(status=InvoiceStatus.DRAFT, lines=2)
+    first = invoice.lines.order_by("sov_line__position", "sov_line_id").first()
+    client.force_login(world.users["standard"])
+    data = edit_data(
+        invoice,
+        **{
+            "lines-0-work_completed_this_period": "5.00",
+            "lines-1-work_completed_this_period": "7.00",
+        },
+    )
+    data["lines-1-line_id"] = str(first.pk)
+
+    response = client.post(url("invoices:edit", invoice), data, **headers)
+
+    assertContains(response, "Nothing was saved")
+    assertContains(response, DUPLICATE_LINE.format(line_id=first.pk))
+    assert refreshed(invoice).revision == 1
+    assert {line.work_completed_this_period for line in invoice.lines.all()} == {Decimal("1000.00")}
+    assert not ChangeHistoryEntry.objects.filter(invoice=invoice).exists()
 
 
 def test_edit_of_a_line_of_another_invoice_is_refused(client, world):

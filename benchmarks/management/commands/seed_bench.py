@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from invoices.bench_data import (
+from benchmarks.data import (
     ALREADY_SEEDED,
     BENCH_ADMIN_USERNAME,
     BENCH_APPROVER_USERNAME,

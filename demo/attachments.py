@@ -1,6 +1,6 @@
 """The demo's invoice attachments: a signed pay application on the first four invoices of
 SC-001 and a conditional lien waiver on two of them, generated as PDFs at seed time
-(`projects.demo_documents`), so the approver's review has backup to read. Nothing is
+(`demo.documents`), so the approver's review has backup to read. Nothing is
 downloaded.
 
 They are written as rows directly, like the rest of the demo's history: the service
@@ -17,11 +17,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 
 from commitments.models import Commitment
+from demo.documents import text_pdf
 from invoices.amounts import invoice_amounts
 from invoices.attachments import HISTORY_CHANGED
 from invoices.history import history_entry, record_history
 from invoices.models import ChangeHistoryEntry, Invoice, InvoiceAttachment
-from projects.demo_documents import text_pdf
 
 PAY_APPLICATION = "pay application"
 LIEN_WAIVER = "lien waiver"

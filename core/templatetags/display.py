@@ -7,25 +7,14 @@ each time; together they cost about as much as the rest of a row."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django import template
 from django.utils.html import format_html
 
+from core import display
+
 register = template.Library()
 
-
-@register.filter(is_safe=True)
-def money(amount: Decimal | int | float | str | None) -> str:
-    """An amount as US dollars with cents, e.g. "$1,234.50" or "-$0.50"."""
-    if amount is None or amount == "":
-        return ""
-    try:
-        amount = Decimal(amount)
-    except (InvalidOperation, TypeError, ValueError):
-        return ""
-    sign = "-" if amount < 0 else ""
-    return f"{sign}${abs(amount):,.2f}"
+register.filter("money", display.money, is_safe=True)
 
 
 @register.simple_tag

@@ -10,9 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import Count, F, OuterRef, Subquery
 
-from commitments.models import Commitment, SovLine
-from erp_integrations.models import ExportItem, ExportState
-from invoices.bench_data import (
+from benchmarks.data import (
     ALREADY_SEEDED,
     BENCH_ADMIN_USERNAME,
     BENCH_APPROVER_USERNAME,
@@ -22,6 +20,8 @@ from invoices.bench_data import (
     INVALID_SCALE,
     BenchCounts,
 )
+from commitments.models import Commitment, SovLine
+from erp_integrations.models import ExportItem, ExportState
 from invoices.models import Invoice, InvoiceErpStatus, InvoiceLine
 from projects.models import Company, Project, ToolLevel, Vendor
 from projects.permissions import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from projects.demo import seed_demo_data
+from demo.data import seed_demo_data
 
 
 class Command(BaseCommand):

@@ -3,9 +3,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import User
 from django.template import Context, Template
 
-from projects.templatetags.display import money
+from core.display import display_name, money
 
 
 @pytest.mark.parametrize(
@@ -26,3 +27,9 @@ def test_money_shows_dollars_with_cents_and_thousands_separators(amount, shown):
 def test_erp_status_badge_escapes_its_label_and_needs_no_load():
     html = Template('{% erp_status_badge "synced" label %}').render(Context({"label": "<Synced>"}))
     assert html == '<span class="badge erp-status erp-status--synced">&lt;Synced&gt;</span>'
+
+
+def test_display_name_is_the_full_name_else_the_username_else_someone():
+    assert display_name(User(username="pat", first_name="Pat", last_name="Lee")) == "Pat Lee"
+    assert display_name(User(username="pat")) == "pat"
+    assert display_name(None) == "someone"
