@@ -838,6 +838,20 @@ def test_next_to_another_site_is_ignored(client):
     assertRedirects(response, tab_url(world, "ready-to-export"), fetch_redirect_response=False)
 
 
+@pytest.mark.parametrize("next_url", ["0", "erp_integrations:queue", "review"])
+def test_next_that_is_not_a_path_is_ignored(client, dummy_tasks, next_url):
+    """Text that is not a path (which `redirect` would look up as a URL name) sends the
+    approver back to the tab, not to a 500."""
+    world = build_world()
+    item = item_of(world.invoice(erp_state=ExportState.READY_TO_EXPORT))
+
+    response = as_user(client, world).post(
+        action_url(world, "accept"), {"item_ids": [item.pk], "next": next_url}
+    )
+
+    assertRedirects(response, tab_url(world, "ready-to-export"), fetch_redirect_response=False)
+
+
 def test_review_status_polls_while_exporting(client):
     world = build_world()
     item = item_of(world.invoice(erp_state=ExportState.EXPORTING))
