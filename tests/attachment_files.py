@@ -6,7 +6,6 @@ import io
 import zipfile
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
 from demo.documents import text_pdf
 
@@ -17,16 +16,20 @@ def pdf_upload(
     return SimpleUploadedFile(name, text_pdf([text]), content_type="application/pdf")
 
 
+# A 1x1 PNG and the start of a JPEG (JFIF): what a phone or scanner writes first.
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+JPEG_START = bytes.fromhex("ffd8ffe000104a46494600010100000100010000") + b"\x00" * 64
+
+
 def png_upload(name: str = "photo.png") -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (4, 4), "red").save(buffer, "PNG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+    return SimpleUploadedFile(name, PNG_1X1, content_type="image/png")
 
 
 def jpeg_upload(name: str = "photo.jpg") -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (4, 4), "blue").save(buffer, "JPEG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+    return SimpleUploadedFile(name, JPEG_START, content_type="image/jpeg")
 
 
 def heic_upload(name: str = "photo.heic") -> SimpleUploadedFile:
