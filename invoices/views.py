@@ -16,6 +16,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -486,6 +487,13 @@ def attachment_remove_view(
     )
 
 
+# A file's response carries no page policy: the browser's PDF viewer runs as a plugin
+# that a policy made for the site's pages (object-src 'none') would block. The file is
+# served with its sniffed type and nosniff, and only PDFs and PNG/JPEG images inline.
+file_policy = csp_override({})
+
+
+@file_policy
 @require_GET
 @login_required
 def attachment_download(
@@ -502,6 +510,7 @@ def attachment_download(
     return attachment_response(attachment)
 
 
+@file_policy
 @require_GET
 def attachment_link(request: HttpRequest, token: str) -> HttpResponse:
     """A signed, expiring download link the HTTP ERP connector sends with an export. It

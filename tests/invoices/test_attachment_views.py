@@ -251,6 +251,7 @@ def test_a_pdf_downloads_inline_with_its_sniffed_type_and_no_sniffing(client, wo
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == 'inline; filename="Pay App.pdf"'
     assert response["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" not in response  # the PDF viewer is a plugin
 
 
 def test_a_word_document_downloads_as_an_attachment(client, world):
