@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -114,7 +114,7 @@ def invoice_next_number(*, commitment: Commitment) -> int:
 @transaction.atomic
 def invoice_create(
     *,
-    user: AbstractBaseUser,
+    user: User,
     project_id: int,
     commitment_id: int,
     billing_period_start: datetime.date,
@@ -162,7 +162,7 @@ def invoice_create(
 @transaction.atomic
 def invoice_update(
     *,
-    user: AbstractBaseUser,
+    user: User,
     invoice_id: int,
     commitment_id: int | None = None,
     header: dict | None = None,
@@ -252,7 +252,7 @@ def invoice_update(
 
 @transaction.atomic
 def invoice_set_status(
-    *, user: AbstractBaseUser, invoice_id: int, status: str, commitment_id: int | None = None
+    *, user: User, invoice_id: int, status: str, commitment_id: int | None = None
 ) -> Invoice:
     """Move an unlocked invoice through review. Submitting (Draft or Revise & Resubmit
     to Under Review) is for whoever may edit it; every other move is a project admin's."""
