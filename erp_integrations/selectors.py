@@ -76,7 +76,7 @@ QUEUE_TABS = (
     QueueTab("rejected", ExportState.REJECTED, "No invoices have been rejected."),
 )
 TABS_BY_SLUG = {tab.slug: tab for tab in QUEUE_TABS}
-TABS_BY_STATE = {tab.state: tab for tab in QUEUE_TABS}
+TABS_BY_STATE: dict[str, QueueTab] = {tab.state: tab for tab in QUEUE_TABS}
 DEFAULT_TAB = QUEUE_TABS[0]
 
 

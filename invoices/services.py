@@ -141,13 +141,13 @@ def invoice_create(
 @transaction.atomic
 def invoice_add(
     *,
-    user: AbstractBaseUser,
+    user: User,
     commitment: Commitment,
     billing_period_start: datetime.date,
     billing_period_end: datetime.date,
     billing_date: datetime.date,
     status: InvoiceStatus = InvoiceStatus.DRAFT,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
 ) -> Invoice:
     """A new invoice with one line per SOV line at the commitment's default retainage,
     numbered next on the commitment (under its row lock, so two invoices created at once
@@ -238,7 +238,7 @@ class NewLine:
 @transaction.atomic
 def invoice_edit(
     *,
-    user: AbstractBaseUser,
+    user: User,
     invoice: Invoice,
     header: dict | None = None,
     status: str | None = None,
@@ -279,7 +279,7 @@ def _edit_locked(
     invoice: Invoice,
     later: list[Invoice],
     *,
-    user: AbstractBaseUser,
+    user: User,
     header: dict,
     lines: dict[int, dict],
     status: str | None = None,
