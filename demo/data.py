@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models, transaction
 
 from commitments.models import (
@@ -37,6 +37,7 @@ from commitments.models import (
 )
 from commitments.permissions import is_invoice_contact, is_on_private_access_list
 from commitments.services import commitment_add_invoice_contact, commitment_grant_private_access
+from demo.attachments import seed_demo_attachments
 from erp_integrations.models import ConnectorKind, ErpConnection, ErpSystem, ExportItem
 from erp_integrations.services import ERP_STATUS_CHANGE
 from invoices.history import history_entry, record_history
@@ -472,12 +473,12 @@ class SeedReport:
 def _upsert[M: models.Model](
     report: SeedReport, kind: str, model: type[M], defaults: dict, **key
 ) -> M:
-    obj, created = model.objects.update_or_create(defaults=defaults, **key)
+    obj, created = model._default_manager.update_or_create(defaults=defaults, **key)
     report.record(kind, created=created)
     return obj
 
 
-def _seed_user(report: SeedReport, spec: DemoUser) -> AbstractBaseUser:
+def _seed_user(report: SeedReport, spec: DemoUser) -> User:
     fields = {
         "first_name": spec.first_name,
         "last_name": spec.last_name,
@@ -501,7 +502,7 @@ def _seed_user(report: SeedReport, spec: DemoUser) -> AbstractBaseUser:
 
 def _seed_grants(
     report: SeedReport,
-    users: dict[str, AbstractBaseUser],
+    users: dict[str, User],
     company: Company,
     projects: dict[str, Project],
     commitments: dict[tuple[str, str], Commitment],
@@ -592,7 +593,7 @@ def _seed_invoice(
     spec: DemoInvoice,
     commitment: Commitment,
     sov_lines: list[SovLine],
-    users: dict[str, AbstractBaseUser],
+    users: dict[str, User],
 ) -> None:
     """The invoice, and (only when it is new) its lines, export item and history."""
     period_start, period_end = spec.period
@@ -642,7 +643,7 @@ def _seed_export(
     spec: DemoExport,
     invoice: Invoice,
     commitment: Commitment,
-    users: dict[str, AbstractBaseUser],
+    users: dict[str, User],
 ) -> datetime.datetime:
     """The invoice's export item and the history of the ERP actions that led to its
     state. Returns when the last of them happened."""
@@ -670,7 +671,9 @@ def _seed_export(
     report.record("export items", created=created)
 
     # (when, by, from, to, batch): the steps the ERP services would have recorded.
-    steps = [
+    steps: list[
+        tuple[datetime.datetime, User | None, InvoiceErpStatus, InvoiceErpStatus, uuid.UUID]
+    ] = [
         (
             spec.sent_at,
             users[spec.sent_by],
@@ -781,4 +784,5 @@ def seed_demo_data() -> SeedReport:
             _seed_invoice(report, invoice_spec, commitment, sov_lines, users)
 
     _seed_grants(report, users, company, projects, commitments)
+    seed_demo_attachments(report, commitments, users)
     return report

@@ -40,7 +40,7 @@ from erp_integrations.connectors import (
     connector_for,
 )
 from erp_integrations.models import ExportItem
-from erp_integrations.payloads import build_document
+from erp_integrations.payloads import build_document, invoice_attachments_for_export
 from erp_integrations.services import ERP_STATUS_CHANGE
 from invoices.history import history_entry, record_history
 from invoices.models import ERP_WORKFLOW, ErpTransition, Invoice, InvoiceErpStatus
@@ -202,9 +202,12 @@ def deliver_export(export_item_id: int) -> str:
         "invoice__commitment__vendor",
         "company__erp_connection",
     ).get(pk=export_item_id)
-    document = build_document(item)
+    attachments = invoice_attachments_for_export(item.invoice_id)
+    document = build_document(item, attachments=attachments)
     connector = connector_for(item.company.erp_connection)
-    return connector.deliver(document, idempotency_key=str(item.idempotency_key))
+    return connector.deliver(
+        document, idempotency_key=str(item.idempotency_key), attachments=attachments
+    )
 
 
 def finish_export(
@@ -212,6 +215,7 @@ def finish_export(
 ) -> ExportOutcome:
     """Step 3: record the attempt's outcome, if the claim still holds."""
     reference_limit = ExportItem._meta.get_field("erp_reference").max_length
+    assert reference_limit is not None  # a CharField always has one
     if error is None and (not reference or len(reference) > reference_limit):
         error = PermanentExportError(
             REFERENCE_TOO_LONG.format(limit=reference_limit, reference=reference)
@@ -230,6 +234,7 @@ def finish_export(
             return ExportOutcome.SKIPPED
         now = timezone.now()
         if error is None:
+            assert reference is not None  # without one, the error was set above
             item.erp_reference = reference
             item.synced_at = now
             item.last_error = ""

@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet
 from django.http import Http404
 from django.utils.formats import number_format
 
 from erp_integrations.models import ErpConnection, ExportItem, ExportState
 from invoices.amounts import InvoiceAmounts, invoice_amounts, period_amounts_of_invoices
-from invoices.models import ERP_WORKFLOW, ChangeHistoryEntry
+from invoices.models import ERP_WORKFLOW, ChangeHistoryEntry, InvoiceAttachment
+from invoices.selectors import attachment_count_of, invoice_attachments
 from projects.models import Company
 
 # A tab counts its items up to this many and shows "1,000+" beyond: counting every row
@@ -76,7 +77,7 @@ QUEUE_TABS = (
     QueueTab("rejected", ExportState.REJECTED, "No invoices have been rejected."),
 )
 TABS_BY_SLUG = {tab.slug: tab for tab in QUEUE_TABS}
-TABS_BY_STATE = {tab.state: tab for tab in QUEUE_TABS}
+TABS_BY_STATE: dict[str, QueueTab] = {tab.state: tab for tab in QUEUE_TABS}
 DEFAULT_TAB = QUEUE_TABS[0]
 
 
@@ -145,7 +146,7 @@ def _items_for_rows() -> QuerySet[ExportItem]:
         "invoice__commitment__vendor",
         "sent_by",
         "decided_by",
-    )
+    ).annotate(attachment_count=attachment_count_of(OuterRef("invoice_id")))
 
 
 def item_name(item: ExportItem) -> str:
@@ -155,8 +156,10 @@ def item_name(item: ExportItem) -> str:
     return f"{item.invoice.label} of {commitment.number} ({commitment.project.number})"
 
 
-def page_number(raw: object) -> int:
+def page_number(raw: str | None) -> int:
     """A page number from a query string or form: 1 when missing or not a number."""
+    if raw is None:
+        return 1
     try:
         return min(max(1, int(raw)), MAX_PAGE)
     except (TypeError, ValueError):
@@ -180,8 +183,9 @@ def queue_page(company: Company, tab: QueueTab, number: int) -> QueuePage:
     items = rows[:PAGE_SIZE]
     amounts = period_amounts_of_invoices(item.invoice_id for item in items)
     for item in items:
-        item.amounts = amounts[item.invoice_id]
-        item.name = item_name(item)
+        # Carried on the row for the queue's template; not fields of the model.
+        item.amounts = amounts[item.invoice_id]  # type: ignore[attr-defined]
+        item.name = item_name(item)  # type: ignore[attr-defined]
     return QueuePage(tab=tab, number=number, items=items, has_next=len(rows) > PAGE_SIZE)
 
 
@@ -194,11 +198,12 @@ class ItemReview:
     item: ExportItem
     amounts: InvoiceAmounts
     history: list[ChangeHistoryEntry]
+    attachments: list[InvoiceAttachment]
 
 
 def item_review(company: Company, item_id: int) -> ItemReview:
-    """The item with its invoice, the invoice's amounts and change history; 404 unless the
-    item is in the company's queue."""
+    """The item with its invoice, the invoice's amounts, attachments and change history;
+    404 unless the item is in the company's queue."""
     try:
         item = (
             _items_for_rows()
@@ -212,7 +217,12 @@ def item_review(company: Company, item_id: int) -> ItemReview:
         .select_related("action_by")
         .order_by("-created_at", "-pk")
     )
-    return ItemReview(item=item, amounts=invoice_amounts(item.invoice), history=history)
+    return ItemReview(
+        item=item,
+        amounts=invoice_amounts(item.invoice),
+        history=history,
+        attachments=invoice_attachments(item.invoice_id),
+    )
 
 
 def item_invoice(company: Company, item_id: int):

@@ -24,6 +24,7 @@ from core.csv_export import csv_response
 from core.downloads import download_name
 from core.errors import ActionRefused
 from core.htmx import (
+    AuthenticatedHttpRequest,
     HtmxHttpRequest,
     answer_action,
     render_region,
@@ -201,7 +202,7 @@ def _act(
 @vary_on_htmx_target
 @require_POST
 @login_required
-def accept(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
+def accept(request: AuthenticatedHttpRequest, company_id: int) -> HttpResponse:
     """Accept the checked (or the one) Ready to Export items: they start exporting."""
     return _act(
         request,
@@ -218,7 +219,7 @@ def accept(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
 @vary_on_htmx_target
 @require_POST
 @login_required
-def reject(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
+def reject(request: AuthenticatedHttpRequest, company_id: int) -> HttpResponse:
     """Reject the checked (or the one) items with a reason: they are unlocked."""
     return _act(
         request,
@@ -238,7 +239,7 @@ def reject(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
 @vary_on_htmx_target
 @require_POST
 @login_required
-def retry(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
+def retry(request: AuthenticatedHttpRequest, company_id: int) -> HttpResponse:
     """Export the checked (or the one) Failed to Export items again."""
     return _act(
         request,
@@ -269,6 +270,7 @@ def review(request: HtmxHttpRequest, company_id: int, item_id: int) -> HttpRespo
         "project": item.invoice.commitment.project,
         "amounts": details.amounts,
         "history": details.history,
+        "attachments": details.attachments,
         "tab": tab,
         "tab_link": tab_url(company, tab or DEFAULT_TAB),
         "review_url": reverse("erp_integrations:review", args=[company.pk, item.pk]),
