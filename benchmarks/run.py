@@ -306,7 +306,7 @@ def streamed_query_count(path: str, username: str) -> int:
     )
     with CaptureQueriesContext(connection) as queries:
         response = client.get(path, secure=True)
-        for _ in response.streaming_content:
+        for _ in response.streaming_content:  # type: ignore[attr-defined]
             pass
     return len(queries)
 

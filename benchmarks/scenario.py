@@ -183,6 +183,7 @@ def ensure_print_invoice() -> Invoice:
         .first()
     )
     template = Commitment.objects.filter(project__company=company).order_by("pk").first()
+    assert project is not None and template is not None  # seed_bench made them
     commitment = Commitment.objects.create(
         project=project,
         type=CommitmentType.SUBCONTRACT,

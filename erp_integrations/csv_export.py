@@ -88,7 +88,9 @@ def _person(first_name: str | None, last_name: str | None, username: str | None)
     """A user's name as the tab shows it (`display_name`), from the joined columns."""
     if username is None:
         return ""
-    user = get_user_model()(first_name=first_name, last_name=last_name, username=username)
+    user = get_user_model()(
+        first_name=first_name or "", last_name=last_name or "", username=username
+    )
     return display_name(user)
 
 
@@ -132,7 +134,7 @@ def queue_tab_rows(company: Company, tab: QueueTab) -> Iterator[list[Cell]]:
     # The ordering ends on the pk, so one item's lines arrive together.
     for _, item_results in groupby(results, key=lambda result: result[0]):
         amounts = PeriodAmounts()
-        item = None
+        item: dict = {}
         for result in item_results:
             item = item or dict(zip(ITEM_FIELDS, result[:item_width], strict=True))
             line = result[item_width:]
