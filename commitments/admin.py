@@ -49,9 +49,9 @@ from commitments.services import (
     commitment_remove_invoice_contact,
     commitment_revoke_private_access,
 )
-from invoices.admin import AtomicActionsMixin, CascadeDeletesRecordsMixin, posted_changes
+from core.admin import AtomicActionsMixin, ObjectGrantsAdminMixin, posted_changes
+from invoices.admin import CascadeDeletesRecordsMixin
 from invoices.models import ERP_WORKFLOW, Invoice
-from projects.admin import ObjectGrantsAdminMixin
 from projects.models import VendorEmployee
 
 VENDOR_OF_ANOTHER_COMPANY = "The contract company must be a vendor of the project's company."

@@ -13,11 +13,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Sum
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 from django_tables2 import RequestConfig
 
@@ -31,7 +29,13 @@ from commitments.selectors import (
     commitments_for_tool,
 )
 from commitments.tables import CommitmentTable
-from core.errors import ActionRefused
+from core.htmx import (
+    HtmxHttpRequest,
+    answer_action,
+    render_region,
+    vary_on_htmx,
+    wants_partial,
+)
 from erp_integrations.services import (
     ActionResult,
     Outcome,
@@ -40,7 +44,6 @@ from erp_integrations.services import (
 )
 from invoices.amounts import totals_of_invoices
 from invoices.permissions import can_create_invoice, can_send_or_retrieve_on_commitment
-from projects.htmx import wants_partial, with_messages
 from projects.permissions import access_project
 
 COMMITMENTS_PER_PAGE = 25
@@ -50,7 +53,7 @@ HISTORY_PER_PAGE = 50
 # --- The Commitments tool ----------------------------------------------------------------
 
 
-def _paginate_commitments(request: HttpRequest, table: CommitmentTable) -> None:
+def _paginate_commitments(request: HtmxHttpRequest, table: CommitmentTable) -> None:
     """COMMITMENTS_PER_PAGE rows a page, whatever the query string says (django-tables2's
     RequestConfig would take a `per_page` from it). A page number that is not a number or
     below 1 gives the first page, one past the end the last page."""
@@ -64,9 +67,10 @@ def _paginate_commitments(request: HttpRequest, table: CommitmentTable) -> None:
         table.page = table.paginator.page(table.paginator.num_pages)
 
 
+@vary_on_htmx
 @require_GET
 @login_required
-def commitment_list(request: HttpRequest, project_id: int) -> HttpResponse:
+def commitment_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
     project = access_project(request.user, project_id)
     commitment_filter = CommitmentFilter(
         request.GET or None,
@@ -80,7 +84,7 @@ def commitment_list(request: HttpRequest, project_id: int) -> HttpResponse:
     template = "commitments/commitment_list.html"
     if wants_partial(request):
         template += "#commitment-table"
-    response = render(
+    return render(
         request,
         template,
         {
@@ -90,8 +94,6 @@ def commitment_list(request: HttpRequest, project_id: int) -> HttpResponse:
             "table": table,
         },
     )
-    patch_vary_headers(response, ["HX-Request"])
-    return response
 
 
 # --- The commitment page and its tabs -----------------------------------------------------
@@ -113,7 +115,7 @@ TABS = (
 
 
 def _render_tab(
-    request: HttpRequest, commitment: Commitment, active: str, context: dict
+    request: HtmxHttpRequest, commitment: Commitment, active: str, context: dict
 ) -> HttpResponse:
     project = commitment.project
     tabs = [
@@ -136,14 +138,15 @@ def _render_tab(
     template = "commitments/commitment_detail.html"
     if wants_partial(request):
         template += "#tab-response"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render(request, template, context)
 
 
+@vary_on_htmx
 @require_GET
 @login_required
-def commitment_detail(request: HttpRequest, project_id: int, commitment_id: int) -> HttpResponse:
+def commitment_detail(
+    request: HtmxHttpRequest, project_id: int, commitment_id: int
+) -> HttpResponse:
     """The "General" tab."""
     commitment = access_commitment(request.user, project_id, commitment_id)
     totals = commitment.sov_lines.aggregate(scheduled=Sum("scheduled_value"))
@@ -152,9 +155,10 @@ def commitment_detail(request: HttpRequest, project_id: int, commitment_id: int)
     )
 
 
+@vary_on_htmx
 @require_GET
 @login_required
-def commitment_sov(request: HttpRequest, project_id: int, commitment_id: int) -> HttpResponse:
+def commitment_sov(request: HtmxHttpRequest, project_id: int, commitment_id: int) -> HttpResponse:
     """The "Schedule of Values" tab."""
     commitment = access_commitment(request.user, project_id, commitment_id)
     sov_lines = list(commitment_sov_lines(commitment))
@@ -165,7 +169,7 @@ def commitment_sov(request: HttpRequest, project_id: int, commitment_id: int) ->
 
 
 def _invoices_context(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     commitment: Commitment,
     *,
     action: ActionResult | None = None,
@@ -184,20 +188,22 @@ def _invoices_context(
     }
 
 
+@vary_on_htmx
 @require_GET
 @login_required
 def commitment_invoices_tab(
-    request: HttpRequest, project_id: int, commitment_id: int
+    request: HtmxHttpRequest, project_id: int, commitment_id: int
 ) -> HttpResponse:
     """The "Invoices" tab: the commitment's invoices, checkboxes and the bulk actions."""
     commitment = access_commitment(request.user, project_id, commitment_id)
     return _render_tab(request, commitment, "invoices", _invoices_context(request, commitment))
 
 
+@vary_on_htmx
 @require_GET
 @login_required
 def commitment_history_tab(
-    request: HttpRequest, project_id: int, commitment_id: int
+    request: HtmxHttpRequest, project_id: int, commitment_id: int
 ) -> HttpResponse:
     """The "Change History" tab: every change to the commitment's invoices, newest first."""
     commitment = access_commitment(request.user, project_id, commitment_id)
@@ -226,7 +232,7 @@ def _summary(action: ActionResult, done_word: str) -> str:
 
 
 def _bulk_action(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     project_id: int,
     commitment_id: int,
     kind: str,
@@ -234,53 +240,55 @@ def _bulk_action(
 ) -> HttpResponse:
     commitment = access_commitment(request.user, project_id, commitment_id)
     action_name, done_word = BULK_ACTIONS[kind]
-    action, refusal = None, ""
-    try:
-        action = service(
-            user=request.user,
-            project_id=commitment.project_id,
-            commitment_id=commitment.pk,
-            invoice_ids=request.POST.getlist("invoice_ids"),
-        )
-    except ActionRefused as error:
-        refusal = str(error)
 
-    if not wants_partial(request):
-        if refusal:
-            messages.error(request, refusal)
-        else:
+    def report(action: ActionResult) -> None:
+        """One message per invoice for a plain request (the tab it returns to has no
+        result panel), a summary beside the result panel for htmx."""
+        if not wants_partial(request):
             for result in action.results:
                 level = {
                     Outcome.DONE: messages.SUCCESS,
                     Outcome.UNCHANGED: messages.INFO,
                 }.get(result.outcome, messages.ERROR)
                 messages.add_message(request, level, result.message)
-        return redirect("commitments:invoices", commitment.project_id, commitment.pk)
+        elif action.refused:
+            messages.warning(request, f"{action_name}: {_summary(action, done_word)}")
+        else:
+            messages.success(request, f"{action_name}: {_summary(action, done_word)}")
 
-    if refusal:
-        messages.error(request, refusal)
-    elif action.refused:
-        messages.warning(request, f"{action_name}: {_summary(action, done_word)}")
-    else:
-        messages.success(request, f"{action_name}: {_summary(action, done_word)}")
-    context = {
-        "commitment": commitment,
-        "project": commitment.project,
-        "company": commitment.project.company,
-        **_invoices_context(
-            request, commitment, action=action, action_name=action_name, refusal=refusal
+    def region(action: ActionResult | None, errors: list[str]) -> HttpResponse:
+        context = {
+            "commitment": commitment,
+            "project": commitment.project,
+            "company": commitment.project.company,
+            **_invoices_context(
+                request,
+                commitment,
+                action=action,
+                action_name=action_name,
+                refusal=" ".join(errors),
+            ),
+        }
+        return render_region(request, "commitments/commitment_detail.html#invoice-region", context)
+
+    return answer_action(
+        request,
+        lambda: service(
+            user=request.user,
+            project_id=commitment.project_id,
+            commitment_id=commitment.pk,
+            invoice_ids=request.POST.getlist("invoice_ids"),
         ),
-    }
-    html = render_to_string(
-        "commitments/commitment_detail.html#invoice-region", context, request=request
+        report=report,
+        region=region,
+        redirect_to=reverse("commitments:invoices", args=[commitment.project_id, commitment.pk]),
     )
-    return with_messages(request, html)
 
 
 @require_POST
 @login_required
 def commitment_invoices_send(
-    request: HttpRequest, project_id: int, commitment_id: int
+    request: HtmxHttpRequest, project_id: int, commitment_id: int
 ) -> HttpResponse:
     """The "Send to ERP" button: sends the checked invoices."""
     return _bulk_action(request, project_id, commitment_id, "send", invoices_send_to_erp)
@@ -289,7 +297,7 @@ def commitment_invoices_send(
 @require_POST
 @login_required
 def commitment_invoices_retrieve(
-    request: HttpRequest, project_id: int, commitment_id: int
+    request: HtmxHttpRequest, project_id: int, commitment_id: int
 ) -> HttpResponse:
     """The "Retrieve from ERP" button: retrieves the checked invoices."""
     return _bulk_action(request, project_id, commitment_id, "retrieve", invoices_retrieve_from_erp)

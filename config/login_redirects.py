@@ -29,6 +29,8 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from core.htmx import HtmxHttpRequest, wants_partial
+
 SAFE_METHODS = ("GET", "HEAD")
 
 
@@ -36,20 +38,20 @@ class LoginRedirectMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HtmxHttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if not _is_login_redirect_for(request, response):
             return response
-        htmx = getattr(request, "htmx", None)
         # A history restore (Back to a pushed URL htmx has not cached) swaps the whole
         # body and ignores HX-Redirect: it follows the plain redirect like a page load.
-        if htmx and not htmx.history_restore_request:
+        if wants_partial(request):
             login_url = redirect_to_login(_htmx_next(request))["Location"]
             response = HttpResponse(status=204)
             response["HX-Redirect"] = login_url
         elif request.method not in SAFE_METHODS:
             response = redirect_to_login(_form_page(request))
-        # The same URL is answered differently with and without htmx.
+        # The same URL is answered differently with and without htmx. (Views say so with
+        # core.htmx's decorators; this answer is the middleware's own.)
         patch_vary_headers(response, ["HX-Request"])
         return response
 

@@ -13,15 +13,20 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
-from django.views.decorators.vary import vary_on_headers
 
 from core.errors import ActionRefused
+from core.htmx import (
+    HtmxHttpRequest,
+    answer_action,
+    render_region,
+    vary_on_htmx_target,
+)
 from erp_integrations.forms import ExportItemsForm, RejectForm
 from erp_integrations.selectors import (
     DEFAULT_TAB,
@@ -44,7 +49,6 @@ from erp_integrations.services import (
 )
 from erp_integrations.systems import things_to_know
 from invoices.permissions import can_see_in_erp_queue
-from projects.htmx import with_messages
 from projects.models import Company
 from projects.permissions import access_erp_integrations, is_accounting_approver
 
@@ -55,11 +59,6 @@ TABS_REGION = "erp-queue-tabs"
 REVIEW_REGION = "erp-review"
 REVIEW_STATUS_REGION = "erp-review-status"
 
-# Every response depends on whether htmx asked and for which region. Saying so keeps a
-# browser from reusing a region it fetched for a pushed URL as that URL's page (Back
-# after leaving the page would show the bare region).
-vary_on_htmx = vary_on_headers("HX-Request", "HX-Target")
-
 
 def tab_url(company: Company, tab: QueueTab, page: int = 1) -> str:
     url = reverse("erp_integrations:tab", args=[company.pk, tab.slug])
@@ -67,7 +66,7 @@ def tab_url(company: Company, tab: QueueTab, page: int = 1) -> str:
 
 
 def _render_queue(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     company: Company,
     tab: QueueTab,
     page_number: int,
@@ -91,9 +90,7 @@ def _render_queue(
         "errors": errors or [],
     }
     if request.htmx and request.htmx.target == TABS_REGION:
-        return with_messages(
-            request, render_to_string("erp_integrations/queue.html#tabs", context, request)
-        )
+        return render_region(request, "erp_integrations/queue.html#tabs", context)
     page = queue_page(company, tab, page_number)
     context.update(
         page=page,
@@ -101,9 +98,7 @@ def _render_queue(
         next_url=tab_url(company, tab, page.number + 1) if page.has_next else "",
     )
     if request.htmx and request.htmx.target == QUEUE_REGION:
-        return with_messages(
-            request, render_to_string("erp_integrations/queue.html#queue", context, request)
-        )
+        return render_region(request, "erp_integrations/queue.html#queue", context)
     connection = company_erp_connection(company)
     context.update(
         connection=connection,
@@ -112,19 +107,19 @@ def _render_queue(
     return render(request, "erp_integrations/queue.html", context)
 
 
-@vary_on_htmx
+@vary_on_htmx_target
 @require_GET
 @login_required
-def queue(request: HttpRequest, company_id: int) -> HttpResponse:
+def queue(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     """The queue, on its first tab (Ready to Export)."""
     company = access_erp_integrations(request.user, company_id)
     return _render_queue(request, company, DEFAULT_TAB, page_number(request.GET.get("page")))
 
 
-@vary_on_htmx
+@vary_on_htmx_target
 @require_GET
 @login_required
-def tab(request: HttpRequest, company_id: int, tab: str) -> HttpResponse:
+def tab(request: HtmxHttpRequest, company_id: int, tab: str) -> HttpResponse:
     company = access_erp_integrations(request.user, company_id)
     return _render_queue(request, company, queue_tab(tab), page_number(request.GET.get("page")))
 
@@ -133,7 +128,7 @@ def _plural(count: int) -> str:
     return f"{count} invoice" if count == 1 else f"{count} invoices"
 
 
-def _report(request: HttpRequest, result: ActionResult, *, done: str, refused: str) -> None:
+def _report(request: HtmxHttpRequest, result: ActionResult, *, done: str, refused: str) -> None:
     """Messages for the action: one per invoice for a plain request (the page it returns
     to has no result panel), a summary beside the result panel for htmx."""
     if not request.htmx:
@@ -151,7 +146,7 @@ def _report(request: HttpRequest, result: ActionResult, *, done: str, refused: s
         messages.error(request, refused.format(invoices=_plural(len(result.refused))))
 
 
-def _back_url(request: HttpRequest, company: Company, tab: QueueTab, page: int) -> str:
+def _back_url(request: HtmxHttpRequest, company: Company, tab: QueueTab, page: int) -> str:
     """Where a plain POST returns: the page it came from when it says so (the review
     page), else the tab it was sent from."""
     next_url = request.POST.get("next", "")
@@ -165,7 +160,7 @@ def _back_url(request: HttpRequest, company: Company, tab: QueueTab, page: int) 
 
 
 def _act(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     company_id: int,
     form_class: type[ExportItemsForm],
     run: Callable[[Company, dict], ActionResult],
@@ -177,30 +172,31 @@ def _act(
     form = form_class(request.POST)
     slug, page = form.where()
     tab = queue_tab(slug)
-    result = None
-    errors: list[str] = []
-    if not is_accounting_approver(request.user, company):
-        errors = [NOT_ACCOUNTING_APPROVER]
-    elif not form.is_valid():
-        errors = [error for field_errors in form.errors.values() for error in field_errors]
-    else:
-        try:
-            result = run(company, form.cleaned_data)
-        except ActionRefused as refusal:
-            errors = [str(refusal)]
-    for error in errors:
-        messages.error(request, error)
-    if result is not None:
-        _report(request, result, done=done, refused=refused)
-    if request.htmx:
-        return _render_queue(request, company, tab, page, result=result, errors=errors)
-    return redirect(_back_url(request, company, tab, page))
+
+    def act() -> ActionResult:
+        if not is_accounting_approver(request.user, company):
+            raise ActionRefused(NOT_ACCOUNTING_APPROVER)
+        if not form.is_valid():
+            raise ValidationError(
+                [error for field_errors in form.errors.values() for error in field_errors]
+            )
+        return run(company, form.cleaned_data)
+
+    return answer_action(
+        request,
+        act,
+        report=lambda result: _report(request, result, done=done, refused=refused),
+        region=lambda result, errors: _render_queue(
+            request, company, tab, page, result=result, errors=errors
+        ),
+        redirect_to=_back_url(request, company, tab, page),
+    )
 
 
-@vary_on_htmx
+@vary_on_htmx_target
 @require_POST
 @login_required
-def accept(request: HttpRequest, company_id: int) -> HttpResponse:
+def accept(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     """Accept the checked (or the one) Ready to Export items: they start exporting."""
     return _act(
         request,
@@ -214,10 +210,10 @@ def accept(request: HttpRequest, company_id: int) -> HttpResponse:
     )
 
 
-@vary_on_htmx
+@vary_on_htmx_target
 @require_POST
 @login_required
-def reject(request: HttpRequest, company_id: int) -> HttpResponse:
+def reject(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     """Reject the checked (or the one) items with a reason: they are unlocked."""
     return _act(
         request,
@@ -234,10 +230,10 @@ def reject(request: HttpRequest, company_id: int) -> HttpResponse:
     )
 
 
-@vary_on_htmx
+@vary_on_htmx_target
 @require_POST
 @login_required
-def retry(request: HttpRequest, company_id: int) -> HttpResponse:
+def retry(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     """Export the checked (or the one) Failed to Export items again."""
     return _act(
         request,
@@ -251,10 +247,10 @@ def retry(request: HttpRequest, company_id: int) -> HttpResponse:
     )
 
 
-@vary_on_htmx
+@vary_on_htmx_target
 @require_GET
 @login_required
-def review(request: HttpRequest, company_id: int, item_id: int) -> HttpResponse:
+def review(request: HtmxHttpRequest, company_id: int, item_id: int) -> HttpResponse:
     """The read-only review of an item's invoice, with the approver's actions on it."""
     company = access_erp_integrations(request.user, company_id)
     details = item_review(company, item_id)
@@ -277,5 +273,5 @@ def review(request: HttpRequest, company_id: int, item_id: int) -> HttpResponse:
     partials = {REVIEW_STATUS_REGION: "status", REVIEW_REGION: "review"}
     if request.htmx and request.htmx.target in partials:
         template = f"erp_integrations/review.html#{partials[request.htmx.target]}"
-        return with_messages(request, render_to_string(template, context, request))
+        return render_region(request, template, context)
     return render(request, "erp_integrations/review.html", context)

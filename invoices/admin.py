@@ -13,11 +13,13 @@ editable: only the ERP services change them.
 An invoice's number and commitment never change here either: its previous work completed
 comes from the invoices numbered before it on its commitment, so renumbering or moving one
 invoice would change another's figures, a locked one's included. A POST that would change
-them is refused. An invoice added here is numbered like one created on the pages
-(`invoice_next_number`): after every other invoice of its commitment.
+them is refused.
 
-Edits made here are recorded in the invoice's change history and raise its revision, like
-edits made through the pages.
+Invoices and their lines are created and edited here through the pages' services
+(`invoice_add`, `invoice_edit`): an added invoice is numbered after every other invoice of
+its commitment and gets one line per SOV line, every edit is checked like one made on the
+pages, recorded in the change history and raises the revision. A refusal from a service
+becomes an error message, and the save is rolled back (`core.admin.ServiceRefusalsMixin`).
 
 Deleting a company, project or commitment would delete its invoices with it. While one of
 them is locked (in ERP Integrations or exported), the delete page and the bulk delete
@@ -37,28 +39,31 @@ from django.contrib.admin.options import csrf_protect_m
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import router, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from commitments.models import SovLine
+from core.admin import REFUSED, AtomicActionsMixin, ServiceRefusalsMixin, posted_changes
 from erp_integrations.models import ExportItem
 from invoices.amounts import CENT, amounts_of_invoices
-from invoices.history import history_entry, record_history
 from invoices.locking import edit_lock_message, lock_for_edit
 from invoices.models import (
     ERP_WORKFLOW,
     ChangeHistoryEntry,
     Invoice,
     InvoiceLine,
-    InvoiceStatus,
 )
-from invoices.services import invoice_next_number
+from invoices.services import (
+    HEADER_FIELDS,
+    SOV_LINE_OF_ANOTHER_COMMITMENT,
+    NewLine,
+    invoice_add,
+    invoice_edit,
+)
 
-LOCKED_REFUSAL = "{reason} Nothing was changed."
-SOV_LINE_OF_ANOTHER_COMMITMENT = "{sov_line} is not a SOV line of {commitment}."
+LOCKED_REFUSAL = REFUSED
 # A locked invoice that deleting its company, project or commitment would delete with it.
 HELD_INVOICE = "{invoice} of {commitment} ({project}): in ERP Integrations ({status})"
 INVOICE_PLACE_FIXED = (
@@ -166,15 +171,6 @@ def held_invoice(invoice: Invoice) -> str:
     )
 
 
-class AtomicActionsMixin:
-    """Runs each changelist action in one transaction, so a bulk delete's lock check (in
-    get_deleted_objects) and the delete itself see the same locked rows."""
-
-    def response_action(self, request, queryset, *args, **kwargs):
-        with transaction.atomic(using=router.db_for_write(self.model)):
-            return super().response_action(request, queryset, *args, **kwargs)
-
-
 class CascadeDeletesRecordsMixin(AtomicActionsMixin):
     """Change history and export items cannot be deleted on their own in admin, yet they go
     with the invoice (or company) they belong to. Without this, Django would refuse to
@@ -204,81 +200,20 @@ class CascadeDeletesRecordsMixin(AtomicActionsMixin):
         return deleted, counts, perms_needed, [*protected, *held]
 
 
-def posted_changes(data, instance, names) -> list[str]:
-    """The fields among `names` that a POST of the instance's change form would change. A
-    field the POST does not carry (it was shown read-only) counts as unchanged."""
-    changed = []
-    for name in names:
-        field = instance._meta.get_field(name)
-        stored = field.value_from_object(instance)
-        if name in data and field.formfield().has_changed(stored, data[name]):
-            changed.append(name)
-    return changed
-
-
-def field_label(model, field_name: str) -> str:
-    return str(model._meta.get_field(field_name).verbose_name).capitalize()
-
-
 def shown(value) -> str:
     if isinstance(value, Decimal):
         return str(value.quantize(CENT))
     return "" if value is None else str(value)
 
 
-def header_changes(form: forms.ModelForm, *, user) -> list[ChangeHistoryEntry]:
-    invoice, entries = form.instance, []
-    for name in form.changed_data:
-        before, after = form.initial.get(name), form.cleaned_data[name]
-        if name == "status":
-            before, after = InvoiceStatus(before).label, InvoiceStatus(after).label
-        entries.append(
-            history_entry(
-                invoice,
-                action_by=user,
-                changed=field_label(Invoice, name),
-                from_value=shown(before),
-                to_value=shown(after),
-            )
-        )
-    return entries
-
-
-def line_changes(form: forms.ModelForm, invoice: Invoice, *, user) -> list[ChangeHistoryEntry]:
-    """History rows for one line form: added, removed, or its changed amounts."""
-    line = form.instance
-    if form.cleaned_data.get("DELETE"):
-        if line._state.adding:
-            return []
-        return [
-            history_entry(invoice, action_by=user, changed="Line", from_value=str(line.sov_line))
-        ]
-    if not form.has_changed():
-        return []
-    if line._state.adding:
-        return [history_entry(invoice, action_by=user, changed="Line", to_value=str(line.sov_line))]
-    return [
-        history_entry(
-            invoice,
-            action_by=user,
-            changed=f"{line.sov_line.cost_code} {field_label(InvoiceLine, name)}",
-            from_value=shown(form.initial.get(name)),
-            to_value=shown(form.cleaned_data[name]),
-        )
-        for name in form.changed_data
-        if name in LINE_INPUT_FIELDS
-    ]
-
-
-def record_admin_edits(entries: list[ChangeHistoryEntry]) -> None:
-    """Write the history of one admin save and raise each edited invoice's revision once
-    (caller holds the invoices' row locks)."""
-    if not entries:
-        return
-    record_history(entries)
-    Invoice.objects.filter(pk__in={entry.invoice_id for entry in entries}).update(
-        revision=F("revision") + 1, updated_at=timezone.now()
-    )
+def line_values(form: forms.ModelForm, names) -> dict[str, Decimal]:
+    """A line form's amounts and retainage, to the cent as the database keeps them (and as
+    the history shows them)."""
+    return {
+        name: form.cleaned_data[name].quantize(CENT)
+        for name in names
+        if name in LINE_INPUT_FIELDS and form.cleaned_data.get(name) is not None
+    }
 
 
 class InvoiceLineForm(forms.ModelForm):
@@ -367,7 +302,7 @@ class ChangeHistoryInline(admin.TabularInline):
 
 
 class InvoiceForm(forms.ModelForm):
-    # No number: the admin numbers a new invoice when it saves it (`invoice_next_number`).
+    # No number: `invoice_add` numbers a new invoice when the admin saves it.
     class Meta:
         model = Invoice
         fields = [
@@ -381,7 +316,7 @@ class InvoiceForm(forms.ModelForm):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(CascadeDeletesRecordsMixin, admin.ModelAdmin):
+class InvoiceAdmin(ServiceRefusalsMixin, CascadeDeletesRecordsMixin, admin.ModelAdmin):
     form = InvoiceForm
     list_display = [
         "invoice",
@@ -538,37 +473,61 @@ class InvoiceAdmin(CascadeDeletesRecordsMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            # Only what the form changed: the ERP fields belong to the ERP services.
-            if form.changed_data:
-                obj.save(update_fields=[*form.changed_data, "updated_at"])
+            # The edit is saved with its lines in save_related, in one service call.
             return
-        # Last on its commitment, numbered under the commitment's row lock (the change
-        # form's transaction holds it until the invoice is saved).
-        obj.number = invoice_next_number(commitment=obj.commitment)
-        obj.save()
-        InvoiceLine.objects.bulk_create(
-            InvoiceLine(
-                invoice=obj,
-                sov_line=sov_line,
-                work_retainage_percent=obj.commitment.default_retainage_percent,
-                materials_retainage_percent=obj.commitment.default_retainage_percent,
-            )
-            for sov_line in obj.commitment.sov_lines.all()
+        # Numbered after every other invoice of its commitment, under the commitment's row
+        # lock, with one line per SOV line, like an invoice created on the pages.
+        data = form.cleaned_data
+        invoice = invoice_add(
+            user=request.user,
+            commitment=data["commitment"],
+            billing_period_start=data["billing_period_start"],
+            billing_period_end=data["billing_period_end"],
+            billing_date=data["billing_date"],
+            status=data["status"],
+            created_by=data["created_by"],
         )
-        record_history(
-            [history_entry(obj, action_by=request.user, changed="Invoice", to_value="Created")]
-        )
+        for field in Invoice._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(invoice, field.attname))
+        obj._state.adding = False
 
     def save_related(self, request, form, formsets, change):
-        entries = []
-        if change:
-            entries = header_changes(form, user=request.user)
-            for formset in formsets:
-                if formset.model is InvoiceLine:
-                    for line_form in formset.forms:
-                        entries += line_changes(line_form, form.instance, user=request.user)
-        super().save_related(request, form, formsets, change)
-        record_admin_edits(entries)
+        if not change:
+            return super().save_related(request, form, formsets, change)
+        # commit=False: the lines formset says what it would add, change and delete (the
+        # change message reads that) and the edit service does it, with the header.
+        lines, new_lines, removed = {}, [], []
+        for formset in formsets:
+            formset.save(commit=False)  # the history inline is read-only: nothing to save
+            if formset.model is not InvoiceLine:
+                continue
+            deleted = formset.deleted_forms if formset.can_delete else []
+            for line_form in formset.forms:
+                line = line_form.instance
+                if line_form in deleted:
+                    if line.pk is not None:
+                        removed.append(line.pk)
+                elif line.pk is None:
+                    if line_form.has_changed():
+                        new_lines.append(
+                            NewLine(
+                                sov_line=line_form.cleaned_data["sov_line"],
+                                values=line_values(line_form, LINE_INPUT_FIELDS),
+                            )
+                        )
+                elif line_form.has_changed():
+                    lines[line.pk] = line_values(line_form, line_form.changed_data)
+        invoice_edit(
+            user=request.user,
+            invoice=form.instance,
+            header={
+                name: form.cleaned_data[name] for name in HEADER_FIELDS if name in form.changed_data
+            },
+            status=form.cleaned_data["status"] if "status" in form.changed_data else None,
+            lines=lines,
+            new_lines=new_lines,
+            removed_line_ids=removed,
+        )
 
 
 class InvoiceLineAdminForm(InvoiceLineForm):
@@ -584,7 +543,7 @@ class InvoiceLineAdminForm(InvoiceLineForm):
 
 
 @admin.register(InvoiceLine)
-class InvoiceLineAdmin(AtomicActionsMixin, admin.ModelAdmin):
+class InvoiceLineAdmin(ServiceRefusalsMixin, AtomicActionsMixin, admin.ModelAdmin):
     form = InvoiceLineAdminForm
     list_display = ["invoice", "sov_line", *LINE_INPUT_FIELDS, "locked"]
     list_filter = ["invoice__erp_status", "invoice__commitment__project__company"]
@@ -658,47 +617,33 @@ class InvoiceLineAdmin(AtomicActionsMixin, admin.ModelAdmin):
         )
         if queryset.filter(locked).exists():
             raise PermissionDenied
-        record_admin_edits(
-            [
-                history_entry(
-                    line.invoice,
-                    action_by=request.user,
-                    changed="Line",
-                    from_value=str(line.sov_line),
-                )
-                for line in queryset.select_related("invoice", "sov_line")
-            ]
-        )
-        super().delete_queryset(request, queryset)
+        removed = defaultdict(list)
+        invoices = {}
+        for line in queryset.select_related("invoice__commitment"):
+            removed[line.invoice_id].append(line.pk)
+            invoices[line.invoice_id] = line.invoice
+        for invoice_id, line_ids in removed.items():
+            invoice_edit(user=request.user, invoice=invoices[invoice_id], removed_line_ids=line_ids)
 
     def delete_model(self, request, obj):
-        record_admin_edits(
-            [
-                history_entry(
-                    obj.invoice,
-                    action_by=request.user,
-                    changed="Line",
-                    from_value=str(obj.sov_line),
-                )
-            ]
-        )
-        super().delete_model(request, obj)
+        invoice_edit(user=request.user, invoice=obj.invoice, removed_line_ids=[obj.pk])
 
     def save_model(self, request, obj, form, change):
-        invoice = obj.invoice
         if change:
-            entries = line_changes(form, invoice, user=request.user)
-            changed = [name for name in form.changed_data if name in LINE_INPUT_FIELDS]
-            if changed:
-                obj.save(update_fields=changed)
-        else:
-            obj.save()
-            entries = [
-                history_entry(
-                    invoice, action_by=request.user, changed="Line", to_value=str(obj.sov_line)
-                )
-            ]
-        record_admin_edits(entries)
+            invoice_edit(
+                user=request.user,
+                invoice=obj.invoice,
+                lines={obj.pk: line_values(form, form.changed_data)},
+            )
+            return
+        invoice_edit(
+            user=request.user,
+            invoice=obj.invoice,
+            new_lines=[NewLine(sov_line=obj.sov_line, values=line_values(form, LINE_INPUT_FIELDS))],
+        )
+        # The admin goes on to the new line's page.
+        obj.pk = InvoiceLine.objects.get(invoice=obj.invoice, sov_line=obj.sov_line).pk
+        obj._state.adding = False
 
 
 @admin.register(ChangeHistoryEntry)

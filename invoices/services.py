@@ -5,6 +5,8 @@ moving them through review. Every change refuses a locked invoice (see
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -13,7 +15,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.http import Http404
 
-from commitments.models import Commitment
+from commitments.models import Commitment, SovLine
 from commitments.permissions import access_commitment
 from core.errors import ActionRefused
 from core.numbers import parse_plain_decimal
@@ -44,6 +46,7 @@ PERCENT_RANGE = "{field}: enter a percentage between 0 and 100."
 DATE_OUT_OF_RANGE = "{field}: enter a date between 2000 and 2099."
 PERIOD_ENDS_BEFORE_START = "The billing period cannot end before it starts."
 UNKNOWN_LINE = "Line {line_id} is not a line of {label}."
+SOV_LINE_OF_ANOTHER_COMMITMENT = "{sov_line} is not a SOV line of {commitment}."
 
 HEADER_FIELDS = ("billing_period_start", "billing_period_end", "billing_date")
 LINE_AMOUNT_FIELDS = ("work_completed_this_period", "materials_presently_stored")
@@ -121,11 +124,39 @@ def invoice_create(
     billing_period_end: datetime.date,
     billing_date: datetime.date,
 ) -> Invoice:
-    """A Draft invoice with one line per SOV line, numbered next on the commitment.
-    The commitment row is locked so two invoices created at once get two numbers."""
+    """A Draft invoice on the commitment, for a user who may create invoices there
+    (`invoice_add` does the rest)."""
     commitment = access_commitment(user, project_id, commitment_id)
     if not can_create_invoice(user, commitment):
         raise ActionRefused(MAY_NOT_CREATE)
+    return invoice_add(
+        user=user,
+        commitment=commitment,
+        billing_period_start=billing_period_start,
+        billing_period_end=billing_period_end,
+        billing_date=billing_date,
+    )
+
+
+@transaction.atomic
+def invoice_add(
+    *,
+    user: AbstractBaseUser,
+    commitment: Commitment,
+    billing_period_start: datetime.date,
+    billing_period_end: datetime.date,
+    billing_date: datetime.date,
+    status: InvoiceStatus = InvoiceStatus.DRAFT,
+    created_by: AbstractBaseUser | None = None,
+) -> Invoice:
+    """A new invoice with one line per SOV line at the commitment's default retainage,
+    numbered next on the commitment (under its row lock, so two invoices created at once
+    get two numbers), its creation recorded in the history as `user`'s.
+
+    The caller has decided that `user` may create it: `invoice_create` for the pages,
+    Django admin's model permissions for a site admin, who may also start it in another
+    review status and name someone else as its creator. Bad billing dates raise
+    ValidationError and create nothing."""
     errors = _billing_date_errors(
         {
             "billing_period_start": billing_period_start,
@@ -140,10 +171,11 @@ def invoice_create(
     invoice = Invoice.objects.create(
         commitment=commitment,
         number=invoice_next_number(commitment=commitment),
+        status=status,
         billing_period_start=billing_period_start,
         billing_period_end=billing_period_end,
         billing_date=billing_date,
-        created_by=user,
+        created_by=created_by or user,
     )
     retainage = commitment.default_retainage_percent
     InvoiceLine.objects.bulk_create(
@@ -159,6 +191,13 @@ def invoice_create(
     return invoice
 
 
+def _lock_for_edit(invoice: Invoice) -> list[Invoice]:
+    try:
+        return lock_for_edit(invoice)
+    except Invoice.DoesNotExist:
+        raise Http404("No such invoice.") from None
+
+
 @transaction.atomic
 def invoice_update(
     *,
@@ -168,7 +207,49 @@ def invoice_update(
     header: dict | None = None,
     lines: dict[int, dict] | None = None,
 ) -> Invoice:
-    """Edit an unlocked invoice's billing dates and its lines' amounts and retainage.
+    """Edit an unlocked invoice's billing dates and its lines' amounts and retainage, for
+    a user whose role lets them edit it (`invoice_edit` says the rest).
+
+    `header` may hold the billing dates (HEADER_FIELDS); `lines` maps an invoice line id
+    to the values to set. A user who may not edit the invoice raises `ActionRefused`.
+    """
+    invoice = access_invoice(user, invoice_id, commitment_id=commitment_id)
+    later = _lock_for_edit(invoice)
+    if not can_edit_invoice(user, invoice):
+        raise ActionRefused(MAY_NOT_EDIT.format(label=invoice.label))
+    header = header or {}
+    return _edit_locked(
+        invoice,
+        later,
+        user=user,
+        header={name: header[name] for name in HEADER_FIELDS if name in header},
+        lines=lines or {},
+    )
+
+
+@dataclass(frozen=True)
+class NewLine:
+    """A line to add to an invoice: the SOV line it bills and its amounts and retainage."""
+
+    sov_line: SovLine
+    values: dict = field(default_factory=dict)
+
+
+@transaction.atomic
+def invoice_edit(
+    *,
+    user: AbstractBaseUser,
+    invoice: Invoice,
+    header: dict | None = None,
+    status: str | None = None,
+    lines: dict[int, dict] | None = None,
+    new_lines: Iterable[NewLine] = (),
+    removed_line_ids: Iterable[int] = (),
+) -> Invoice:
+    """Edit an unlocked invoice: its billing dates (`header`), its lines' amounts and
+    retainage (`lines`, by invoice line id), the lines it bills and, for a site admin
+    correcting it, its review status (any status: the review moves belong to
+    `invoice_set_status`).
 
     Refused too while a later invoice of the commitment is locked: this invoice's lines
     make up that invoice's previous work completed and retainage held. The invoice and
@@ -176,22 +257,40 @@ def invoice_update(
     invoice either waits for this edit and sends the edited figures, or lands first and
     this edit is refused.
 
-    `lines` maps an invoice line id to the values to set. Bad input raises
-    ValidationError (all messages at once) and changes nothing; a locked invoice or a
-    user who may not edit it raises `ActionRefused`. Every changed value is written to
-    the change history, and the revision goes up once.
-    """
-    invoice = access_invoice(user, invoice_id, commitment_id=commitment_id)
-    try:
-        later = lock_for_edit(invoice)
-    except Invoice.DoesNotExist:
-        raise Http404("No such invoice.") from None
-    if not can_edit_invoice(user, invoice):
-        raise ActionRefused(MAY_NOT_EDIT.format(label=invoice.label))
+    The caller has decided that `user` may edit the invoice: `invoice_update` for the
+    pages, Django admin's model permissions for a site admin. Bad input raises
+    ValidationError (all messages at once) and a locked invoice `ActionRefused`; either
+    way nothing changes. Every change is written to the change history, and the revision
+    goes up once."""
+    later = _lock_for_edit(invoice)
+    return _edit_locked(
+        invoice,
+        later,
+        user=user,
+        header=header or {},
+        status=status,
+        lines=lines or {},
+        new_lines=list(new_lines),
+        removed_line_ids=set(removed_line_ids),
+    )
+
+
+def _edit_locked(
+    invoice: Invoice,
+    later: list[Invoice],
+    *,
+    user: AbstractBaseUser,
+    header: dict,
+    lines: dict[int, dict],
+    status: str | None = None,
+    new_lines: list[NewLine] | None = None,
+    removed_line_ids: set[int] | None = None,
+) -> Invoice:
+    """`invoice_edit` once the invoice and its later invoices are row-locked (`later`)."""
     refusal = edit_lock_message(invoice, later=later)
     if refusal:
         raise ActionRefused(refusal)
-    header, lines = header or {}, lines or {}
+    new_lines, removed_line_ids = new_lines or [], removed_line_ids or set()
 
     new_header = {name: header[name] for name in HEADER_FIELDS if name in header}
     errors = _billing_date_errors(new_header)
@@ -199,17 +298,48 @@ def invoice_update(
     end = new_header.get("billing_period_end", invoice.billing_period_end)
     if end < start:
         errors.append(PERIOD_ENDS_BEFORE_START)
+    if status is not None and status not in InvoiceStatus.values:
+        errors.append(UNKNOWN_STATUS.format(status=status))
     existing = {line.pk: line for line in invoice.lines.select_related("sov_line")}
-    new_lines: dict[int, dict[str, Decimal]] = {}
+    new_values: dict[int, dict[str, Decimal]] = {}
     for line_id, values in lines.items():
         if line_id not in existing:
             errors.append(UNKNOWN_LINE.format(line_id=line_id, label=invoice.label))
             continue
-        new_lines[line_id] = _clean_line(values, errors)
+        new_values[line_id] = _clean_line(values, errors)
+    for line_id in removed_line_ids - existing.keys():
+        errors.append(UNKNOWN_LINE.format(line_id=line_id, label=invoice.label))
+    added = []
+    for new_line in new_lines:
+        if new_line.sov_line.commitment_id != invoice.commitment_id:
+            errors.append(
+                SOV_LINE_OF_ANOTHER_COMMITMENT.format(
+                    sov_line=new_line.sov_line, commitment=invoice.commitment
+                )
+            )
+            continue
+        added.append(
+            InvoiceLine(
+                invoice=invoice,
+                sov_line=new_line.sov_line,
+                **_clean_line(new_line.values, errors),
+            )
+        )
     if errors:
         raise ValidationError(errors)
 
     entries = []
+    if status is not None and status != invoice.status:
+        entries.append(
+            history_entry(
+                invoice,
+                action_by=user,
+                changed="Status",
+                from_value=invoice.get_status_display(),
+                to_value=InvoiceStatus(status).label,
+            )
+        )
+        invoice.status = status
     for name, value in new_header.items():
         if getattr(invoice, name) != value:
             entries.append(
@@ -223,7 +353,7 @@ def invoice_update(
             )
             setattr(invoice, name, value)
     changed_lines = []
-    for line_id, values in new_lines.items():
+    for line_id, values in new_values.items():
         line = existing[line_id]
         line_changed = False
         for name, value in values.items():
@@ -239,13 +369,28 @@ def invoice_update(
                 )
                 setattr(line, name, value)
                 line_changed = True
-        if line_changed:
+        if line_changed and line_id not in removed_line_ids:
             changed_lines.append(line)
+    for line in added:
+        entries.append(
+            history_entry(invoice, action_by=user, changed="Line", to_value=str(line.sov_line))
+        )
+    removed = [existing[line_id] for line_id in sorted(removed_line_ids)]
+    for line in removed:
+        entries.append(
+            history_entry(invoice, action_by=user, changed="Line", from_value=str(line.sov_line))
+        )
     if not entries:
         return invoice
-    InvoiceLine.objects.bulk_update(changed_lines, LINE_AMOUNT_FIELDS + LINE_PERCENT_FIELDS)
+    if changed_lines:
+        InvoiceLine.objects.bulk_update(changed_lines, LINE_AMOUNT_FIELDS + LINE_PERCENT_FIELDS)
+    if removed:
+        InvoiceLine.objects.filter(pk__in=[line.pk for line in removed]).delete()
+    if added:
+        InvoiceLine.objects.bulk_create(added)
     invoice.revision += 1
-    invoice.save(update_fields=[*new_header, "revision", "updated_at"])
+    status_field = ["status"] if status is not None else []
+    invoice.save(update_fields=[*status_field, *new_header, "revision", "updated_at"])
     record_history(entries)
     return invoice
 

@@ -11,17 +11,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Max
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from commitments.permissions import access_commitment
 from core.errors import ActionRefused
+from core.htmx import (
+    HtmxHttpRequest,
+    answer_action,
+    render_region,
+    vary_on_htmx,
+    wants_partial,
+)
 from erp_integrations.services import (
     Outcome,
     invoice_retrieve_from_erp,
@@ -52,7 +57,6 @@ from invoices.services import (
     invoice_set_status,
     invoice_update,
 )
-from projects.htmx import wants_partial, with_messages
 
 SAVED = "{label} saved."
 NOTHING_CHANGED = "{label}: nothing changed."
@@ -79,7 +83,7 @@ STATUS_MOVE_STYLES = {
 }
 
 
-def _access(request: HttpRequest, project_id: int, commitment_id: int, invoice_id: int):
+def _access(request: HtmxHttpRequest, project_id: int, commitment_id: int, invoice_id: int):
     """The invoice, or 404 unless the user sees it through the project's Commitments
     tool (an approver reviews invoices in the ERP Integrations queue instead)."""
     invoice = access_invoice(request.user, invoice_id, commitment_id=commitment_id)
@@ -88,7 +92,7 @@ def _access(request: HttpRequest, project_id: int, commitment_id: int, invoice_i
     return invoice
 
 
-def _detail_context(request: HttpRequest, invoice: Invoice) -> dict:
+def _detail_context(request: HtmxHttpRequest, invoice: Invoice) -> dict:
     user = request.user
     latest_item = invoice_latest_export_item(invoice)
     active_item = latest_item if latest_item is not None and latest_item.is_active else None
@@ -119,58 +123,55 @@ def _detail_context(request: HttpRequest, invoice: Invoice) -> dict:
     }
 
 
+@vary_on_htmx
 @require_GET
 @login_required
 def invoice_detail(
-    request: HttpRequest, project_id: int, commitment_id: int, invoice_id: int
+    request: HtmxHttpRequest, project_id: int, commitment_id: int, invoice_id: int
 ) -> HttpResponse:
     invoice = _access(request, project_id, commitment_id, invoice_id)
     template = "invoices/invoice_detail.html"
     if wants_partial(request):
         template += "#invoice-main"
-    response = render(request, template, _detail_context(request, invoice))
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render(request, template, _detail_context(request, invoice))
 
 
 def _erp_action(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     project_id: int,
     commitment_id: int,
     invoice_id: int,
     service: Callable,
 ) -> HttpResponse:
     invoice = _access(request, project_id, commitment_id, invoice_id)
-    try:
-        result = service(user=request.user, invoice_id=invoice.pk, commitment_id=commitment_id)
-    except ActionRefused as refusal:
-        messages.error(request, str(refusal))
-    else:
+
+    def report(result) -> None:
         level = messages.SUCCESS if result.outcome == Outcome.DONE else messages.INFO
         messages.add_message(request, level, result.message)
-    return _after_action(request, project_id, commitment_id, invoice)
 
-
-def _after_action(
-    request: HttpRequest, project_id: int, commitment_id: int, invoice: Invoice
-) -> HttpResponse:
-    """A plain POST goes back to the invoice page; htmx gets the page's main region as
-    the invoice is now, and the messages out of band."""
-    if not wants_partial(request):
-        return redirect(invoice.get_absolute_url())
-    invoice = _access(request, project_id, commitment_id, invoice.pk)  # as it is now
-    html = render_to_string(
-        "invoices/invoice_detail.html#invoice-main",
-        _detail_context(request, invoice),
-        request=request,
+    return answer_action(
+        request,
+        lambda: service(user=request.user, invoice_id=invoice.pk, commitment_id=commitment_id),
+        report=report,
+        region=lambda result, errors: _main_region(request, project_id, commitment_id, invoice),
+        redirect_to=invoice.get_absolute_url(),
     )
-    return with_messages(request, html)
+
+
+def _main_region(
+    request: HtmxHttpRequest, project_id: int, commitment_id: int, invoice: Invoice
+) -> HttpResponse:
+    """The invoice page's main region as the invoice is now, after an action."""
+    invoice = _access(request, project_id, commitment_id, invoice.pk)
+    return render_region(
+        request, "invoices/invoice_detail.html#invoice-main", _detail_context(request, invoice)
+    )
 
 
 @require_POST
 @login_required
 def invoice_send(
-    request: HttpRequest, project_id: int, commitment_id: int, invoice_id: int
+    request: HtmxHttpRequest, project_id: int, commitment_id: int, invoice_id: int
 ) -> HttpResponse:
     """The invoice page's "Send to ERP" (or "Re-send to ERP") button."""
     return _erp_action(request, project_id, commitment_id, invoice_id, invoice_send_to_erp)
@@ -179,7 +180,7 @@ def invoice_send(
 @require_POST
 @login_required
 def invoice_retrieve(
-    request: HttpRequest, project_id: int, commitment_id: int, invoice_id: int
+    request: HtmxHttpRequest, project_id: int, commitment_id: int, invoice_id: int
 ) -> HttpResponse:
     """The invoice page's "Retrieve from ERP" button."""
     return _erp_action(request, project_id, commitment_id, invoice_id, invoice_retrieve_from_erp)
@@ -188,7 +189,7 @@ def invoice_retrieve(
 @require_POST
 @login_required
 def invoice_status(
-    request: HttpRequest, project_id: int, commitment_id: int, invoice_id: int
+    request: HtmxHttpRequest, project_id: int, commitment_id: int, invoice_id: int
 ) -> HttpResponse:
     """The invoice page's review buttons ("Submit for review", "Approve", ...): move the
     invoice to the posted `status`. The service refuses a move the user may not make,
@@ -198,32 +199,40 @@ def invoice_status(
     # A double click: the first one did it. Only for a user who could have made the
     # move; anyone else hears the service's refusal.
     may_move = can_edit_invoice(request.user, invoice) or status_moves_for(request.user, invoice)
-    if status == invoice.status and may_move:
-        messages.info(
-            request,
-            ALREADY_IN_STATUS.format(label=invoice.label, status=invoice.get_status_display()),
-        )
-        return _after_action(request, project_id, commitment_id, invoice)
-    try:
-        moved = invoice_set_status(
+    already_there = status == invoice.status and may_move
+
+    def move() -> Invoice | None:
+        if already_there:
+            return None
+        return invoice_set_status(
             user=request.user, invoice_id=invoice.pk, status=status, commitment_id=commitment_id
         )
-    except ActionRefused as refusal:
-        messages.error(request, str(refusal))
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.success(
-            request,
-            STATUS_CHANGED.format(label=moved.label, status=InvoiceStatus(moved.status).label),
-        )
-    return _after_action(request, project_id, commitment_id, invoice)
+
+    def report(moved: Invoice | None) -> None:
+        if moved is None:
+            messages.info(
+                request,
+                ALREADY_IN_STATUS.format(label=invoice.label, status=invoice.get_status_display()),
+            )
+        else:
+            messages.success(
+                request,
+                STATUS_CHANGED.format(label=moved.label, status=InvoiceStatus(moved.status).label),
+            )
+
+    return answer_action(
+        request,
+        move,
+        report=report,
+        region=lambda moved, errors: _main_region(request, project_id, commitment_id, invoice),
+        redirect_to=invoice.get_absolute_url(),
+    )
 
 
+@vary_on_htmx
 @require_http_methods(["GET", "POST"])
 @login_required
-def invoice_new(request: HttpRequest, project_id: int, commitment_id: int) -> HttpResponse:
+def invoice_new(request: HtmxHttpRequest, project_id: int, commitment_id: int) -> HttpResponse:
     """Create a Draft invoice on the commitment (one line per SOV line) and go to its
     edit page. The form asks for the billing period and date, starting from the period
     after the latest invoice's; a user who may not create invoices is told so."""
@@ -259,7 +268,7 @@ def invoice_new(request: HttpRequest, project_id: int, commitment_id: int) -> Ht
     template = "invoices/invoice_create.html"
     if wants_partial(request):
         template += "#invoice-create-form"
-    response = render(
+    return render(
         request,
         template,
         {
@@ -271,30 +280,25 @@ def invoice_new(request: HttpRequest, project_id: int, commitment_id: int) -> Ht
             "refusal": refusal,
         },
     )
-    patch_vary_headers(response, ["HX-Request"])
-    return response
 
 
-def _edit_refusal(request: HttpRequest, invoice: Invoice) -> str | None:
+def _edit_refusal(request: HtmxHttpRequest, invoice: Invoice) -> str | None:
     if not can_edit_invoice(request.user, invoice):
         return MAY_NOT_EDIT.format(label=invoice.label)
     return edit_lock_message(invoice)
 
 
-def _back_to_invoice(request: HttpRequest, invoice: Invoice) -> HttpResponse:
-    response: HttpResponse
+def _back_to_invoice(request: HtmxHttpRequest, invoice: Invoice) -> HttpResponse:
     if request.htmx:
-        response = HttpResponseClientRedirect(invoice.get_absolute_url())
-    else:
-        response = redirect(invoice.get_absolute_url())
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+        return HttpResponseClientRedirect(invoice.get_absolute_url())
+    return redirect(invoice.get_absolute_url())
 
 
+@vary_on_htmx
 @require_http_methods(["GET", "POST"])
 @login_required
 def invoice_edit(
-    request: HttpRequest, project_id: int, commitment_id: int, invoice_id: int
+    request: HtmxHttpRequest, project_id: int, commitment_id: int, invoice_id: int
 ) -> HttpResponse:
     """Edit an unlocked invoice's billing dates and its lines. A locked invoice, or a
     user who may not edit it, is refused with the reason on GET and on POST."""
@@ -358,7 +362,7 @@ def invoice_edit(
     template = "invoices/invoice_edit.html"
     if wants_partial(request):
         template += "#invoice-edit-form"
-    response = render(
+    return render(
         request,
         template,
         {
@@ -371,5 +375,3 @@ def invoice_edit(
             "line_rows": list(zip(line_formset.forms, amounts.lines, strict=False)),
         },
     )
-    patch_vary_headers(response, ["HX-Request"])
-    return response

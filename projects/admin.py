@@ -30,13 +30,13 @@ from django.contrib.admin.utils import unquote
 from django.db import router, transaction
 from django.http import HttpResponseRedirect
 from guardian.admin import (
-    AdminGroupObjectPermissionsForm,
     AdminUserObjectPermissionsForm,
     GuardedModelAdmin,
 )
 from guardian.shortcuts import get_user_perms
 
-from invoices.admin import CascadeDeletesRecordsMixin, posted_changes
+from core.admin import ObjectGrantsAdminMixin, posted_changes
+from invoices.admin import CascadeDeletesRecordsMixin
 from invoices.models import ERP_WORKFLOW, Invoice
 from projects.models import (
     COMMITMENTS_LEVEL_PERMISSIONS,
@@ -48,6 +48,7 @@ from projects.models import (
     Vendor,
     VendorEmployee,
 )
+from projects.permissions import held_level
 from projects.services import (
     company_set_erp_integrations_level,
     company_set_push_to_accounting,
@@ -101,14 +102,6 @@ def has_commitments(project: Project) -> bool:
     return project._has_commitments
 
 
-def held_level(held: set[str], codenames: dict[ToolLevel, str]) -> ToolLevel:
-    """The highest level among the granted codenames (what the access layer reads)."""
-    for level in (ToolLevel.ADMIN, ToolLevel.STANDARD, ToolLevel.READ_ONLY):
-        if codenames[level] in held:
-            return level
-    return ToolLevel.NONE
-
-
 def level_field(label: str, initial: ToolLevel) -> forms.TypedChoiceField:
     return forms.TypedChoiceField(
         label=label,
@@ -118,37 +111,6 @@ def level_field(label: str, initial: ToolLevel) -> forms.TypedChoiceField:
         widget=forms.RadioSelect,
         help_text="Each level includes the ones below it.",
     )
-
-
-class ObjectGrantsAdminMixin:
-    """Guardian's object permission pages limited to the grants that mean something on
-    this model (`object_permission_codenames`): the default add/change/delete/view
-    permissions are model-wide and would only clutter the per-object table."""
-
-    object_permission_codenames: tuple[str, ...] = ()
-
-    def get_obj_perms_base_context(self, request, obj):
-        context = super().get_obj_perms_base_context(request, obj)
-        codenames = self.object_permission_codenames
-        context["model_perms"] = sorted(
-            (
-                permission
-                for permission in context["model_perms"]
-                if permission.codename in codenames
-            ),
-            key=lambda permission: codenames.index(permission.codename),
-        )
-        return context
-
-    def get_obj_perms_manage_group_form(self, request):
-        codenames = self.object_permission_codenames
-
-        class GroupGrantsForm(AdminGroupObjectPermissionsForm):
-            def get_obj_perms_field_choices(self):
-                names = dict(super().get_obj_perms_field_choices())
-                return [(codename, names[codename]) for codename in codenames]
-
-        return GroupGrantsForm
 
 
 class CompanyUserGrantsForm(AdminUserObjectPermissionsForm):

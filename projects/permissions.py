@@ -48,7 +48,8 @@ def forget_object_permissions(user: User) -> None:
     user.__dict__.pop("_object_permission_checker", None)
 
 
-def _level(held: set[str], codenames: dict[ToolLevel, str]) -> ToolLevel:
+def held_level(held: set[str], codenames: dict[ToolLevel, str]) -> ToolLevel:
+    """The highest level among the granted codenames `held`."""
     for level in (ToolLevel.ADMIN, ToolLevel.STANDARD, ToolLevel.READ_ONLY):
         if codenames[level] in held:
             return level
@@ -59,14 +60,14 @@ def commitments_level(user: User, project: Project) -> ToolLevel:
     """The user's level on the project's Commitments tool (invoicing follows it)."""
     if user.is_active and user.is_superuser:
         return ToolLevel.ADMIN
-    return _level(object_permissions(user, project), COMMITMENTS_LEVEL_PERMISSIONS)
+    return held_level(object_permissions(user, project), COMMITMENTS_LEVEL_PERMISSIONS)
 
 
 def erp_integrations_level(user: User, company: Company) -> ToolLevel:
     """The user's level on the company's ERP Integrations tool."""
     if user.is_active and user.is_superuser:
         return ToolLevel.ADMIN
-    return _level(object_permissions(user, company), ERP_INTEGRATIONS_LEVEL_PERMISSIONS)
+    return held_level(object_permissions(user, company), ERP_INTEGRATIONS_LEVEL_PERMISSIONS)
 
 
 def is_accounting_approver(user: User, company: Company) -> bool:

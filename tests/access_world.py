@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import pytest
 from django.contrib.auth.models import AnonymousUser, Group
 from django.db import transaction
 from guardian.shortcuts import assign_perm
@@ -234,24 +233,3 @@ def shared_access_world(django_db_blocker) -> Iterator[AccessWorld]:
     with django_db_blocker.unblock(), transaction.atomic():
         yield build_access_world()
         transaction.set_rollback(True)
-
-
-# Fixtures of the access-layer matrix tests (registered in tests/conftest.py).
-
-
-@pytest.fixture(scope="module")
-def module_world(django_db_setup, django_db_blocker) -> Iterator[AccessWorld]:
-    with shared_access_world(django_db_blocker) as world:
-        yield world
-
-
-@pytest.fixture
-def access(module_world, db) -> AccessWorld:
-    """The module's world, for questions that change nothing."""
-    return module_world
-
-
-@pytest.fixture
-def fresh(db) -> AccessWorld:
-    """A world of the test's own, for tests that change grants."""
-    return build_access_world()

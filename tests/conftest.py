@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,7 @@ from django.dispatch import receiver
 from django.tasks import task_backends
 from hypothesis import settings as hypothesis_settings
 
-# The access-layer matrix tests' worlds (module_world, access, fresh).
-pytest_plugins = ["tests.access_world"]
+from tests.access_world import AccessWorld, build_access_world, shared_access_world
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -76,6 +76,45 @@ def dummy_tasks(settings):
 def _fast_password_hashing(settings):
     """Tests create many users; a fast hasher keeps them quick."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# Requests as htmx sends them. Views are tested both as plain requests and with the
+# HX-Request header (an htmx request gets the swapped region instead of the page).
+HX_REQUEST = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def htmx() -> dict[str, str]:
+    """The header htmx sends with every request: `client.get(url, **htmx)`."""
+    return dict(HX_REQUEST)
+
+
+@pytest.fixture(params=["plain", "htmx"])
+def headers(request) -> dict[str, str]:
+    """Runs the test twice: as a plain request and as htmx's, `client.get(url, **headers)`."""
+    return dict(HX_REQUEST) if request.param == "htmx" else {}
+
+
+# The access-layer matrix tests' worlds: every role and object of DESIGN.md's access rules
+# (tests/access_world.py).
+
+
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker) -> Iterator[AccessWorld]:
+    with shared_access_world(django_db_blocker) as world:
+        yield world
+
+
+@pytest.fixture
+def access(module_world, db) -> AccessWorld:
+    """The module's world, for questions that change nothing."""
+    return module_world
+
+
+@pytest.fixture
+def fresh(db) -> AccessWorld:
+    """A world of the test's own, for tests that change grants."""
+    return build_access_world()
 
 
 # Hypothesis (the fuzz tests): a bounded run by default, so the suite stays quick in CI;

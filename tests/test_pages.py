@@ -27,11 +27,6 @@ from tests.world import build_world
 
 pytestmark = pytest.mark.django_db
 
-# Every page is requested as a plain browser request and as an htmx request.
-REQUEST_KINDS = pytest.mark.parametrize(
-    "headers", [{}, {"HTTP_HX_REQUEST": "true"}], ids=["plain", "htmx"]
-)
-
 
 def member_of(project, level=ToolLevel.READ_ONLY, **user_fields):
     user = UserFactory(**user_fields)
@@ -122,7 +117,6 @@ def test_navigation_logs_out_with_a_post_form(client):
     assert "Log out" in form.group(1)
 
 
-@REQUEST_KINDS
 @pytest.mark.parametrize("page", ["projects:list", "projects:detail"])
 def test_anonymous_user_is_redirected_to_login(client, headers, page):
     """Without a session every page sends the visitor to the login page, then back; an
@@ -139,7 +133,6 @@ def test_anonymous_user_is_redirected_to_login(client, headers, page):
         assertRedirects(response, f"{reverse('login')}?next={url}")
 
 
-@REQUEST_KINDS
 def test_project_list_shows_only_the_projects_the_user_can_see(client, headers):
     """Projects where the user has no Commitments level are not listed."""
     visible = ProjectFactory(name="Riverside Medical Center", number="RMC-101")
@@ -190,7 +183,6 @@ def test_navigation_lists_the_users_projects(client):
     assert "Riverside Medical Center" in nav
 
 
-@REQUEST_KINDS
 def test_navigation_shows_erp_integrations_to_an_accounting_approver(client, headers):
     """An accounting approver gets a link to the company's ERP Integrations page."""
     company = CompanyFactory()
@@ -204,7 +196,6 @@ def test_navigation_shows_erp_integrations_to_an_accounting_approver(client, hea
     )
 
 
-@REQUEST_KINDS
 def test_navigation_hides_erp_integrations_without_push_to_accounting(client, headers):
     """Standard on ERP Integrations without 'Can push to accounting' is not an approver."""
     company = CompanyFactory()
@@ -324,7 +315,6 @@ def test_messages_partial_can_swap_out_of_band():
     assert '<div id="messages" class="messages" hx-swap-oob="true">' in html
 
 
-@REQUEST_KINDS
 def test_specialty_contractor_project_page_says_progress_billings(client, headers):
     """The tool menu speaks the company's point of view: Invoicing is Progress Billings."""
     company = CompanyFactory(point_of_view=PointOfView.SPECIALTY_CONTRACTOR)
@@ -338,7 +328,6 @@ def test_specialty_contractor_project_page_says_progress_billings(client, header
     assertContains(response, "Commitments")
 
 
-@REQUEST_KINDS
 def test_general_contractor_project_page_says_invoicing(client, headers):
     """A General Contractor's tool menu keeps the word Invoicing."""
     project = ProjectFactory()
@@ -361,7 +350,6 @@ def test_owner_project_page_says_contracts(client):
     assertNotContains(response, "Subcontract")
 
 
-@REQUEST_KINDS
 def test_commitment_page_links_each_invoice(client, headers):
     """The commitment's Invoices tab lists its invoices with their ERP status and a View link."""
     world = build_world()
@@ -381,7 +369,6 @@ def test_commitment_page_links_each_invoice(client, headers):
     )
 
 
-@REQUEST_KINDS
 def test_invoice_page_shows_lines_with_derived_amounts(client, headers):
     """Each line shows its derived amounts: $1,000 of $10,000 at 10% retainage."""
     world = build_world()
@@ -410,7 +397,6 @@ def test_locked_invoice_page_says_it_is_locked(client):
     assertContains(response, "It stays locked until the accounting approver accepts or rejects it")
 
 
-@REQUEST_KINDS
 def test_erp_integrations_page_opens_for_an_approver(client, headers):
     """The approver's ERP Integrations page names the company."""
     world = build_world()

@@ -21,3 +21,10 @@ register.filter("money", display.money, is_safe=True)
 def erp_status_badge(status: str, label: str) -> str:
     """An ERP status in plain words, coloured by its stored value (see app.css)."""
     return format_html('<span class="badge erp-status erp-status--{}">{}</span>', status, label)
+
+
+@register.filter
+def user_name(user) -> str:
+    """What the pages call a user (`display_name`); empty for no user, so a template can
+    say who else acted: `{{ entry.action_by|user_name|default:"System" }}`."""
+    return display.display_name(user) if user else ""

@@ -17,14 +17,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
+import invoices.admin
 from commitments.admin import VENDOR_OF_ANOTHER_COMPANY
 from commitments.models import Commitment, SovLine
 from commitments.permissions import is_invoice_contact, is_on_private_access_list
 from commitments.services import NOT_A_VENDOR_EMPLOYEE
+from core.errors import ActionRefused
 from erp_integrations.models import ErpConnection, ExportItem, ExportState
 from invoices.admin import INVOICE_PLACE_FIXED, LOCKED_REFUSAL
 from invoices.locking import lock_message
 from invoices.models import ChangeHistoryEntry, Invoice, InvoiceErpStatus, InvoiceLine
+from invoices.services import invoice_edit
 from projects.models import Company, Project, ToolLevel, Vendor, VendorEmployee
 from projects.permissions import commitments_level, is_accounting_approver
 from tests.factories import (
@@ -700,3 +703,110 @@ def test_bulk_delete_refuses_a_locked_invoices_lines(admin_client, locked_invoic
 
     assert response.status_code == 403
     assert locked_invoice.lines.count() == len(line_ids)
+
+
+# Writes go through the invoice services
+
+
+def test_adding_a_line_in_the_inline_is_recorded_and_raises_the_revision_once(
+    admin_client, unlocked_invoice, admin_user
+):
+    """A line added on the invoice's change page, with an edit of another line, is saved
+    by the edit service: both recorded in the history, the revision raised once."""
+    sov_line = SovLineFactory(commitment=unlocked_invoice.commitment)
+    data = invoice_form_data(unlocked_invoice)
+    data["lines-0-work_completed_this_period"] = "1500.00"
+    data |= {
+        "lines-TOTAL_FORMS": "3",
+        "lines-2-invoice": str(unlocked_invoice.pk),
+        "lines-2-sov_line": str(sov_line.pk),
+        "lines-2-work_completed_this_period": "300.00",
+        "lines-2-materials_presently_stored": "0.00",
+        "lines-2-work_retainage_percent": "10.00",
+        "lines-2-materials_retainage_percent": "0.00",
+    }
+
+    response = admin_client.post(admin_url(Invoice, "change", unlocked_invoice.pk), data)
+
+    assert response.status_code == 302
+    added = unlocked_invoice.lines.get(sov_line=sov_line)
+    assert added.work_completed_this_period == Decimal("300.00")
+    assert unlocked_invoice.history.filter(
+        action_by=admin_user, changed="Line", from_value="", to_value=str(sov_line)
+    ).exists()
+    assert Invoice.objects.get(pk=unlocked_invoice.pk).revision == unlocked_invoice.revision + 1
+
+
+def test_a_refusal_from_the_edit_service_is_shown_and_rolls_the_save_back(
+    admin_client, unlocked_invoice, monkeypatch
+):
+    """Should the edit service refuse after it wrote (a lock taken meanwhile, say), the
+    change page shows the reason and neither the invoice, its lines nor its history
+    change."""
+
+    def edit_then_refuse(**kwargs):
+        invoice_edit(**kwargs)
+        raise ActionRefused("Refused meanwhile.")
+
+    monkeypatch.setattr(invoices.admin, "invoice_edit", edit_then_refuse)
+    before = Invoice.objects.values().get(pk=unlocked_invoice.pk)
+    lines_before = line_values(unlocked_invoice)
+    history_before = unlocked_invoice.history.count()
+    data = invoice_form_data(unlocked_invoice, billing_date="2026-11-15")
+    data["lines-0-work_completed_this_period"] = "2500.00"
+
+    response = admin_client.post(
+        admin_url(Invoice, "change", unlocked_invoice.pk), data, follow=True
+    )
+
+    assert escape(LOCKED_REFUSAL.format(reason="Refused meanwhile.")) in response.content.decode()
+    assert Invoice.objects.values().get(pk=unlocked_invoice.pk) == before
+    assert line_values(unlocked_invoice) == lines_before
+    assert unlocked_invoice.history.count() == history_before
+
+
+def test_invoice_line_admin_edit_is_recorded_like_a_page_edit(
+    admin_client, unlocked_invoice, admin_user
+):
+    """A change made in the invoice line admin is recorded and raises the revision."""
+    line = unlocked_invoice.lines.order_by("pk").first()
+
+    response = admin_client.post(
+        admin_url(InvoiceLine, "change", line.pk),
+        {
+            "work_completed_this_period": "1250.5",
+            "materials_presently_stored": "0.00",
+            "work_retainage_percent": "10.00",
+            "materials_retainage_percent": "0.00",
+        },
+    )
+
+    assert response.status_code == 302
+    assert unlocked_invoice.history.filter(
+        action_by=admin_user,
+        changed=f"{line.sov_line.cost_code} Work completed this period",
+        from_value="1000.00",
+        to_value="1250.50",
+    ).exists()
+    assert Invoice.objects.get(pk=unlocked_invoice.pk).revision == unlocked_invoice.revision + 1
+
+
+def test_bulk_deleting_lines_records_each_in_its_invoices_history(admin_client, world, admin_user):
+    """The line admin's 'Delete selected' removes the lines of two invoices, each invoice
+    recording its removed lines and raising its revision once."""
+    first, second = world.invoice(lines=2), world.invoice(lines=2)
+    line_ids = [*first.lines.values_list("pk", flat=True), second.lines.first().pk]
+
+    response = admin_client.post(
+        admin_url(InvoiceLine, "changelist"),
+        {"action": "delete_selected", ACTION_CHECKBOX_NAME: line_ids, "post": "yes"},
+    )
+
+    assert response.status_code == 302
+    assert not InvoiceLine.objects.filter(pk__in=line_ids).exists()
+    assert first.history.filter(action_by=admin_user, changed="Line", to_value="").count() == 2
+    assert second.history.filter(action_by=admin_user, changed="Line", to_value="").count() == 1
+    revisions = dict(
+        Invoice.objects.filter(pk__in=[first.pk, second.pk]).values_list("pk", "revision")
+    )
+    assert revisions == {first.pk: first.revision + 1, second.pk: second.revision + 1}

@@ -31,8 +31,6 @@ from tests.world import build_world
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
-REQUEST_KINDS = pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
 TABS = {
     "commitments:detail": "General",
     "commitments:sov": "Schedule of Values",
@@ -83,11 +81,11 @@ def test_commitments_tool_renders_the_whole_page_for_a_plain_request(client, wor
     assertContains(response, world.commitment.number)
 
 
-def test_commitments_tool_returns_only_the_table_to_htmx(client, world):
+def test_commitments_tool_returns_only_the_table_to_htmx(client, world, htmx):
     """An htmx request (filter, sort, page) gets the table region only."""
     client.force_login(world.users["project_admin"])
 
-    response = client.get(list_url(world), **HTMX)
+    response = client.get(list_url(world), **htmx)
 
     assertNotContains(response, "<html")
     assertNotContains(response, "<h1")
@@ -99,7 +97,6 @@ def rows_shown(response):
     return len(response.context["table"].page.object_list)
 
 
-@REQUEST_KINDS
 @pytest.mark.parametrize("per_page", ["-1", "0", "1", "100000", "abc"])
 def test_commitments_tool_page_size_is_fixed(client, world, headers, per_page):
     """The page size is not the visitor's to choose: `?per_page=` is ignored, so a
@@ -113,7 +110,6 @@ def test_commitments_tool_page_size_is_fixed(client, world, headers, per_page):
     assert rows_shown(response) == COMMITMENTS_PER_PAGE
 
 
-@REQUEST_KINDS
 @pytest.mark.parametrize(
     ("asked", "shown_page"),
     [("abc", 1), ("1e5", 1), ("", 1), ("0", 1), ("-3", 1), ("2", 2), ("3", 2), (str(10**30), 2)],
@@ -132,7 +128,6 @@ def test_commitments_tool_page_that_is_not_a_page_is_harmless(
     assert response.context["table"].page.number == shown_page
 
 
-@REQUEST_KINDS
 def test_commitments_tool_shows_the_columns_and_totals(client, world, headers):
     """Each row shows contract company, title, status, ERP status, the scheduled value
     total, what was invoiced to date, private, and a View link."""
@@ -154,7 +149,6 @@ def test_commitments_tool_shows_the_columns_and_totals(client, world, headers):
     assertContains(response, f'href="{world.commitment.get_absolute_url()}" hx-boost="false"')
 
 
-@REQUEST_KINDS
 def test_private_commitment_is_listed_for_a_project_admin(client, world, headers):
     """A project admin sees private commitments in the tool."""
     CommitmentFactory(project=world.project, number="SC-900", is_private=True)
@@ -165,7 +159,6 @@ def test_private_commitment_is_listed_for_a_project_admin(client, world, headers
     assertContains(response, "SC-900")
 
 
-@REQUEST_KINDS
 def test_private_commitment_is_hidden_from_a_member_not_on_its_list(client, world, headers):
     """A Read Only member not on the private access list does not see it listed."""
     CommitmentFactory(project=world.project, number="SC-900", is_private=True)
@@ -207,24 +200,24 @@ def test_commitments_tool_is_404_for_a_user_without_the_project(client, world, r
     assert client.get(list_url(world)).status_code == 404
 
 
-def test_commitments_tool_filters_by_status(client, world):
+def test_commitments_tool_filters_by_status(client, world, htmx):
     """The Status filter keeps the commitments in that status."""
     CommitmentFactory(project=world.project, number="SC-500", status=SubcontractStatus.DRAFT)
     client.force_login(world.users["project_admin"])
 
-    response = client.get(list_url(world), {"status": "draft"}, **HTMX)
+    response = client.get(list_url(world), {"status": "draft"}, **htmx)
 
     assertContains(response, "SC-500")
     assertNotContains(response, world.commitment.number)
 
 
-def test_commitments_tool_filters_by_contract_company(client, world):
+def test_commitments_tool_filters_by_contract_company(client, world, htmx):
     """The Contract company filter keeps that vendor's commitments."""
     vendor = VendorFactory(company=world.company, name="Brightline Electric")
     CommitmentFactory(project=world.project, number="SC-600", vendor=vendor)
     client.force_login(world.users["project_admin"])
 
-    response = client.get(list_url(world), {"vendor": vendor.pk}, **HTMX)
+    response = client.get(list_url(world), {"vendor": vendor.pk}, **htmx)
 
     assertContains(response, "SC-600")
     assertNotContains(response, world.commitment.number)
@@ -287,7 +280,7 @@ def test_filtering_by_the_vendor_of_a_hidden_commitment_lists_nothing(client, wo
     assertNotContains(response, "Ironclad Steel Erectors")
 
 
-def test_commitments_tool_filters_by_erp_status(client, world):
+def test_commitments_tool_filters_by_erp_status(client, world, htmx):
     """The ERP status filter keeps the commitments not yet synced."""
     CommitmentFactory(
         project=world.project,
@@ -297,19 +290,19 @@ def test_commitments_tool_filters_by_erp_status(client, world):
     )
     client.force_login(world.users["project_admin"])
 
-    response = client.get(list_url(world), {"erp_status": "not_synced"}, **HTMX)
+    response = client.get(list_url(world), {"erp_status": "not_synced"}, **htmx)
 
     assertContains(response, "SC-700")
     assertNotContains(response, world.commitment.number)
 
 
 @pytest.mark.parametrize("query", ["sc-800", "Curtain"])
-def test_commitments_tool_searches_number_and_title(client, world, query):
+def test_commitments_tool_searches_number_and_title(client, world, query, htmx):
     """The search matches the number or the title, ignoring case."""
     CommitmentFactory(project=world.project, number="SC-800", title="Curtain Wall")
     client.force_login(world.users["project_admin"])
 
-    response = client.get(list_url(world), {"q": query}, **HTMX)
+    response = client.get(list_url(world), {"q": query}, **htmx)
 
     assertContains(response, "SC-800")
     assertNotContains(response, world.commitment.number)
@@ -366,12 +359,12 @@ def test_each_tab_has_its_own_url_rendering_the_whole_page(client, world, name):
 
 
 @pytest.mark.parametrize("name", TABS)
-def test_each_tab_returns_its_panel_and_the_tab_list_to_htmx(client, world, name):
+def test_each_tab_returns_its_panel_and_the_tab_list_to_htmx(client, world, name, htmx):
     """An htmx tab click gets the panel, and the tab list out of band to move the
     selection, not the whole page."""
     client.force_login(world.users["project_admin"])
 
-    response = client.get(tab_url(world, name), **HTMX)
+    response = client.get(tab_url(world, name), **htmx)
 
     content = response.content.decode()
     assert "<html" not in content
@@ -396,7 +389,6 @@ def test_tabs_are_links_that_htmx_loads_into_the_panel(client, world):
         )
 
 
-@REQUEST_KINDS
 @pytest.mark.parametrize("name", TABS)
 def test_private_commitment_tabs_are_404_for_a_member_not_on_its_list(client, world, headers, name):
     """Every tab of a private commitment is 404 for a member not on its access list."""
@@ -431,26 +423,26 @@ def test_general_tab_shows_the_commitment_fields(client, world):
     assertContains(response, "10.00%")
 
 
-def test_schedule_of_values_tab_lists_the_lines_and_their_total(client, world):
+def test_schedule_of_values_tab_lists_the_lines_and_their_total(client, world, htmx):
     """The Schedule of Values tab lists each SOV line and totals the scheduled value."""
     SovLineFactory(commitment=world.commitment, cost_code="03-100", description="Forming")
     SovLineFactory(commitment=world.commitment, cost_code="03-200", description="Rebar")
     client.force_login(world.users["read_only"])
 
-    response = client.get(tab_url(world, "commitments:sov"), **HTMX)
+    response = client.get(tab_url(world, "commitments:sov"), **htmx)
 
     assertContains(response, "Forming")
     assertContains(response, "Rebar")
     assertContains(response, "$20,000.00")
 
 
-def test_change_history_tab_lists_the_invoices_changes(client, world):
+def test_change_history_tab_lists_the_invoices_changes(client, world, htmx):
     """The Change History tab lists every invoice's history rows with who did it."""
     invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
     client.force_login(world.users["project_admin"])
     client.post(retrieve_url(world), {"invoice_ids": [invoice.pk]})
 
-    response = client.get(tab_url(world, "commitments:history"), **HTMX)
+    response = client.get(tab_url(world, "commitments:history"), **htmx)
 
     assertContains(response, invoice.label)
     assertContains(response, "ERP Status")
@@ -470,7 +462,6 @@ def test_change_history_tab_has_an_empty_state(client, world):
 # --- The Invoices tab --------------------------------------------------------------------
 
 
-@REQUEST_KINDS
 def test_invoices_tab_shows_each_invoice_with_its_amounts(client, world, headers):
     """Each row: number, billing period, status, ERP status badge, this period,
     completed to date, retainage, current payment due and View."""
@@ -567,13 +558,13 @@ def test_retrieve_without_htmx_redirects_back_with_a_message(client, world):
     assertContains(page, f"{invoice.label}: retrieved from ERP Integrations.")
 
 
-def test_retrieve_with_htmx_updates_the_table_and_the_result_panel(client, world):
+def test_retrieve_with_htmx_updates_the_table_and_the_result_panel(client, world, htmx):
     """An htmx POST returns the invoice region: the result panel and the new badges,
     and the messages out of band."""
     invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
     client.force_login(world.users["project_admin"])
 
-    response = client.post(retrieve_url(world), {"invoice_ids": [invoice.pk]}, **HTMX)
+    response = client.post(retrieve_url(world), {"invoice_ids": [invoice.pk]}, **htmx)
 
     content = response.content.decode()
     assert content.lstrip().startswith('<div id="invoice-region"')
@@ -585,13 +576,13 @@ def test_retrieve_with_htmx_updates_the_table_and_the_result_panel(client, world
     assert "Retrieve from ERP: 1 retrieved." in content
 
 
-def test_mixed_retrieve_reports_each_invoice_on_its_own(client, world):
+def test_mixed_retrieve_reports_each_invoice_on_its_own(client, world, htmx):
     """One invoice is retrieved, a synced one is refused with the service's reason."""
     ready = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
     synced = world.invoice(erp_state=ExportState.SYNCED)
     client.force_login(world.users["project_admin"])
 
-    response = client.post(retrieve_url(world), {"invoice_ids": [ready.pk, synced.pk]}, **HTMX)
+    response = client.post(retrieve_url(world), {"invoice_ids": [ready.pk, synced.pk]}, **htmx)
 
     assertContains(response, f"{ready.label}: retrieved from ERP Integrations.")
     assertContains(response, ALREADY_ACCEPTED.format(label=synced.label))
@@ -611,12 +602,12 @@ def test_mixed_retrieve_without_htmx_shows_each_result_as_a_message(client, worl
     assertContains(response, ALREADY_ACCEPTED.format(label=synced.label))
 
 
-def test_send_with_htmx_sends_the_checked_invoice(client, world):
+def test_send_with_htmx_sends_the_checked_invoice(client, world, htmx):
     """Send to ERP puts an Approved invoice in the queue and shows it Ready to Export."""
     invoice = world.invoice(status=InvoiceStatus.APPROVED)
     client.force_login(world.users["project_admin"])
 
-    response = client.post(send_url(world), {"invoice_ids": [invoice.pk]}, **HTMX)
+    response = client.post(send_url(world), {"invoice_ids": [invoice.pk]}, **htmx)
 
     assertContains(response, f"{invoice.label}: sent to ERP Integrations.")
     assertContains(response, "Send to ERP: 1 sent.")
@@ -634,7 +625,6 @@ def test_send_without_htmx_redirects_back(client, world):
     assert refreshed(invoice).erp_status == InvoiceErpStatus.READY_TO_EXPORT
 
 
-@REQUEST_KINDS
 @pytest.mark.parametrize("url", [send_url, retrieve_url], ids=["send", "retrieve"])
 def test_bulk_action_without_a_checked_invoice_asks_for_one(client, world, headers, url):
     """Nothing checked: "Select at least one invoice." and nothing changes."""
@@ -647,17 +637,16 @@ def test_bulk_action_without_a_checked_invoice_asks_for_one(client, world, heade
     assert refreshed(invoice).erp_status == InvoiceErpStatus.READY_TO_EXPORT
 
 
-def test_bulk_action_with_only_blank_ids_asks_for_a_selection(client, world):
+def test_bulk_action_with_only_blank_ids_asks_for_a_selection(client, world, htmx):
     """Blank ids are no selection: the user is asked to select."""
     world.invoice()
     client.force_login(world.users["project_admin"])
 
-    response = client.post(retrieve_url(world), {"invoice_ids": ["", " "]}, **HTMX)
+    response = client.post(retrieve_url(world), {"invoice_ids": ["", " "]}, **htmx)
 
     assertContains(response, NOTHING_SELECTED)
 
 
-@REQUEST_KINDS
 @pytest.mark.parametrize("url", [send_url, retrieve_url], ids=["send", "retrieve"])
 @pytest.mark.parametrize("bad_id", ["99999999999999999999", str(2**63), "0", "-1", "abc"])
 def test_bulk_action_reports_an_id_that_cannot_exist_as_not_found(
@@ -675,20 +664,19 @@ def test_bulk_action_reports_an_id_that_cannot_exist_as_not_found(
     assert refreshed(invoice).erp_status == InvoiceErpStatus.READY_TO_EXPORT
 
 
-def test_bulk_retrieve_reports_an_invoice_of_another_commitment_as_not_found(client, world):
+def test_bulk_retrieve_reports_an_invoice_of_another_commitment_as_not_found(client, world, htmx):
     """An id from another commitment is not touched and is reported as not found."""
     other = build_world()
     other.commitment = CommitmentFactory(project=world.project)
     foreign = other.invoice(erp_state=ExportState.READY_TO_EXPORT)
     client.force_login(world.users["project_admin"])
 
-    response = client.post(retrieve_url(world), {"invoice_ids": [foreign.pk]}, **HTMX)
+    response = client.post(retrieve_url(world), {"invoice_ids": [foreign.pk]}, **htmx)
 
     assertContains(response, f"#{foreign.pk}: not found on this commitment.")
     assert refreshed(foreign).erp_status == InvoiceErpStatus.READY_TO_EXPORT
 
 
-@REQUEST_KINDS
 @pytest.mark.parametrize("role", NOT_ALLOWED_TO_ACT)
 def test_forged_retrieve_by_a_user_who_may_not_act_is_refused(client, world, headers, role):
     """A forged POST by a Standard or Read Only member or an invoice contact is refused
@@ -706,11 +694,11 @@ def test_forged_retrieve_by_a_user_who_may_not_act_is_refused(client, world, hea
 
 
 @pytest.mark.parametrize("role", NOT_ALLOWED_TO_ACT)
-def test_forged_send_by_a_user_who_may_not_act_is_refused(client, world, role):
+def test_forged_send_by_a_user_who_may_not_act_is_refused(client, world, role, htmx):
     invoice = world.invoice(status=InvoiceStatus.APPROVED)
     client.force_login(world.users[role])
 
-    response = client.post(send_url(world), {"invoice_ids": [invoice.pk]}, **HTMX)
+    response = client.post(send_url(world), {"invoice_ids": [invoice.pk]}, **htmx)
 
     assertContains(response, escape(NOT_PROJECT_ADMIN))
     assert refreshed(invoice).erp_status == InvoiceErpStatus.NOT_SENT
@@ -780,12 +768,12 @@ HISTORY_TAB_QUERIES = {"plain": 9, "htmx": 7}
 @pytest.mark.parametrize("kind", ["plain", "htmx"])
 @pytest.mark.parametrize("role", ["project_admin", "read_only"])
 def test_commitments_tool_query_count_does_not_grow_with_rows(
-    client, world, django_assert_num_queries, rows, kind, role
+    client, world, django_assert_num_queries, rows, kind, role, htmx
 ):
     """The same number of queries for 5 commitments as for 100 (25 on the page)."""
     add_commitments(world, rows)
     client.force_login(world.users[role])
-    headers = HTMX if kind == "htmx" else {}
+    headers = htmx if kind == "htmx" else {}
 
     with django_assert_num_queries(COMMITMENTS_TOOL_QUERIES[kind]):
         response = client.get(list_url(world), **headers)
@@ -796,12 +784,12 @@ def test_commitments_tool_query_count_does_not_grow_with_rows(
 @ROW_COUNTS
 @pytest.mark.parametrize("kind", ["plain", "htmx"])
 def test_invoices_tab_query_count_does_not_grow_with_rows(
-    client, world, django_assert_num_queries, rows, kind
+    client, world, django_assert_num_queries, rows, kind, htmx
 ):
     """The same number of queries for 5 invoices as for 100."""
     add_invoices(world, rows)
     client.force_login(world.users["project_admin"])
-    headers = HTMX if kind == "htmx" else {}
+    headers = htmx if kind == "htmx" else {}
 
     with django_assert_num_queries(INVOICES_TAB_QUERIES[kind]):
         response = client.get(tab_url(world), **headers)
@@ -812,13 +800,13 @@ def test_invoices_tab_query_count_does_not_grow_with_rows(
 @ROW_COUNTS
 @pytest.mark.parametrize("kind", ["plain", "htmx"])
 def test_change_history_tab_query_count_does_not_grow_with_rows(
-    client, world, django_assert_num_queries, rows, kind
+    client, world, django_assert_num_queries, rows, kind, htmx
 ):
     """The same number of queries for 5 history rows as for 100 (50 on the page): each
     row's invoice link needs its commitment, loaded in the same query."""
     add_history(world, rows)
     client.force_login(world.users["project_admin"])
-    headers = HTMX if kind == "htmx" else {}
+    headers = htmx if kind == "htmx" else {}
 
     with django_assert_num_queries(HISTORY_TAB_QUERIES[kind]):
         response = client.get(tab_url(world, "commitments:history"), **headers)
@@ -828,7 +816,7 @@ def test_change_history_tab_query_count_does_not_grow_with_rows(
 
 @ROW_COUNTS
 def test_bulk_retrieve_query_count_does_not_grow_with_rows(
-    client, world, django_assert_num_queries, rows
+    client, world, django_assert_num_queries, rows, htmx
 ):
     """Retrieving 5 or 100 checked invoices costs the same number of queries."""
     add_invoices(world, rows)
@@ -836,7 +824,7 @@ def test_bulk_retrieve_query_count_does_not_grow_with_rows(
     client.force_login(world.users["project_admin"])
 
     with django_assert_num_queries(BULK_RETRIEVE_QUERIES):
-        client.post(retrieve_url(world), {"invoice_ids": ids}, **HTMX)
+        client.post(retrieve_url(world), {"invoice_ids": ids}, **htmx)
 
 
 BULK_RETRIEVE_QUERIES = 17

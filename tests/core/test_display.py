@@ -33,3 +33,22 @@ def test_display_name_is_the_full_name_else_the_username_else_someone():
     assert display_name(User(username="pat", first_name="Pat", last_name="Lee")) == "Pat Lee"
     assert display_name(User(username="pat")) == "pat"
     assert display_name(None) == "someone"
+
+
+@pytest.mark.parametrize(
+    ("first_name", "last_name", "shown"),
+    [("Pat", "Admin", "Pat Admin"), ("", "", "pat-the-admin")],
+    ids=["full name", "username"],
+)
+def test_user_name_is_the_full_name_else_the_username(first_name, last_name, shown):
+    user = User(username="pat-the-admin", first_name=first_name, last_name=last_name)
+
+    html = Template("{{ user|user_name }}").render(Context({"user": user}))
+
+    assert html == shown
+
+
+def test_user_name_of_nobody_is_empty_so_the_template_names_the_system():
+    html = Template('{{ user|user_name|default:"System" }}').render(Context({"user": None}))
+
+    assert html == "System"

@@ -45,8 +45,6 @@ from tests.world import build_world
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
-REQUEST_KINDS = pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
 NOT_ALLOWED_TO_ACT = ("standard", "read_only", "invoice_contact")
 
 
@@ -109,11 +107,11 @@ def test_invoice_page_renders_the_whole_page_for_a_plain_request(client, world):
     assertContains(response, f"Subcontractor invoice {invoice.label}")
 
 
-def test_invoice_page_returns_only_its_main_region_to_htmx(client, world):
+def test_invoice_page_returns_only_its_main_region_to_htmx(client, world, htmx):
     invoice = world.invoice()
     client.force_login(world.users["project_admin"])
 
-    response = client.get(url("invoices:detail", invoice), **HTMX)
+    response = client.get(url("invoices:detail", invoice), **htmx)
 
     content = response.content.decode()
     assert "<html" not in content
@@ -121,7 +119,6 @@ def test_invoice_page_returns_only_its_main_region_to_htmx(client, world):
     assert f"Subcontractor invoice {invoice.label}" in content
 
 
-@REQUEST_KINDS
 def test_invoice_page_shows_the_header_amounts(client, world, headers):
     """The header: number, billing period, status, ERP status badge and amounts."""
     invoice = world.invoice(lines=2)
@@ -138,7 +135,6 @@ def test_invoice_page_shows_the_header_amounts(client, world, headers):
     assert "$1,800.00" in header  # current payment due
 
 
-@REQUEST_KINDS
 def test_locked_invoice_shows_who_sent_it_and_until_when(client, world, headers):
     """The lock banner names who sent the invoice and when, and says it stays locked
     until the approver accepts or rejects it or it is retrieved."""
@@ -152,7 +148,6 @@ def test_locked_invoice_shows_who_sent_it_and_until_when(client, world, headers)
     assertContains(response, "or it is retrieved from ERP")
 
 
-@REQUEST_KINDS
 def test_locked_invoice_shows_edit_disabled_with_the_reason(client, world, headers):
     invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
     client.force_login(world.users["project_admin"])
@@ -258,7 +253,6 @@ def test_invoice_page_lists_the_change_history(client, world):
     assert "Status" in history and "Draft" in history and "Done" in history
 
 
-@REQUEST_KINDS
 @pytest.mark.parametrize("role", ["outsider", "approver"])
 def test_invoice_page_is_404_for_a_user_who_may_not_see_it(client, world, headers, role):
     """Outsiders, and approvers (who review in the ERP Integrations queue), get 404."""
@@ -296,11 +290,11 @@ def test_retrieve_without_htmx_redirects_back_with_a_message(client, world):
     assertNotContains(page, "lock-banner")
 
 
-def test_retrieve_with_htmx_rerenders_the_page_region_unlocked(client, world):
+def test_retrieve_with_htmx_rerenders_the_page_region_unlocked(client, world, htmx):
     invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
     client.force_login(world.users["project_admin"])
 
-    response = client.post(url("invoices:retrieve", invoice), **HTMX)
+    response = client.post(url("invoices:retrieve", invoice), **htmx)
 
     content = response.content.decode()
     assert content.lstrip().startswith('<div id="invoice-main"')
@@ -322,7 +316,6 @@ def test_retrieving_twice_is_harmless(client, world):
     assert refreshed(invoice).erp_status == InvoiceErpStatus.RETRIEVED
 
 
-@REQUEST_KINDS
 def test_retrieve_of_an_accepted_invoice_is_refused(client, world, headers):
     invoice = world.invoice(erp_state=ExportState.SYNCED)
     client.force_login(world.users["project_admin"])
@@ -333,7 +326,6 @@ def test_retrieve_of_an_accepted_invoice_is_refused(client, world, headers):
     assert refreshed(invoice).erp_status == InvoiceErpStatus.SYNCED
 
 
-@REQUEST_KINDS
 @pytest.mark.parametrize("role", NOT_ALLOWED_TO_ACT)
 def test_forged_retrieve_by_a_user_who_may_not_act_is_refused(client, world, headers, role):
     invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
@@ -354,7 +346,6 @@ def test_retrieve_is_404_for_a_user_who_may_not_see_the_invoice(client, world, r
     assert refreshed(invoice).erp_status == InvoiceErpStatus.READY_TO_EXPORT
 
 
-@REQUEST_KINDS
 def test_send_puts_the_invoice_in_the_queue_and_locks_it(client, world, headers):
     invoice = world.invoice(status=InvoiceStatus.APPROVED)
     client.force_login(world.users["project_admin"])
@@ -369,7 +360,6 @@ def test_send_puts_the_invoice_in_the_queue_and_locks_it(client, world, headers)
 # Committed for real, so the send's on-commit work runs inside the request as it does in
 # production.
 @pytest.mark.django_db(transaction=True)
-@REQUEST_KINDS
 def test_send_answers_normally_when_the_mail_server_is_unreachable(
     client, world, settings, caplog, headers
 ):
@@ -390,13 +380,13 @@ def test_send_answers_normally_when_the_mail_server_is_unreachable(
 
 
 def test_send_enqueues_the_approvers_email_instead_of_sending_it(
-    client, world, dummy_tasks, django_capture_on_commit_callbacks
+    client, world, dummy_tasks, django_capture_on_commit_callbacks, htmx
 ):
     invoice = world.invoice(status=InvoiceStatus.APPROVED)
     client.force_login(world.users["project_admin"])
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(url("invoices:send", invoice), **HTMX)
+        client.post(url("invoices:send", invoice), **htmx)
 
     item = ExportItem.objects.get(invoice=invoice)
     assert email_tasks(dummy_tasks) == [
@@ -406,11 +396,11 @@ def test_send_enqueues_the_approvers_email_instead_of_sending_it(
 
 
 @pytest.mark.parametrize("role", NOT_ALLOWED_TO_ACT)
-def test_forged_send_by_a_user_who_may_not_act_is_refused(client, world, role):
+def test_forged_send_by_a_user_who_may_not_act_is_refused(client, world, role, htmx):
     invoice = world.invoice(status=InvoiceStatus.APPROVED)
     client.force_login(world.users[role])
 
-    response = client.post(url("invoices:send", invoice), **HTMX)
+    response = client.post(url("invoices:send", invoice), **htmx)
 
     assertContains(response, escape(NOT_PROJECT_ADMIN))
     assert refreshed(invoice).erp_status == InvoiceErpStatus.NOT_SENT
@@ -427,7 +417,6 @@ def test_erp_actions_refuse_get(client, world, name):
 # --- The edit page -----------------------------------------------------------------------
 
 
-@REQUEST_KINDS
 def test_edit_page_shows_a_labelled_field_per_line(client, world, headers):
     invoice = world.invoice(status=InvoiceStatus.DRAFT, lines=2)
     client.force_login(world.users["standard"])
@@ -443,11 +432,11 @@ def test_edit_page_shows_a_labelled_field_per_line(client, world, headers):
     assertContains(response, 'name="invoice-billing_period_start"')
 
 
-def test_edit_page_returns_only_the_form_to_htmx(client, world):
+def test_edit_page_returns_only_the_form_to_htmx(client, world, htmx):
     invoice = world.invoice(status=InvoiceStatus.DRAFT)
     client.force_login(world.users["standard"])
 
-    response = client.get(url("invoices:edit", invoice), **HTMX)
+    response = client.get(url("invoices:edit", invoice), **htmx)
 
     content = response.content.decode()
     assert "<html" not in content
@@ -562,7 +551,6 @@ def test_edit_takes_a_plain_number_and_a_negative_work_completed(client, world, 
     assert invoice.lines.get().work_completed_this_period == Decimal(value.strip())
 
 
-@REQUEST_KINDS
 def test_edit_with_a_line_given_twice_is_refused_and_saves_nothing(client, world, headers):
     """A forged form repeating one line id is refused: nothing of either form is kept."""
     invoice = world.invoice(status=InvoiceStatus.DRAFT, lines=2)
@@ -615,16 +603,15 @@ def test_edit_of_a_locked_invoice_is_refused_with_the_lock_message(client, world
     assert invoice.lines.get().work_completed_this_period == Decimal("1000.00")
 
 
-def test_edit_of_a_locked_invoice_through_htmx_redirects_the_browser(client, world):
+def test_edit_of_a_locked_invoice_through_htmx_redirects_the_browser(client, world, htmx):
     invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
     client.force_login(world.users["project_admin"])
 
-    response = client.post(url("invoices:edit", invoice), edit_data(invoice), **HTMX)
+    response = client.post(url("invoices:edit", invoice), edit_data(invoice), **htmx)
 
     assert response["HX-Redirect"] == url("invoices:detail", invoice)
 
 
-@REQUEST_KINDS
 @pytest.mark.parametrize("name", ["invoices:detail", "invoices:edit", "locked edit"])
 def test_pages_that_differ_for_htmx_say_they_vary_on_hx_request(client, world, headers, name):
     """Every GET answered differently to htmx (a region, or a client redirect for a
@@ -669,13 +656,13 @@ INVOICE_PAGE_QUERIES = {"plain": 10, "htmx": 8}
 @pytest.mark.parametrize("rows", [5, 100])
 @pytest.mark.parametrize("kind", ["plain", "htmx"])
 def test_invoice_page_query_count_does_not_grow_with_rows(
-    client, world, django_assert_num_queries, rows, kind
+    client, world, django_assert_num_queries, rows, kind, htmx
 ):
     """The same number of queries with 5 lines and history rows as with 100."""
     invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT, lines=rows)
     ChangeHistoryEntryFactory.create_batch(rows, invoice=invoice, action_by=world.users["standard"])
     client.force_login(world.users["project_admin"])
-    headers = HTMX if kind == "htmx" else {}
+    headers = htmx if kind == "htmx" else {}
 
     with django_assert_num_queries(INVOICE_PAGE_QUERIES[kind]):
         response = client.get(url("invoices:detail", invoice), **headers)
@@ -700,7 +687,6 @@ def create_data(start="2026-11-01", end="2026-11-30", billing_date="2026-11-30")
     }
 
 
-@REQUEST_KINDS
 @pytest.mark.parametrize("role", MAY_CREATE)
 def test_invoices_tab_offers_new_invoice_to_who_may_create(client, world, headers, role):
     client.force_login(world.users[role])
@@ -710,7 +696,6 @@ def test_invoices_tab_offers_new_invoice_to_who_may_create(client, world, header
     assertContains(response, f'href="{commitment_url("invoices:create", world)}">New invoice</a>')
 
 
-@REQUEST_KINDS
 def test_invoices_tab_hides_new_invoice_from_a_read_only_member(client, world, headers):
     client.force_login(world.users["read_only"])
 
@@ -728,7 +713,6 @@ def test_create_url_does_not_clash_with_an_invoice_id(world):
     assert match.func.__name__ == "invoice_new"
 
 
-@REQUEST_KINDS
 def test_create_page_starts_from_the_period_after_the_latest_invoice(client, world, headers):
     world.invoice()  # Oct 1 to Oct 31, 2026
     client.force_login(world.users["invoice_contact"])
@@ -756,10 +740,10 @@ def test_create_page_starts_this_month_after_an_invoice_at_the_calendars_end(cli
     assertContains(response, f'name="invoice-billing_period_start" value="{this_month:%Y-%m-%d}"')
 
 
-def test_create_page_returns_only_the_form_to_htmx(client, world):
+def test_create_page_returns_only_the_form_to_htmx(client, world, htmx):
     client.force_login(world.users["standard"])
 
-    response = client.get(commitment_url("invoices:create", world), **HTMX)
+    response = client.get(commitment_url("invoices:create", world), **htmx)
 
     content = response.content.decode()
     assert "<html" not in content
@@ -804,10 +788,10 @@ def test_create_makes_a_draft_and_opens_its_edit_page(client, world, role):
     assertContains(page, CREATED.format(label="INV-5"))
 
 
-def test_create_with_htmx_sends_the_browser_to_the_edit_page(client, world):
+def test_create_with_htmx_sends_the_browser_to_the_edit_page(client, world, htmx):
     client.force_login(world.users["invoice_contact"])
 
-    response = client.post(commitment_url("invoices:create", world), create_data(), **HTMX)
+    response = client.post(commitment_url("invoices:create", world), create_data(), **htmx)
 
     invoice = Invoice.objects.get(commitment=world.commitment)
     assert response["HX-Redirect"] == url("invoices:edit", invoice)
@@ -824,7 +808,6 @@ def test_an_invoice_contact_may_edit_the_invoice_they_created(client, world):
     assertContains(response, 'id="invoice-edit-form"')
 
 
-@REQUEST_KINDS
 def test_create_page_tells_a_read_only_member_they_may_not_create(client, world, headers):
     client.force_login(world.users["read_only"])
 
@@ -834,7 +817,6 @@ def test_create_page_tells_a_read_only_member_they_may_not_create(client, world,
     assertNotContains(response, "Create invoice</button>")
 
 
-@REQUEST_KINDS
 def test_forged_create_by_a_read_only_member_is_refused(client, world, headers):
     client.force_login(world.users["read_only"])
 
@@ -856,7 +838,6 @@ def test_create_is_404_for_a_user_who_may_not_see_the_commitment(client, world, 
     assert not Invoice.objects.filter(commitment=world.commitment).exists()
 
 
-@REQUEST_KINDS
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -908,7 +889,6 @@ def contacts_own(world, status):
     return world.invoice(status=status, created_by=world.users["invoice_contact"])
 
 
-@REQUEST_KINDS
 @pytest.mark.parametrize(
     ("role", "status", "expected"),
     [
@@ -991,13 +971,13 @@ def test_submit_for_review_without_htmx_redirects_back_with_a_message(client, wo
     assert review_buttons(page) == set()
 
 
-def test_approve_with_htmx_rerenders_the_page_region(client, world):
+def test_approve_with_htmx_rerenders_the_page_region(client, world, htmx):
     """The status, the buttons (now Send to ERP) and the history change in place, and
     the message arrives out of band."""
     invoice = world.invoice(status=InvoiceStatus.UNDER_REVIEW)
     client.force_login(world.users["project_admin"])
 
-    response = client.post(url("invoices:set_status", invoice), {"status": "approved"}, **HTMX)
+    response = client.post(url("invoices:set_status", invoice), {"status": "approved"}, **htmx)
 
     content = response.content.decode()
     assert content.lstrip().startswith('<div id="invoice-main"')
@@ -1009,7 +989,6 @@ def test_approve_with_htmx_rerenders_the_page_region(client, world):
     assert refreshed(invoice).status == InvoiceStatus.APPROVED
 
 
-@REQUEST_KINDS
 @pytest.mark.parametrize(
     "status",
     [
@@ -1033,7 +1012,6 @@ def test_project_admin_reviews_an_invoice_under_review(client, world, headers, s
     assert refreshed(invoice).status == status
 
 
-@REQUEST_KINDS
 def test_forged_approve_by_a_standard_member_is_refused(client, world, headers):
     """Riley (Standard) cannot approve, even by posting the form by hand."""
     invoice = world.invoice(status=InvoiceStatus.UNDER_REVIEW)
@@ -1048,7 +1026,6 @@ def test_forged_approve_by_a_standard_member_is_refused(client, world, headers):
     assert refreshed(invoice).revision == 1
 
 
-@REQUEST_KINDS
 @pytest.mark.parametrize("role", ["read_only", "invoice_contact"])
 def test_forged_submit_by_a_user_who_may_not_edit_is_refused(client, world, headers, role):
     """Read Only members never submit; a contact does not submit someone else's draft."""
@@ -1066,7 +1043,6 @@ def test_forged_submit_by_a_user_who_may_not_edit_is_refused(client, world, head
     assert refreshed(invoice).status == InvoiceStatus.DRAFT
 
 
-@REQUEST_KINDS
 def test_review_move_of_a_locked_invoice_is_refused_with_the_lock_message(client, world, headers):
     invoice = world.invoice(status=InvoiceStatus.APPROVED, erp_state=ExportState.READY_TO_EXPORT)
     client.force_login(world.users["project_admin"])
@@ -1083,7 +1059,6 @@ def test_review_move_of_a_locked_invoice_is_refused_with_the_lock_message(client
     assert not ChangeHistoryEntry.objects.filter(invoice=invoice).exists()
 
 
-@REQUEST_KINDS
 def test_illegal_review_move_is_refused(client, world, headers):
     invoice = world.invoice(status=InvoiceStatus.DRAFT)
     client.force_login(world.users["project_admin"])
@@ -1124,12 +1099,12 @@ def test_review_move_to_an_unknown_status_is_refused(client, world, data):
     assert refreshed(invoice).status == InvoiceStatus.UNDER_REVIEW
 
 
-def test_a_second_click_on_a_review_button_is_harmless(client, world):
+def test_a_second_click_on_a_review_button_is_harmless(client, world, htmx):
     invoice = world.invoice(status=InvoiceStatus.UNDER_REVIEW)
     client.force_login(world.users["project_admin"])
     client.post(url("invoices:set_status", invoice), {"status": "approved"})
 
-    response = client.post(url("invoices:set_status", invoice), {"status": "approved"}, **HTMX)
+    response = client.post(url("invoices:set_status", invoice), {"status": "approved"}, **htmx)
 
     assertContains(response, ALREADY_IN_STATUS.format(label=invoice.label, status="Approved"))
     assert refreshed(invoice).revision == 2
@@ -1173,12 +1148,12 @@ REVIEW_PAGE_QUERIES = {
     [("project_admin", InvoiceStatus.UNDER_REVIEW), ("invoice_contact", InvoiceStatus.DRAFT)],
 )
 def test_invoice_page_with_review_buttons_query_count_does_not_grow_with_rows(
-    client, world, django_assert_num_queries, rows, kind, role, status
+    client, world, django_assert_num_queries, rows, kind, role, status, htmx
 ):
     invoice = world.invoice(status=status, created_by=world.users["invoice_contact"], lines=rows)
     ChangeHistoryEntryFactory.create_batch(rows, invoice=invoice, action_by=world.users["standard"])
     client.force_login(world.users[role])
-    headers = HTMX if kind == "htmx" else {}
+    headers = htmx if kind == "htmx" else {}
 
     with django_assert_num_queries(REVIEW_PAGE_QUERIES[role, kind]):
         response = client.get(url("invoices:detail", invoice), **headers)
@@ -1193,13 +1168,13 @@ CREATE_PAGE_QUERIES = {"plain": 10, "htmx": 8}
 @pytest.mark.parametrize("rows", [5, 100])
 @pytest.mark.parametrize("kind", ["plain", "htmx"])
 def test_create_page_query_count_does_not_grow_with_invoices(
-    client, world, django_assert_num_queries, rows, kind
+    client, world, django_assert_num_queries, rows, kind, htmx
 ):
     """The same number of queries with 5 invoices (and SOV lines) as with 100."""
     InvoiceFactory.create_batch(rows, commitment=world.commitment)
     SovLineFactory.create_batch(rows, commitment=world.commitment)
     client.force_login(world.users["invoice_contact"])
-    headers = HTMX if kind == "htmx" else {}
+    headers = htmx if kind == "htmx" else {}
 
     with django_assert_num_queries(CREATE_PAGE_QUERIES[kind]):
         response = client.get(commitment_url("invoices:create", world), **headers)

@@ -12,7 +12,6 @@ from tests.world import build_world
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 # Session, user, the projects (with their company), the navigation's projects and
 # approver companies.
@@ -22,7 +21,7 @@ PROJECT_LIST_QUERIES = {"plain": 5, "htmx": 5}
 @pytest.mark.parametrize("rows", [5, 100])
 @pytest.mark.parametrize("kind", ["plain", "htmx"])
 def test_project_list_query_count_does_not_grow_with_rows(
-    client, django_assert_num_queries, rows, kind
+    client, django_assert_num_queries, rows, kind, htmx
 ):
     """Each row's company comes with its project, not one query a row."""
     world = build_world()
@@ -31,7 +30,7 @@ def test_project_list_query_count_does_not_grow_with_rows(
         project = ProjectFactory(company=CompanyFactory())
         project_set_commitments_level(project=project, user=user, level=ToolLevel.READ_ONLY)
     client.force_login(user)
-    headers = HTMX if kind == "htmx" else {}
+    headers = htmx if kind == "htmx" else {}
 
     with django_assert_num_queries(PROJECT_LIST_QUERIES[kind]):
         response = client.get(reverse("projects:list"), **headers)
