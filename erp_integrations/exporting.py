@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -127,15 +128,16 @@ def export_items(export_item_ids: Iterable[int], *, worker: str = "") -> dict[st
     )
     outcomes[ExportOutcome.SKIPPED] = [pk for pk in ids if pk not in claimable]
     passed_over = []
-    for export_item_id in (pk for pk in ids if pk in claimable):
-        outcome = _attempt(export_item_id, worker=worker, skip_locked=True)
-        if outcome is None:
-            passed_over.append(export_item_id)
-        else:
-            outcomes[outcome].append(export_item_id)
-    for export_item_id in passed_over:
-        outcome = _attempt(export_item_id, worker=worker, skip_locked=False)
-        outcomes[outcome or ExportOutcome.SKIPPED].append(export_item_id)
+    with ClaimHeartbeat() as heartbeat:
+        for export_item_id in (pk for pk in ids if pk in claimable):
+            outcome = _attempt(export_item_id, worker, heartbeat, skip_locked=True)
+            if outcome is None:
+                passed_over.append(export_item_id)
+            else:
+                outcomes[outcome].append(export_item_id)
+        for export_item_id in passed_over:
+            outcome = _attempt(export_item_id, worker, heartbeat, skip_locked=False)
+            outcomes[outcome or ExportOutcome.SKIPPED].append(export_item_id)
     failed = outcomes[ExportOutcome.FAILED]
     if failed:
         # The failures are recorded; an email that cannot be enqueued must not fail the
@@ -196,21 +198,25 @@ def tasks_holding_claims(since: datetime) -> set[str]:
 # --- The three steps of an attempt ----------------------------------------------------
 
 
-def _attempt(export_item_id: int, *, worker: str, skip_locked: bool) -> ExportOutcome | None:
+def _attempt(
+    export_item_id: int, worker: str, heartbeat: ClaimHeartbeat, *, skip_locked: bool
+) -> ExportOutcome | None:
     """One attempt, or None when `skip_locked` and another transaction holds the rows."""
     try:
-        return _export(export_item_id, worker=worker, skip_locked=skip_locked)
+        return _export(export_item_id, worker, heartbeat, skip_locked=skip_locked)
     except Exception:
         logger.exception("Export of item %s broke down; it will be requeued", export_item_id)
         return ExportOutcome.INTERRUPTED
 
 
-def _export(export_item_id: int, *, worker: str, skip_locked: bool) -> ExportOutcome | None:
+def _export(
+    export_item_id: int, worker: str, heartbeat: ClaimHeartbeat, *, skip_locked: bool
+) -> ExportOutcome | None:
     claim = claim_export(export_item_id, worker=worker, skip_locked=skip_locked)
     if not isinstance(claim, Claim):
         return claim
     try:
-        with ClaimHeartbeat(claim):
+        with heartbeat.holding(claim):
             reference = deliver_export(export_item_id)
     except ExportError as error:
         return finish_export(claim, error=error)
@@ -263,35 +269,49 @@ def claim_export(
 
 
 class ClaimHeartbeat:
-    """Renews a claim for another lease every third of a lease while its worker delivers,
-    from a thread with its own database connection, so that a delivery slower than a
-    lease keeps its item. When the worker dies the renewals stop with it, and the claim
-    runs out within one lease."""
+    """Renews the claim a batch holds (`holding`) for another lease every third of a
+    lease while its worker delivers, from a thread with its own database connection, so
+    that a delivery slower than a lease keeps its item. When the worker dies the
+    renewals stop with it, and the claim runs out within one lease. One thread serves
+    the whole batch: a thread per item costs a scheduling delay per item on a busy
+    machine."""
 
-    def __init__(self, claim: Claim) -> None:
-        self.claim = claim
+    def __init__(self) -> None:
+        self._claim: Claim | None = None
         self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._beat, daemon=True)
+        self._thread: threading.Thread | None = None
 
     def __enter__(self) -> ClaimHeartbeat:
-        self._thread.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self._stopped.set()
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
+
+    @contextmanager
+    def holding(self, claim: Claim) -> Iterator[None]:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._beat, daemon=True)
+            self._thread.start()
+        self._claim = claim
+        try:
+            yield
+        finally:
+            self._claim = None
 
     def _beat(self) -> None:
         interval = lease_duration().total_seconds() / 3
         try:
             while not self._stopped.wait(interval):
+                claim = self._claim
+                if claim is None:
+                    continue
                 try:
-                    if not renew_claim(self.claim):
-                        return  # taken over: our outcome will not count anyway
+                    # A claim released in the meantime matches no row: nothing renewed.
+                    renew_claim(claim)
                 except Exception:
-                    logger.exception(
-                        "Could not renew the claim on item %s", self.claim.export_item_id
-                    )
+                    logger.exception("Could not renew the claim on item %s", claim.export_item_id)
         finally:
             connections.close_all()  # this thread's connections only
 
