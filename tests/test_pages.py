@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from django.contrib import messages
@@ -26,6 +28,8 @@ from tests.factories import CompanyFactory, ProjectFactory, UserFactory
 from tests.world import build_world
 
 pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def member_of(project, level=ToolLevel.READ_ONLY, **user_fields):
@@ -253,6 +257,58 @@ def test_styles_and_scripts_come_from_our_own_static_files(client, logged_in):
         "/static/django_htmx/htmx-2.min.js",
     ):
         assert expected in urls
+
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def test_pages_send_a_content_security_policy_without_inline_code(client, headers):
+    """Every response carries the policy: scripts and styles from our own files only."""
+    client.force_login(UserFactory())
+
+    response = client.get(reverse("projects:list"), **headers)
+
+    assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+
+
+def test_login_page_sends_the_content_security_policy(client):
+    response = client.get(reverse("login"))
+
+    assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+
+
+def test_templates_hold_no_inline_script_style_or_event_handler():
+    """The policy refuses inline code, so no template may rely on it: no <script> without
+    src, no <style>, no style="..." and no on...="..." or hx-on (eval) attributes."""
+    inline_code = re.compile(
+        r"<script(?![^>]*\ssrc=)[^>]*>|<style[\s>]|<[^>]*\s(style|on[a-z]+|hx-on[^\s=]*)\s*=",
+        re.IGNORECASE,
+    )
+    offenders = []
+    for template in sorted((ROOT / "templates").rglob("*.html")):
+        # Template tags ({% include ... style="btn-success" %}) are not HTML attributes.
+        html = re.sub(r"{%.*?%}|{#.*?#}", "", template.read_text(), flags=re.DOTALL)
+        offenders += [f"{template.name}: {match.group(0)}" for match in inline_code.finditer(html)]
+
+    assert offenders == []
+
+
+def test_htmx_is_told_to_write_no_inline_style(client):
+    """htmx adds an inline <style> for its indicator, and copies style attributes across
+    a swap, unless configured not to; the indicator rules are in app.css instead."""
+    response = client.get(reverse("login"))
+
+    config = re.search(
+        r"<meta name=\"htmx-config\" content='([^']*)'>", response.content.decode()
+    ).group(1)
+    assert json.loads(config) == {
+        "includeIndicatorStyles": False,
+        "attributesToSettle": ["class", "width", "height"],
+    }
+    assert ".htmx-indicator {" in Path(finders.find("css/app.css")).read_text()
 
 
 def test_every_static_file_the_base_template_names_exists():

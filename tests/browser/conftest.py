@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.audits import PageAudits
 from tests.conftest import CHROMIUM
 
 # expect() polls until the page shows what it asserts and returns at once when it does;
@@ -43,6 +44,34 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1366, "height": 900}}
+
+
+@pytest.fixture
+def page_audits():
+    """The CSP violations and serious accessibility violations of the test's pages; a
+    test that provokes one on purpose inspects them here and clears them."""
+    return PageAudits()
+
+
+@pytest.fixture
+def new_context(new_context, page_audits):
+    """Every browser context a test opens (through `context`, `page` or `new_context`) is
+    watched for CSP violations and audited by axe-core; the test fails on any finding."""
+    contexts = []
+
+    def new_watched_context(**kwargs):
+        context = new_context(**kwargs)
+        # Without JavaScript no script can run, neither ours nor axe (nor the page's).
+        if kwargs.get("java_script_enabled", True):
+            page_audits.attach(context)
+            contexts.append(context)
+        return context
+
+    yield new_watched_context
+    for context in contexts:
+        page_audits.audit_open_pages(context)
+    if failures := page_audits.failures():
+        pytest.fail(failures, pytrace=False)
 
 
 @pytest.fixture
