@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.contrib.auth.models import Permission, User
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, reset_queries, transaction
 
@@ -426,7 +426,7 @@ class BenchPlan:
     commitments: list[CommitmentPlan]
 
 
-def _pick(rng: random.Random, weighted: list[tuple]) -> object:
+def _pick[T](rng: random.Random, weighted: list[tuple[T, int]]) -> T:
     values = [value for value, _ in weighted]
     weights = [weight for _, weight in weighted]
     return rng.choices(values, weights)[0]
@@ -502,6 +502,7 @@ def _commitment(
     number_counters[key] = number_counters.get(key, 0) + 1
     number = f"{prefix}-{number_counters[key]:03d}"
     active = rng.random() < 0.85
+    status: str
     if commitment_type == CommitmentType.SUBCONTRACT:
         status = _pick(rng, SUBCONTRACT_ACTIVE if active else SUBCONTRACT_INACTIVE)
     else:
@@ -763,7 +764,7 @@ def delete_bench_data(*, report: Report = _silent) -> None:
         report("Deleted the bench users.")
 
 
-def _create_users() -> tuple[AbstractBaseUser, AbstractBaseUser]:
+def _create_users() -> tuple[User, User]:
     user_model = get_user_model()
     admin = user_model.objects.create_user(
         username=BENCH_ADMIN_USERNAME,
@@ -782,7 +783,7 @@ def _create_users() -> tuple[AbstractBaseUser, AbstractBaseUser]:
     return admin, approver
 
 
-def _grant_commitments_admin(user: AbstractBaseUser, project_ids: list[int]) -> int:
+def _grant_commitments_admin(user: User, project_ids: list[int]) -> int:
     """Admin on every bench project's Commitments tool: one row per project, written in
     bulk (what `project_set_commitments_level` would write, one project at a time)."""
     permission = Permission.objects.get(
@@ -897,7 +898,7 @@ def _export_rows(
     """The invoice's export items, oldest first, and the ERP Status history they imply."""
     items: list[ExportItem] = []
     history: list[ChangeHistoryEntry] = []
-    previous = InvoiceErpStatus.NOT_SENT
+    previous: str = InvoiceErpStatus.NOT_SENT
     sent_day = period_end + datetime.timedelta(days=rng.randint(3, 10))
 
     def entry(by: int | None, changed: str, from_value: str, to_value: str) -> None:

@@ -16,9 +16,9 @@ def ensure_database(url: str) -> bool:
     import psycopg
     from psycopg import sql
 
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    name = info.pop("dbname")
-    with psycopg.connect(**info, dbname="postgres", autocommit=True) as connection:
+    name = str(psycopg.conninfo.conninfo_to_dict(url)["dbname"])
+    server = psycopg.conninfo.make_conninfo(url, dbname="postgres")
+    with psycopg.connect(server, autocommit=True) as connection:
         exists = connection.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [name]
         ).fetchone()

@@ -20,7 +20,9 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import django
 
@@ -273,11 +275,8 @@ def measure_accepts(s, client: Client, *, warmups: int, requests: int) -> Measur
         if len(pool) < size:
             break  # fewer fresh items than asked for: n in the table shows how many ran
         batch, pool = pool[:size], pool[size:]
-        action = Action(
-            measured,
-            lambda batch=batch: [("item_ids", pk) for pk in batch],
-            lambda batch=batch: items_are(batch, ExportState.EXPORTING),
-        )
+        form: list[tuple[str, int | str]] = [("item_ids", pk) for pk in batch]
+        action = Action(measured, form.copy, partial(items_are, batch, ExportState.EXPORTING))
         if not action(client, record=round_number >= warmups):
             break
     return measured
@@ -314,7 +313,7 @@ def request_rows(measured: list[Measured], floor: stats.Timing | None, admin) ->
     rows = []
     for result in measured:
         timing = result.timing
-        row = {
+        row: dict[str, Any] = {
             "name": result.name,
             "method": result.method,
             "path": result.path,
@@ -429,13 +428,13 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         if row["name"] == bulk_retrieve.name:
             row["vs_single_retrieve"] = ratio
-    results = {
+    results: dict[str, Any] = {
         "meta": {
             "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "scale": args.scale,
             "requests": args.requests,
             "warmups": PAGE_WARMUPS,
-            "database": f"PostgreSQL {connection.pg_version // 10000} "
+            "database": f"PostgreSQL {connection.get_database_version()[0]} "
             f"({connection.settings_dict['NAME']})",
             "workers": len(rss),
             "wrk_seconds": args.wrk_seconds,

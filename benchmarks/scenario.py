@@ -123,6 +123,7 @@ def find_scenario(*, accept_items: int) -> Scenario:
     )
     # The first invoice: synced, with lines and the whole history an old invoice has.
     first_invoice = Invoice.objects.filter(commitment=commitment).order_by("number").first()
+    assert big_project is not None and first_invoice is not None  # seed_bench made them
     accept_ids = list(
         ready_items(on_bench_commitment=False)
         .order_by("pk")

@@ -79,7 +79,9 @@ class Timing:
         return str(low) if low == high else f"{low}-{high}"
 
 
-def page_checks(name: str, page_p50: float, floor_p50: float, admin_p50: float) -> list[Check]:
+def page_checks(
+    name: str, page_p50: float | None, floor_p50: float | None, admin_p50: float | None
+) -> list[Check]:
     return [
         Check(f"{name} / floor", ratio(page_p50, floor_p50), MAX_PAGE_TO_FLOOR),
         Check(f"{name} / admin", ratio(page_p50, admin_p50), MAX_PAGE_TO_ADMIN),

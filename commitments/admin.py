@@ -75,7 +75,7 @@ EXPORTED_FIELDS = {
     "erp_reference": "ERP reference",
 }
 PROJECT_FIELD = "project"
-SOV_FIELDS = ["position", "cost_code", "description", "scheduled_value"]
+SOV_FIELDS = ("position", "cost_code", "description", "scheduled_value")
 SOV_PREFIX = "sov_lines"
 
 
@@ -104,21 +104,23 @@ def lock_commitment_invoices(
 def invoices_in_erp(commitment: Commitment) -> list[Invoice]:
     """The commitment's invoices in ERP Integrations, by number: those read under the row
     locks when this request took them, otherwise read now (once per instance)."""
+    # A per-instance cache, not a model field: hence the ignores.
     if not hasattr(commitment, "_invoices_in_erp"):
-        commitment._invoices_in_erp = list(
+        commitment._invoices_in_erp = list(  # type: ignore[attr-defined]
             commitment.invoices.filter(
                 erp_status__in=ERP_WORKFLOW.in_erp_integrations_statuses
             ).order_by("number")
         )
-    return commitment._invoices_in_erp
+    return commitment._invoices_in_erp  # type: ignore[attr-defined]
 
 
 def has_invoices(commitment: Commitment) -> bool:
     """Whether the commitment has any invoice: read under its row lock when this request
     took it, otherwise read now (once per instance)."""
+    # A per-instance cache, not a model field: hence the ignores.
     if not hasattr(commitment, "_has_invoices"):
-        commitment._has_invoices = commitment.invoices.exists()
-    return commitment._has_invoices
+        commitment._has_invoices = commitment.invoices.exists()  # type: ignore[attr-defined]
+    return commitment._has_invoices  # type: ignore[attr-defined]
 
 
 def commitment_lock_message(commitment: Commitment, what: str) -> str | None:
@@ -161,7 +163,9 @@ def sov_lines_changed(data, commitment: Commitment) -> bool:
 class CommitmentUserGrantsForm(AdminUserObjectPermissionsForm):
     """A user's place on the commitment: its private access list and its invoice contacts."""
 
-    def __init__(self, user, obj, *args, **kwargs) -> None:
+    obj: Commitment
+
+    def __init__(self, user, obj: Commitment, *args, **kwargs) -> None:
         self.held = set(get_user_perms(user, obj))
         super().__init__(user, obj, *args, **kwargs)
         self.fields["invoice_contact"] = forms.BooleanField(
@@ -220,7 +224,8 @@ class CommitmentForm(forms.ModelForm):
         ]
 
     def clean(self):
-        cleaned_data = super().clean()
+        super().clean()
+        cleaned_data = self.cleaned_data
         project, vendor = cleaned_data.get("project"), cleaned_data.get("vendor")
         if project and vendor and vendor.company_id != project.company_id:
             self.add_error("vendor", VENDOR_OF_ANOTHER_COMPANY)
@@ -228,11 +233,12 @@ class CommitmentForm(forms.ModelForm):
         if commitment_type and status:
             statuses = STATUSES_BY_TYPE[commitment_type]
             if status not in statuses.values:
+                status_labels = dict(Commitment._meta.get_field("status").flatchoices)
                 self.add_error(
                     "status",
                     STATUS_NOT_OF_TYPE.format(
                         type=CommitmentType(commitment_type).label,
-                        status=dict(self.fields["status"].choices).get(status, status),
+                        status=status_labels.get(status, status),
                         statuses=", ".join(statuses.labels),
                     ),
                 )
@@ -254,8 +260,11 @@ class SovLineInline(admin.TabularInline):
         return super().has_delete_permission(request, obj) and not (obj and invoices_in_erp(obj))
 
 
+# guardian types change_form_template as an instance str, django-stubs as a ClassVar.
 @admin.register(Commitment)
-class CommitmentAdmin(ObjectGrantsAdminMixin, CascadeDeletesRecordsMixin, GuardedModelAdmin):
+class CommitmentAdmin(  # type: ignore[misc]
+    ObjectGrantsAdminMixin, CascadeDeletesRecordsMixin, GuardedModelAdmin
+):
     form = CommitmentForm
     list_display = [
         "number",
@@ -344,10 +353,14 @@ class CommitmentAdmin(ObjectGrantsAdminMixin, CascadeDeletesRecordsMixin, Guarde
             refusals.append(COMMITMENT_HAS_INVOICES.format(commitment=commitment.number))
         if not invoices_in_erp(commitment):
             return refusals
-        for name in posted_changes(data, commitment, EXPORTED_FIELDS):
-            refusals.append(commitment_lock_message(commitment, EXPORTED_FIELDS[name]))
+        locked = [
+            EXPORTED_FIELDS[name] for name in posted_changes(data, commitment, EXPORTED_FIELDS)
+        ]
         if sov_lines_changed(data, commitment):
-            refusals.append(commitment_lock_message(commitment, SCHEDULE_OF_VALUES))
+            locked.append(SCHEDULE_OF_VALUES)
+        for what in locked:
+            if refusal := commitment_lock_message(commitment, what):
+                refusals.append(refusal)
         return refusals
 
     @csrf_protect_m
@@ -370,7 +383,8 @@ class SovLineAdminForm(forms.ModelForm):
         fields = ["commitment", *SOV_FIELDS]
 
     def clean(self):
-        cleaned_data = super().clean()
+        super().clean()
+        cleaned_data = self.cleaned_data
         commitment = cleaned_data.get("commitment")
         if commitment is not None and commitment.pk != self.instance.commitment_id:
             # A line added to (or moved onto) a commitment changes its Schedule of Values:
@@ -445,11 +459,10 @@ class SovLineAdmin(AtomicActionsMixin, admin.ModelAdmin):
         reported = set()
         for line in lines:
             line.commitment._invoices_in_erp = in_erp[line.commitment_id]
-            if in_erp[line.commitment_id] and line.commitment_id not in reported:
+            refusal = commitment_lock_message(line.commitment, SCHEDULE_OF_VALUES)
+            if refusal and line.commitment_id not in reported:
                 reported.add(line.commitment_id)
-                messages.error(
-                    request, commitment_lock_message(line.commitment, SCHEDULE_OF_VALUES)
-                )
+                messages.error(request, refusal)
         return super().get_deleted_objects(lines, request)
 
     def delete_queryset(self, request, queryset):

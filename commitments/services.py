@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from guardian.shortcuts import assign_perm, remove_perm
@@ -17,19 +17,19 @@ NOT_A_VENDOR_EMPLOYEE = (
 
 
 @transaction.atomic
-def commitment_grant_private_access(*, commitment: Commitment, user: AbstractBaseUser) -> None:
+def commitment_grant_private_access(*, commitment: Commitment, user: User) -> None:
     assign_perm(PRIVATE_ACCESS_PERMISSION, user, commitment)
     forget_object_permissions(user)
 
 
 @transaction.atomic
-def commitment_revoke_private_access(*, commitment: Commitment, user: AbstractBaseUser) -> None:
+def commitment_revoke_private_access(*, commitment: Commitment, user: User) -> None:
     remove_perm(PRIVATE_ACCESS_PERMISSION, user, commitment)
     forget_object_permissions(user)
 
 
 @transaction.atomic
-def commitment_add_invoice_contact(*, commitment: Commitment, user: AbstractBaseUser) -> None:
+def commitment_add_invoice_contact(*, commitment: Commitment, user: User) -> None:
     """Name an employee of the commitment's vendor an invoice contact; they are put on
     the private access list too, as the contact must see the commitment."""
     works_for_vendor = VendorEmployee.objects.filter(
@@ -43,6 +43,6 @@ def commitment_add_invoice_contact(*, commitment: Commitment, user: AbstractBase
 
 
 @transaction.atomic
-def commitment_remove_invoice_contact(*, commitment: Commitment, user: AbstractBaseUser) -> None:
+def commitment_remove_invoice_contact(*, commitment: Commitment, user: User) -> None:
     remove_perm(INVOICE_CONTACT_PERMISSION, user, commitment)
     forget_object_permissions(user)

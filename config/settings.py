@@ -179,7 +179,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # client writes into the header itself are never taken for its own.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 if TRUSTED_PROXY_COUNT:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_META_PRECEDENCE_ORDER: tuple[str, ...] = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
     AXES_IPWARE_PROXY_ORDER = "left-most"
     # django-ipware counts the proxies between the client and the last one, whose own
     # address is REMOTE_ADDR rather than in the header.

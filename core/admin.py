@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import router, transaction
 from django.http import HttpResponseRedirect
-from guardian.admin import AdminGroupObjectPermissionsForm
+from guardian.admin import AdminGroupObjectPermissionsForm, GuardedModelAdmin
 
 from core.errors import ActionRefused
 
 REFUSED = "{reason} Nothing was changed."
 
+# The mixins' bases: to the type checker they extend ModelAdmin (GuardedModelAdmin for
+# the object grants), whose methods they call through super(); at run time they are plain
+# mixins, placed before ModelAdmin in an admin's bases.
+if TYPE_CHECKING:
+    ModelAdminMixin = admin.ModelAdmin[Any]
+    GuardedModelAdminMixin = GuardedModelAdmin
+else:
+    ModelAdminMixin = GuardedModelAdminMixin = object
 
-class AtomicActionsMixin:
+
+class AtomicActionsMixin(ModelAdminMixin):
     """Runs each changelist action in one transaction, so a bulk delete's lock check (in
     get_deleted_objects) and the delete itself see the same locked rows."""
 
@@ -22,7 +33,7 @@ class AtomicActionsMixin:
             return super().response_action(request, queryset, *args, **kwargs)
 
 
-class ServiceRefusalsMixin:
+class ServiceRefusalsMixin(ModelAdminMixin):
     """An admin that saves and deletes through the services: a refusal (a locked invoice,
     bad input the form let through) becomes an error message on the page the POST came
     from. The refused write's transaction has been rolled back, so nothing changed."""
@@ -48,7 +59,7 @@ class ServiceRefusalsMixin:
         return HttpResponseRedirect(request.get_full_path())
 
 
-class ObjectGrantsAdminMixin:
+class ObjectGrantsAdminMixin(GuardedModelAdminMixin):
     """Guardian's object permission pages limited to the grants that mean something on
     this model (`object_permission_codenames`): the default add/change/delete/view
     permissions are model-wide and would only clutter the per-object table."""

@@ -25,7 +25,8 @@ class PlainDecimalField(forms.DecimalField):
         self.allow_negative = allow_negative
         super().__init__(**kwargs)
 
-    def to_python(self, value) -> Decimal | None:
+    # Django's DecimalField subclasses IntegerField; django-stubs ignores the same override.
+    def to_python(self, value) -> Decimal | None:  # type: ignore[override]
         if value in self.empty_values:
             return None
         number = value if isinstance(value, Decimal) else parse_plain_decimal(str(value))

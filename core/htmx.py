@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -28,6 +29,13 @@ class HtmxHttpRequest(HttpRequest):
     pattern): views annotate their request with it so `request.htmx` type-checks."""
 
     htmx: HtmxDetails
+
+
+class AuthenticatedHttpRequest(HtmxHttpRequest):
+    """A request to a `login_required` view (django-stubs' typing pattern): its user is
+    signed in, so the view may hand `request.user` to a service."""
+
+    user: User
 
 
 def wants_partial(request: HtmxHttpRequest) -> bool:
@@ -70,8 +78,8 @@ def answer_action[Result](
     else:
         errors = []
         report(result)
-    for error in errors:
-        messages.error(request, error)
+    for message in errors:
+        messages.error(request, message)
     if wants_partial(request):
         return region(result, errors)
     return redirect(redirect_to)

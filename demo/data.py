@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models, transaction
 
 from commitments.models import (
@@ -472,12 +472,12 @@ class SeedReport:
 def _upsert[M: models.Model](
     report: SeedReport, kind: str, model: type[M], defaults: dict, **key
 ) -> M:
-    obj, created = model.objects.update_or_create(defaults=defaults, **key)
+    obj, created = model._default_manager.update_or_create(defaults=defaults, **key)
     report.record(kind, created=created)
     return obj
 
 
-def _seed_user(report: SeedReport, spec: DemoUser) -> AbstractBaseUser:
+def _seed_user(report: SeedReport, spec: DemoUser) -> User:
     fields = {
         "first_name": spec.first_name,
         "last_name": spec.last_name,
@@ -501,7 +501,7 @@ def _seed_user(report: SeedReport, spec: DemoUser) -> AbstractBaseUser:
 
 def _seed_grants(
     report: SeedReport,
-    users: dict[str, AbstractBaseUser],
+    users: dict[str, User],
     company: Company,
     projects: dict[str, Project],
     commitments: dict[tuple[str, str], Commitment],
@@ -592,7 +592,7 @@ def _seed_invoice(
     spec: DemoInvoice,
     commitment: Commitment,
     sov_lines: list[SovLine],
-    users: dict[str, AbstractBaseUser],
+    users: dict[str, User],
 ) -> None:
     """The invoice, and (only when it is new) its lines, export item and history."""
     period_start, period_end = spec.period
@@ -642,7 +642,7 @@ def _seed_export(
     spec: DemoExport,
     invoice: Invoice,
     commitment: Commitment,
-    users: dict[str, AbstractBaseUser],
+    users: dict[str, User],
 ) -> datetime.datetime:
     """The invoice's export item and the history of the ERP actions that led to its
     state. Returns when the last of them happened."""
@@ -670,7 +670,9 @@ def _seed_export(
     report.record("export items", created=created)
 
     # (when, by, from, to, batch): the steps the ERP services would have recorded.
-    steps = [
+    steps: list[
+        tuple[datetime.datetime, User | None, InvoiceErpStatus, InvoiceErpStatus, uuid.UUID]
+    ] = [
         (
             spec.sent_at,
             users[spec.sent_by],

@@ -342,6 +342,7 @@ def finish_export(
 ) -> ExportOutcome:
     """Step 3: record the attempt's outcome, if the claim still holds."""
     reference_limit = ExportItem._meta.get_field("erp_reference").max_length
+    assert reference_limit is not None  # a CharField always has one
     if error is None and (not reference or len(reference) > reference_limit):
         error = PermanentExportError(
             REFERENCE_TOO_LONG.format(limit=reference_limit, reference=reference)
@@ -360,6 +361,7 @@ def finish_export(
             return ExportOutcome.SKIPPED
         now = timezone.now()
         if error is None:
+            assert reference is not None  # without one, the error was set above
             item.erp_reference = reference
             item.synced_at = now
             item.last_error = ""

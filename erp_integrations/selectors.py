@@ -76,7 +76,7 @@ QUEUE_TABS = (
     QueueTab("rejected", ExportState.REJECTED, "No invoices have been rejected."),
 )
 TABS_BY_SLUG = {tab.slug: tab for tab in QUEUE_TABS}
-TABS_BY_STATE = {tab.state: tab for tab in QUEUE_TABS}
+TABS_BY_STATE: dict[str, QueueTab] = {tab.state: tab for tab in QUEUE_TABS}
 DEFAULT_TAB = QUEUE_TABS[0]
 
 
@@ -155,8 +155,10 @@ def item_name(item: ExportItem) -> str:
     return f"{item.invoice.label} of {commitment.number} ({commitment.project.number})"
 
 
-def page_number(raw: object) -> int:
+def page_number(raw: str | None) -> int:
     """A page number from a query string or form: 1 when missing or not a number."""
+    if raw is None:
+        return 1
     try:
         return min(max(1, int(raw)), MAX_PAGE)
     except (TypeError, ValueError):
@@ -180,8 +182,9 @@ def queue_page(company: Company, tab: QueueTab, number: int) -> QueuePage:
     items = rows[:PAGE_SIZE]
     amounts = period_amounts_of_invoices(item.invoice_id for item in items)
     for item in items:
-        item.amounts = amounts[item.invoice_id]
-        item.name = item_name(item)
+        # Carried on the row for the queue's template; not fields of the model.
+        item.amounts = amounts[item.invoice_id]  # type: ignore[attr-defined]
+        item.name = item_name(item)  # type: ignore[attr-defined]
     return QueuePage(tab=tab, number=number, items=items, has_next=len(rows) > PAGE_SIZE)
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404
@@ -217,9 +217,8 @@ def _lock_items(scope: Q) -> list[ExportItem]:
     )
 
 
-def _write_all_or_each(
-    pairs: list[tuple[Invoice, ExportItem | None]],
-    write: Callable[[list[tuple[Invoice, ExportItem | None]]], None],
+def _write_all_or_each[Pair: tuple[Invoice, ExportItem | None]](
+    pairs: list[Pair], write: Callable[[list[Pair]], None]
 ) -> list[tuple[Invoice, str]]:
     """Run `write` for all pairs in one savepoint; if it fails, again for each pair in its
     own savepoint. Returns the invoices that could not be written, with the error."""
@@ -256,7 +255,7 @@ def _move_items(
     pairs: list[tuple[Invoice, ExportItem]],
     *,
     to_state: InvoiceErpStatus,
-    by: AbstractBaseUser,
+    by: User,
     action: ActionResult,
     item_changes: dict,
     extra_history: Callable[[Invoice, ActionResult], list] | None = None,
@@ -323,9 +322,7 @@ def _report(
     return action
 
 
-def _send(
-    *, user: AbstractBaseUser, invoices: dict[int, Invoice], asked: list[int | str]
-) -> ActionResult:
+def _send(*, user: User, invoices: dict[int, Invoice], asked: list[int | str]) -> ActionResult:
     action = ActionResult()
     totals = totals_of_invoices(invoices.values())
     decisions: dict[int, tuple[str, str]] = {}
@@ -383,7 +380,7 @@ def _send(
 
 @transaction.atomic
 def invoices_send_to_erp(
-    *, user: AbstractBaseUser, project_id: int, commitment_id: int, invoice_ids: Iterable[int]
+    *, user: User, project_id: int, commitment_id: int, invoice_ids: Iterable[int]
 ) -> ActionResult:
     """Send the commitment's checked invoices to ERP Integrations (bulk "Send to ERP").
 
@@ -398,7 +395,7 @@ def invoices_send_to_erp(
 
 @transaction.atomic
 def invoice_send_to_erp(
-    *, user: AbstractBaseUser, invoice_id: int, commitment_id: int | None = None
+    *, user: User, invoice_id: int, commitment_id: int | None = None
 ) -> InvoiceResult:
     """Send one invoice ("Send to ERP" / "Re-send to ERP" on the invoice page)."""
     invoice = _invoice_for_send_or_retrieve(user, invoice_id, commitment_id)
@@ -427,9 +424,7 @@ def _retrieve_decision(invoice: Invoice) -> tuple[str, str] | None:
             return Outcome.REFUSED, NOT_SENT.format(label=label)
 
 
-def _retrieve(
-    *, user: AbstractBaseUser, invoices: dict[int, Invoice], asked: list[int | str]
-) -> ActionResult:
+def _retrieve(*, user: User, invoices: dict[int, Invoice], asked: list[int | str]) -> ActionResult:
     action = ActionResult()
     items = {
         item.invoice_id: item
@@ -461,7 +456,7 @@ def _retrieve(
 
 @transaction.atomic
 def invoices_retrieve_from_erp(
-    *, user: AbstractBaseUser, project_id: int, commitment_id: int, invoice_ids: Iterable[int]
+    *, user: User, project_id: int, commitment_id: int, invoice_ids: Iterable[int]
 ) -> ActionResult:
     """Retrieve the commitment's checked invoices from ERP Integrations (bulk "Retrieve
     from ERP"). Only Ready to Export invoices are retrieved; the others are reported one
@@ -479,7 +474,7 @@ def invoices_retrieve_from_erp(
 
 @transaction.atomic
 def invoice_retrieve_from_erp(
-    *, user: AbstractBaseUser, invoice_id: int, commitment_id: int | None = None
+    *, user: User, invoice_id: int, commitment_id: int | None = None
 ) -> InvoiceResult:
     """Retrieve one invoice ("Retrieve from ERP" on the invoice page)."""
     invoice = _invoice_for_send_or_retrieve(user, invoice_id, commitment_id)
@@ -507,7 +502,7 @@ def _decided_elsewhere(invoice: Invoice, item: ExportItem, verb: str) -> tuple[s
 
 def _approver_action(
     *,
-    user: AbstractBaseUser,
+    user: User,
     company_id: int,
     export_item_ids: Iterable[int],
     transition: ErpTransition,
@@ -558,7 +553,7 @@ def _approver_action(
 
 @transaction.atomic
 def export_items_accept(
-    *, user: AbstractBaseUser, company_id: int, export_item_ids: Iterable[int]
+    *, user: User, company_id: int, export_item_ids: Iterable[int]
 ) -> ActionResult:
     """Accept Ready to Export items: each starts exporting to the ERP once this commits.
 
@@ -583,7 +578,7 @@ def export_items_accept(
 
 @transaction.atomic
 def export_items_reject(
-    *, user: AbstractBaseUser, company_id: int, export_item_ids: Iterable[int], reason: str
+    *, user: User, company_id: int, export_item_ids: Iterable[int], reason: str
 ) -> ActionResult:
     """Reject Ready to Export or Failed to Export items with a reason: each invoice is
     unlocked and its sender is emailed the reason.
@@ -630,7 +625,7 @@ def export_items_reject(
 
 @transaction.atomic
 def export_items_retry(
-    *, user: AbstractBaseUser, company_id: int, export_item_ids: Iterable[int]
+    *, user: User, company_id: int, export_item_ids: Iterable[int]
 ) -> ActionResult:
     """Export Failed to Export items again, with a fresh set of attempts. The idempotency
     key stays the same, so an export that in fact reached the ERP is not created twice."""
@@ -667,9 +662,7 @@ def _asked(ids: Iterable[int | str]) -> list[int | str]:
     return asked
 
 
-def _commitment_for_send_or_retrieve(
-    user: AbstractBaseUser, project_id: int, commitment_id: int
-) -> Commitment:
+def _commitment_for_send_or_retrieve(user: User, project_id: int, commitment_id: int) -> Commitment:
     commitment = access_commitment(user, project_id, commitment_id)
     if not can_send_or_retrieve_on_commitment(user, commitment):
         raise ActionRefused(NOT_PROJECT_ADMIN)
@@ -677,7 +670,7 @@ def _commitment_for_send_or_retrieve(
 
 
 def _invoice_for_send_or_retrieve(
-    user: AbstractBaseUser, invoice_id: int, commitment_id: int | None
+    user: User, invoice_id: int, commitment_id: int | None
 ) -> Invoice:
     invoice = access_invoice(user, invoice_id, commitment_id=commitment_id, for_update=True)
     if not can_view_invoice(user, invoice):
@@ -688,7 +681,7 @@ def _invoice_for_send_or_retrieve(
     return invoice
 
 
-def _company_for_approver(user: AbstractBaseUser, company_id: int) -> Company:
+def _company_for_approver(user: User, company_id: int) -> Company:
     company = access_erp_integrations(user, company_id)
     if not is_accounting_approver(user, company):
         raise ActionRefused(NOT_ACCOUNTING_APPROVER)

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ActionRefused
 from core.htmx import (
+    AuthenticatedHttpRequest,
     HtmxHttpRequest,
     answer_action,
     render_region,
@@ -196,7 +197,7 @@ def _act(
 @vary_on_htmx_target
 @require_POST
 @login_required
-def accept(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
+def accept(request: AuthenticatedHttpRequest, company_id: int) -> HttpResponse:
     """Accept the checked (or the one) Ready to Export items: they start exporting."""
     return _act(
         request,
@@ -213,7 +214,7 @@ def accept(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
 @vary_on_htmx_target
 @require_POST
 @login_required
-def reject(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
+def reject(request: AuthenticatedHttpRequest, company_id: int) -> HttpResponse:
     """Reject the checked (or the one) items with a reason: they are unlocked."""
     return _act(
         request,
@@ -233,7 +234,7 @@ def reject(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
 @vary_on_htmx_target
 @require_POST
 @login_required
-def retry(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
+def retry(request: AuthenticatedHttpRequest, company_id: int) -> HttpResponse:
     """Export the checked (or the one) Failed to Export items again."""
     return _act(
         request,

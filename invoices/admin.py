@@ -87,9 +87,10 @@ LINE_INPUT_FIELDS = [
 def edit_lock(invoice: Invoice) -> str | None:
     """Why the invoice's lines and header may not change here (`edit_lock_message`), read
     once per invoice instance: the permission checks ask several times per page."""
+    # A per-instance cache, not a model field: hence the ignores.
     if not hasattr(invoice, "_edit_lock"):
-        invoice._edit_lock = edit_lock_message(invoice)
-    return invoice._edit_lock
+        invoice._edit_lock = edit_lock_message(invoice)  # type: ignore[attr-defined]
+    return invoice._edit_lock  # type: ignore[attr-defined]
 
 
 def refuse_locked(request, invoice: Invoice, *, redirect_to: str) -> HttpResponseRedirect:
@@ -130,14 +131,16 @@ def lock_invoice_rows(invoice_ids) -> list[Invoice]:
         by_commitment[row.commitment_id].append(row)
     asked = [row for row in rows if row.pk in invoice_ids]
     for invoice in asked:
-        invoice._edit_lock = edit_lock_message(invoice, later=by_commitment[invoice.commitment_id])
+        invoice._edit_lock = edit_lock_message(  # type: ignore[attr-defined]  # edit_lock's cache
+            invoice, later=by_commitment[invoice.commitment_id]
+        )
     return asked
 
 
 def report_locked(request, invoices: list[Invoice]) -> None:
     for invoice in invoices:
-        if edit_lock(invoice):
-            messages.error(request, edit_lock(invoice))
+        if reason := edit_lock(invoice):
+            messages.error(request, reason)
 
 
 def lock_owned_invoices(owner_lookup: str, owner_ids: Iterable[int]) -> list[Invoice]:
@@ -229,7 +232,8 @@ class InvoiceLineForm(forms.ModelForm):
             sov_line.disabled = True
 
     def clean(self):
-        cleaned_data = super().clean()
+        super().clean()
+        cleaned_data = self.cleaned_data
         invoice = cleaned_data.get("invoice") or getattr(self.instance, "invoice", None)
         sov_line = cleaned_data.get("sov_line")
         if invoice and sov_line and sov_line.commitment_id != invoice.commitment_id:
@@ -256,12 +260,13 @@ class InvoiceLineInline(admin.TabularInline):
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         sov_line = formset.form.base_fields.get("sov_line")
-        if sov_line is not None:
+        if isinstance(sov_line, forms.ModelChoiceField):
             sov_line.queryset = SovLine.objects.filter(
-                commitment_id=obj.commitment_id if obj else None
+                commitment=obj.commitment_id if obj else None
             )
             # Evaluated once for the page instead of once per line's select box.
-            sov_line.choices = list(sov_line.choices)
+            # (The field's `choices` are this iterator until they are set.)
+            sov_line.choices = list(sov_line.iterator(sov_line))
         return formset
 
     @admin.display(description="Scheduled value")
@@ -283,8 +288,14 @@ class ChangeHistoryInline(admin.TabularInline):
     """The invoice's history, read-only: rows are only ever added, by the services."""
 
     model = ChangeHistoryEntry
-    fields = ["created_at", "action_by", "changed", "from_value", "to_value", "batch_id"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "created_at",
+        "action_by",
+        "changed",
+        "from_value",
+        "to_value",
+        "batch_id",
+    )
     extra = 0
     can_delete = False
 
@@ -532,7 +543,8 @@ class InvoiceAdmin(ServiceRefusalsMixin, CascadeDeletesRecordsMixin, admin.Model
 
 class InvoiceLineAdminForm(InvoiceLineForm):
     def clean(self):
-        cleaned_data = super().clean()
+        super().clean()
+        cleaned_data = self.cleaned_data
         invoice = cleaned_data.get("invoice")
         if invoice is not None and self.instance._state.adding:
             # Adding a line changes the invoice: take its row lock before checking.

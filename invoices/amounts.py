@@ -185,16 +185,16 @@ def _lines_up_to(wanted: dict[tuple[int, int], int]):
     )
 
 
-def _walk_billing(
-    rows: Iterable[_BilledLine], wanted: dict[tuple[int, int], int]
-) -> dict[int, list[tuple[_BilledLine, LineAmounts]]]:
+def _walk_billing[Line: _BilledLine](
+    rows: Iterable[Line], wanted: dict[tuple[int, int], int]
+) -> dict[int, list[tuple[Line, LineAmounts]]]:
     """Each wanted invoice's lines with their amounts. Walks each commitment's invoices
     in number order, carrying what each SOV line has billed and retained so far."""
-    lines_by_invoice: dict[tuple[int, int], list[_BilledLine]] = {}
+    lines_by_invoice: dict[tuple[int, int], list[Line]] = {}
     for row in rows:
         lines_by_invoice.setdefault((row.commitment_id, row.invoice_number), []).append(row)
 
-    result: dict[int, list[tuple[_BilledLine, LineAmounts]]] = {}
+    result: dict[int, list[tuple[Line, LineAmounts]]] = {}
     prior: dict[int, PriorBilling] = {}
     current_commitment = None
     for key in sorted(set(lines_by_invoice) | set(wanted)):

@@ -18,9 +18,9 @@ from invoices.services import MAX_AMOUNT, PERIOD_ENDS_BEFORE_START
 DUPLICATE_LINE = "Line {line_id} appears more than once. Each line may be given only once."
 
 
-class BootstrapFormMixin:
+class BootstrapFormMixin(forms.BaseForm):
     """Bootstrap classes on every input, `is-invalid` and aria-invalid on those with
-    errors, so the message beside a field is tied to it."""
+    errors, so the message beside a field is tied to it. Mixed into forms.Form."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -55,7 +55,8 @@ class InvoiceHeaderForm(BootstrapFormMixin, forms.Form):
     billing_date = _date_field("Billing date")
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("billing_period_start"), cleaned.get("billing_period_end")
         if start and end and end < start:
             self.add_error("billing_period_end", PERIOD_ENDS_BEFORE_START)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from invoices.models import ChangeHistoryEntry, Invoice
 
@@ -13,7 +13,7 @@ from invoices.models import ChangeHistoryEntry, Invoice
 def history_entry(
     invoice: Invoice,
     *,
-    action_by: AbstractBaseUser | None,
+    action_by: User | None,
     changed: str,
     from_value: str = "",
     to_value: str = "",

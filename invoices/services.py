@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -117,7 +117,7 @@ def invoice_next_number(*, commitment: Commitment) -> int:
 @transaction.atomic
 def invoice_create(
     *,
-    user: AbstractBaseUser,
+    user: User,
     project_id: int,
     commitment_id: int,
     billing_period_start: datetime.date,
@@ -141,13 +141,13 @@ def invoice_create(
 @transaction.atomic
 def invoice_add(
     *,
-    user: AbstractBaseUser,
+    user: User,
     commitment: Commitment,
     billing_period_start: datetime.date,
     billing_period_end: datetime.date,
     billing_date: datetime.date,
     status: InvoiceStatus = InvoiceStatus.DRAFT,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
 ) -> Invoice:
     """A new invoice with one line per SOV line at the commitment's default retainage,
     numbered next on the commitment (under its row lock, so two invoices created at once
@@ -201,7 +201,7 @@ def _lock_for_edit(invoice: Invoice) -> list[Invoice]:
 @transaction.atomic
 def invoice_update(
     *,
-    user: AbstractBaseUser,
+    user: User,
     invoice_id: int,
     commitment_id: int | None = None,
     header: dict | None = None,
@@ -238,7 +238,7 @@ class NewLine:
 @transaction.atomic
 def invoice_edit(
     *,
-    user: AbstractBaseUser,
+    user: User,
     invoice: Invoice,
     header: dict | None = None,
     status: str | None = None,
@@ -279,7 +279,7 @@ def _edit_locked(
     invoice: Invoice,
     later: list[Invoice],
     *,
-    user: AbstractBaseUser,
+    user: User,
     header: dict,
     lines: dict[int, dict],
     status: str | None = None,
@@ -397,7 +397,7 @@ def _edit_locked(
 
 @transaction.atomic
 def invoice_set_status(
-    *, user: AbstractBaseUser, invoice_id: int, status: str, commitment_id: int | None = None
+    *, user: User, invoice_id: int, status: str, commitment_id: int | None = None
 ) -> Invoice:
     """Move an unlocked invoice through review. Submitting (Draft or Revise & Resubmit
     to Under Review) is for whoever may edit it; every other move is a project admin's."""

@@ -21,6 +21,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from commitments.permissions import access_commitment
 from core.errors import ActionRefused
 from core.htmx import (
+    AuthenticatedHttpRequest,
     HtmxHttpRequest,
     answer_action,
     render_region,
@@ -189,7 +190,7 @@ def invoice_retrieve(
 @require_POST
 @login_required
 def invoice_status(
-    request: HtmxHttpRequest, project_id: int, commitment_id: int, invoice_id: int
+    request: AuthenticatedHttpRequest, project_id: int, commitment_id: int, invoice_id: int
 ) -> HttpResponse:
     """The invoice page's review buttons ("Submit for review", "Approve", ...): move the
     invoice to the posted `status`. The service refuses a move the user may not make,
@@ -232,7 +233,9 @@ def invoice_status(
 @vary_on_htmx
 @require_http_methods(["GET", "POST"])
 @login_required
-def invoice_new(request: HtmxHttpRequest, project_id: int, commitment_id: int) -> HttpResponse:
+def invoice_new(
+    request: AuthenticatedHttpRequest, project_id: int, commitment_id: int
+) -> HttpResponse:
     """Create a Draft invoice on the commitment (one line per SOV line) and go to its
     edit page. The form asks for the billing period and date, starting from the period
     after the latest invoice's; a user who may not create invoices is told so."""
@@ -298,7 +301,7 @@ def _back_to_invoice(request: HtmxHttpRequest, invoice: Invoice) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 @login_required
 def invoice_edit(
-    request: HtmxHttpRequest, project_id: int, commitment_id: int, invoice_id: int
+    request: AuthenticatedHttpRequest, project_id: int, commitment_id: int, invoice_id: int
 ) -> HttpResponse:
     """Edit an unlocked invoice's billing dates and its lines. A locked invoice, or a
     user who may not edit it, is refused with the reason on GET and on POST."""

@@ -35,7 +35,7 @@ from guardian.admin import (
 )
 from guardian.shortcuts import get_user_perms
 
-from core.admin import ObjectGrantsAdminMixin, posted_changes
+from core.admin import ModelAdminMixin, ObjectGrantsAdminMixin, posted_changes
 from invoices.admin import CascadeDeletesRecordsMixin
 from invoices.models import ERP_WORKFLOW, Invoice
 from projects.models import (
@@ -97,9 +97,10 @@ def lock_invoices_in_erp(**owner) -> list[Invoice]:
 
 
 def has_commitments(project: Project) -> bool:
+    # A per-instance cache, not a model field: hence the ignores.
     if not hasattr(project, "_has_commitments"):
-        project._has_commitments = project.commitments.exists()
-    return project._has_commitments
+        project._has_commitments = project.commitments.exists()  # type: ignore[attr-defined]
+    return project._has_commitments  # type: ignore[attr-defined]
 
 
 def level_field(label: str, initial: ToolLevel) -> forms.TypedChoiceField:
@@ -117,7 +118,9 @@ class CompanyUserGrantsForm(AdminUserObjectPermissionsForm):
     """A user's ERP Integrations level on the company and the 'Can push to accounting'
     privilege; an accounting approver needs Standard or Admin plus the privilege."""
 
-    def __init__(self, user, obj, *args, **kwargs) -> None:
+    obj: Company
+
+    def __init__(self, user, obj: Company, *args, **kwargs) -> None:
         self.held = set(get_user_perms(user, obj))
         super().__init__(user, obj, *args, **kwargs)
         self.fields["push_to_accounting"] = forms.BooleanField(
@@ -144,6 +147,8 @@ class CompanyUserGrantsForm(AdminUserObjectPermissionsForm):
 class ProjectUserGrantsForm(AdminUserObjectPermissionsForm):
     """A user's level on the project's Commitments tool (invoicing follows it)."""
 
+    obj: Project
+
     def get_obj_perms_field(self) -> forms.Field:
         held = set(get_user_perms(self.user, self.obj))
         return level_field("Commitments", held_level(held, COMMITMENTS_LEVEL_PERMISSIONS))
@@ -155,7 +160,7 @@ class ProjectUserGrantsForm(AdminUserObjectPermissionsForm):
         )
 
 
-class ExportedFieldsLockMixin:
+class ExportedFieldsLockMixin(ModelAdminMixin):
     """While any invoice of the object is in ERP Integrations, its `exported_fields` are
     read-only and a POST that would change them is refused, changing nothing.
     `invoice_owner_lookup` leads from an invoice to the object, as for
@@ -236,8 +241,9 @@ class ExportedFieldsLockMixin:
             return super().changeform_view(request, object_id, form_url, extra_context)
 
 
+# guardian types change_form_template as an instance str, django-stubs as a ClassVar.
 @admin.register(Company)
-class CompanyAdmin(
+class CompanyAdmin(  # type: ignore[misc]
     ObjectGrantsAdminMixin, ExportedFieldsLockMixin, CascadeDeletesRecordsMixin, GuardedModelAdmin
 ):
     list_display = ["name", "point_of_view", "erp_system"]
@@ -284,8 +290,9 @@ class VendorEmployeeAdmin(admin.ModelAdmin):
         return employee.vendor.company
 
 
+# guardian types change_form_template as an instance str, django-stubs as a ClassVar.
 @admin.register(Project)
-class ProjectAdmin(
+class ProjectAdmin(  # type: ignore[misc]
     ObjectGrantsAdminMixin, ExportedFieldsLockMixin, CascadeDeletesRecordsMixin, GuardedModelAdmin
 ):
     list_display = ["number", "name", "company", "erp_job_id", "created_at"]

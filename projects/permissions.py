@@ -7,8 +7,9 @@ codename per level; a user's level is the highest they hold, directly or through
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.contrib.auth import models as auth_models
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 from guardian.core import ObjectPermissionChecker
 
@@ -25,10 +26,11 @@ from projects.models import (
     ToolLevel,
 )
 
-type User = AbstractBaseUser | AnonymousUser
+# Who asks: a signed-in user (AUTH_USER_MODEL is Django's User) or an anonymous visitor.
+type User = auth_models.User | AnonymousUser
 
 
-def object_permissions(user: User, obj: object) -> set[str]:
+def object_permissions(user: User, obj: Model) -> set[str]:
     """The codenames `user` holds on `obj`, directly or through groups.
 
     The checker is kept on the user object, so a request that asks about the same object
@@ -39,7 +41,8 @@ def object_permissions(user: User, obj: object) -> set[str]:
     checker = getattr(user, "_object_permission_checker", None)
     if checker is None:
         checker = ObjectPermissionChecker(user)
-        user._object_permission_checker = checker
+        # A cache on the instance, not a model field (forget_object_permissions drops it).
+        user.__dict__["_object_permission_checker"] = checker
     return set(checker.get_perms(obj))
 
 

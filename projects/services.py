@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -28,23 +28,17 @@ def _set_level(user, obj, level: ToolLevel, codenames: dict[ToolLevel, str]) -> 
 
 
 @transaction.atomic
-def project_set_commitments_level(
-    *, user: AbstractBaseUser, project: Project, level: ToolLevel
-) -> None:
+def project_set_commitments_level(*, user: User, project: Project, level: ToolLevel) -> None:
     _set_level(user, project, level, COMMITMENTS_LEVEL_PERMISSIONS)
 
 
 @transaction.atomic
-def company_set_erp_integrations_level(
-    *, user: AbstractBaseUser, company: Company, level: ToolLevel
-) -> None:
+def company_set_erp_integrations_level(*, user: User, company: Company, level: ToolLevel) -> None:
     _set_level(user, company, level, ERP_INTEGRATIONS_LEVEL_PERMISSIONS)
 
 
 @transaction.atomic
-def company_set_push_to_accounting(
-    *, user: AbstractBaseUser, company: Company, allowed: bool
-) -> None:
+def company_set_push_to_accounting(*, user: User, company: Company, allowed: bool) -> None:
     if allowed:
         assign_perm(PUSH_TO_ACCOUNTING_PERMISSION, user, company)
     else:

@@ -88,7 +88,7 @@ class AccessWorld:
 
 
 def _invoice(commitment, number, status, created_by, world: World, *, queued=False) -> Invoice:
-    invoice = InvoiceFactory(
+    invoice = InvoiceFactory.create(
         commitment=commitment,
         number=number,
         status=status,
@@ -97,7 +97,9 @@ def _invoice(commitment, number, status, created_by, world: World, *, queued=Fal
         billing_period_end=datetime.date(2026, number, 28),
         billing_date=datetime.date(2026, number, 28),
     )
-    InvoiceLineFactory(invoice=invoice, sov_line=SovLineFactory(commitment=commitment))
+    InvoiceLineFactory.create(
+        invoice=invoice, sov_line=SovLineFactory.create(commitment=commitment)
+    )
     if queued:
         world.export_item(invoice, "ready_to_export")
     return invoice
@@ -110,7 +112,7 @@ def build_access_world() -> AccessWorld:
 
     for role in ROLES:
         if role not in users and role != "anonymous":
-            users[role] = UserFactory(username=f"{role}-{project.pk}")
+            users[role] = UserFactory.create(username=f"{role}-{project.pk}")
     users["anonymous"] = AnonymousUser()
 
     project_set_commitments_level(
@@ -141,21 +143,21 @@ def build_access_world() -> AccessWorld:
         user=users["erp_read_only_with_push"], company=company, allowed=True
     )
 
-    private = CommitmentFactory(project=project, number="PRIVATE-1", is_private=True)
+    private = CommitmentFactory.create(project=project, number="PRIVATE-1", is_private=True)
     commitment_grant_private_access(commitment=private, user=users["listed_read_only"])
     commitment_grant_private_access(commitment=private, user=users["listed_standard"])
 
-    other_project = ProjectFactory(company=company)
+    other_project = ProjectFactory.create(company=company)
     project_set_commitments_level(
         user=users["other_project_admin"], project=other_project, level=ToolLevel.ADMIN
     )
-    other_project_commitment = CommitmentFactory(project=other_project)
+    other_project_commitment = CommitmentFactory.create(project=other_project)
 
-    other_company_project = ProjectFactory()
+    other_company_project = ProjectFactory.create()
     other_company = other_company_project.company
-    ErpConnectionFactory(company=other_company)
-    other_company_commitment = CommitmentFactory(project=other_company_project)
-    other_company_approver = UserFactory(username=f"other-approver-{other_company.pk}")
+    ErpConnectionFactory.create(company=other_company)
+    other_company_commitment = CommitmentFactory.create(project=other_company_project)
+    other_company_approver = UserFactory.create(username=f"other-approver-{other_company.pk}")
     company_set_erp_integrations_level(
         user=other_company_approver, company=other_company, level=ToolLevel.ADMIN
     )
@@ -182,7 +184,7 @@ def build_access_world() -> AccessWorld:
         company=other_company,
         project=other_company_project,
         commitment=other_company_commitment,
-        users={"project_admin": UserFactory(), "approver": other_company_approver},
+        users={"project_admin": UserFactory.create(), "approver": other_company_approver},
     )
     invoices["other_company_locked"] = _invoice(
         other_company_commitment,

@@ -51,9 +51,11 @@ def pytest_runtest_protocol(item, nextitem):
 def _reload_task_backends(*, setting: str, **kwargs) -> None:
     """Django does not reload task backends when a test overrides TASKS; do it here."""
     if setting == "TASKS":
-        task_backends._settings = None
+        # As Django's own setting_changed receivers reset the cache and database handlers;
+        # the stubs leave out these private attributes.
+        task_backends._settings = None  # type: ignore[attr-defined]
         task_backends.__dict__.pop("settings", None)
-        task_backends._connections = Local(task_backends.thread_critical)
+        task_backends._connections = Local(task_backends.thread_critical)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from commitments.models import Commitment, CommitmentErpStatus, CommitmentType, SovLine
@@ -16,7 +17,7 @@ from invoices.models import ChangeHistoryEntry, Invoice, InvoiceLine, InvoiceSta
 from projects.models import Company, Project, Vendor, VendorEmployee
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
@@ -27,14 +28,14 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("demo")
 
 
-class CompanyFactory(factory.django.DjangoModelFactory):
+class CompanyFactory(factory.django.DjangoModelFactory[Company]):
     class Meta:
         model = Company
 
     name = factory.Sequence(lambda n: f"Company {n}")
 
 
-class ErpConnectionFactory(factory.django.DjangoModelFactory):
+class ErpConnectionFactory(factory.django.DjangoModelFactory[ErpConnection]):
     class Meta:
         model = ErpConnection
 
@@ -43,7 +44,7 @@ class ErpConnectionFactory(factory.django.DjangoModelFactory):
     connector = "file"
 
 
-class VendorFactory(factory.django.DjangoModelFactory):
+class VendorFactory(factory.django.DjangoModelFactory[Vendor]):
     class Meta:
         model = Vendor
 
@@ -52,7 +53,7 @@ class VendorFactory(factory.django.DjangoModelFactory):
     erp_vendor_id = factory.Sequence(lambda n: f"V{n:05d}")
 
 
-class VendorEmployeeFactory(factory.django.DjangoModelFactory):
+class VendorEmployeeFactory(factory.django.DjangoModelFactory[VendorEmployee]):
     class Meta:
         model = VendorEmployee
 
@@ -60,7 +61,7 @@ class VendorEmployeeFactory(factory.django.DjangoModelFactory):
     vendor = factory.SubFactory(VendorFactory)
 
 
-class ProjectFactory(factory.django.DjangoModelFactory):
+class ProjectFactory(factory.django.DjangoModelFactory[Project]):
     class Meta:
         model = Project
 
@@ -70,7 +71,7 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     erp_job_id = factory.Sequence(lambda n: f"J{n:05d}")
 
 
-class CommitmentFactory(factory.django.DjangoModelFactory):
+class CommitmentFactory(factory.django.DjangoModelFactory[Commitment]):
     class Meta:
         model = Commitment
 
@@ -86,7 +87,7 @@ class CommitmentFactory(factory.django.DjangoModelFactory):
     erp_reference = factory.Sequence(lambda n: f"ERP-C{n:05d}")
 
 
-class SovLineFactory(factory.django.DjangoModelFactory):
+class SovLineFactory(factory.django.DjangoModelFactory[SovLine]):
     class Meta:
         model = SovLine
 
@@ -97,7 +98,7 @@ class SovLineFactory(factory.django.DjangoModelFactory):
     scheduled_value = Decimal("10000.00")
 
 
-class InvoiceFactory(factory.django.DjangoModelFactory):
+class InvoiceFactory(factory.django.DjangoModelFactory[Invoice]):
     class Meta:
         model = Invoice
 
@@ -110,7 +111,7 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
     created_by = factory.SubFactory(UserFactory)
 
 
-class InvoiceLineFactory(factory.django.DjangoModelFactory):
+class InvoiceLineFactory(factory.django.DjangoModelFactory[InvoiceLine]):
     class Meta:
         model = InvoiceLine
 
@@ -124,7 +125,7 @@ class InvoiceLineFactory(factory.django.DjangoModelFactory):
     materials_retainage_percent = Decimal("0.00")
 
 
-class ExportItemFactory(factory.django.DjangoModelFactory):
+class ExportItemFactory(factory.django.DjangoModelFactory[ExportItem]):
     class Meta:
         model = ExportItem
 
@@ -136,7 +137,7 @@ class ExportItemFactory(factory.django.DjangoModelFactory):
     sent_at = factory.LazyFunction(timezone.now)
 
 
-class ChangeHistoryEntryFactory(factory.django.DjangoModelFactory):
+class ChangeHistoryEntryFactory(factory.django.DjangoModelFactory[ChangeHistoryEntry]):
     class Meta:
         model = ChangeHistoryEntry
 

@@ -129,7 +129,7 @@ def demo() -> Demo:
 
 def snapshot() -> dict[str, list[dict]]:
     return {
-        model.__name__: [model_to_dict(row) for row in model.objects.order_by("pk")]
+        model.__name__: [model_to_dict(row) for row in model._default_manager.order_by("pk")]
         for model in DOMAIN_MODELS
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
@@ -50,15 +51,17 @@ class World:
     def invoice(self, *, status=InvoiceStatus.APPROVED, erp_state=None, lines=1, **kwargs):
         """An invoice on the commitment with `lines` lines, optionally with an export
         item in `erp_state` (and the invoice's ERP status to match)."""
-        invoice = InvoiceFactory(commitment=self.commitment, status=status, **kwargs)
+        invoice = InvoiceFactory.create(commitment=self.commitment, status=status, **kwargs)
         for _ in range(lines):
-            InvoiceLineFactory(invoice=invoice, sov_line=SovLineFactory(commitment=self.commitment))
+            InvoiceLineFactory.create(
+                invoice=invoice, sov_line=SovLineFactory.create(commitment=self.commitment)
+            )
         if erp_state is not None:
             self.export_item(invoice, erp_state)
         return invoice
 
     def export_item(self, invoice: Invoice, state: str) -> ExportItem:
-        extra = {}
+        extra: dict[str, Any] = {}
         if state == ExportState.SYNCED:
             extra["erp_reference"] = f"ERP-{invoice.pk}"
         if state == ExportState.REJECTED:
@@ -89,13 +92,13 @@ class World:
 
 
 def build_world(**commitment_fields) -> World:
-    project = ProjectFactory()
+    project = ProjectFactory.create()
     company = project.company
-    ErpConnectionFactory(company=company)
-    commitment = CommitmentFactory(
+    ErpConnectionFactory.create(company=company)
+    commitment = CommitmentFactory.create(
         project=project, default_retainage_percent=Decimal("10.00"), **commitment_fields
     )
-    users = {role: UserFactory(username=f"{role}-{project.pk}") for role in ROLES}
+    users = {role: UserFactory.create(username=f"{role}-{project.pk}") for role in ROLES}
     project_set_commitments_level(
         user=users["project_admin"], project=project, level=ToolLevel.ADMIN
     )
@@ -103,7 +106,7 @@ def build_world(**commitment_fields) -> World:
     project_set_commitments_level(
         user=users["read_only"], project=project, level=ToolLevel.READ_ONLY
     )
-    VendorEmployeeFactory(user=users["invoice_contact"], vendor=commitment.vendor)
+    VendorEmployeeFactory.create(user=users["invoice_contact"], vendor=commitment.vendor)
     commitment_add_invoice_contact(commitment=commitment, user=users["invoice_contact"])
     company_set_erp_integrations_level(
         user=users["approver"], company=company, level=ToolLevel.STANDARD

@@ -68,7 +68,7 @@ def admin_url(model, view: str, *args) -> str:
 def add_rows(count: int) -> None:
     """`count` rows of every domain model, each chain in its own company."""
     for _ in range(count):
-        invoice = InvoiceFactory()
+        invoice = InvoiceFactory.create()
         commitment = invoice.commitment
         ErpConnectionFactory(company=commitment.project.company)
         VendorEmployeeFactory(vendor=commitment.vendor)

@@ -26,7 +26,9 @@ def pat():
 
 
 def reset_link(email_body: str) -> str:
-    return re.search(r"https?://testserver(/password/reset/\S+/)", email_body).group(1)
+    link = re.search(r"https?://testserver(/password/reset/\S+/)", email_body)
+    assert link is not None, email_body
+    return link.group(1)
 
 
 def ask_for_reset(client, email: str):

@@ -78,8 +78,7 @@ class ErpGateway:
     @property
     def url(self) -> str:
         assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/bills"
+        return f"http://127.0.0.1:{self._server.server_port}/bills"
 
     def script(self, key: str, *faults: Fault | None) -> None:
         """The next requests with `key` meet these faults, in order (None: no fault)."""

@@ -11,6 +11,7 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -60,7 +61,8 @@ class Plan:
     """What the gateway and the workers do to one invoice, and how it must end."""
 
     kind: str
-    faults: list[Fault] = field(default_factory=list)
+    # None: the gateway answers that attempt normally.
+    faults: Sequence[Fault | None] = field(default_factory=list)
     # Parts of the error a failed export must show; none: the export must succeed.
     expected_errors: tuple[str, ...] = ()
 

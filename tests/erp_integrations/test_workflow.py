@@ -4,6 +4,8 @@ changes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -109,7 +111,8 @@ DECIDED_ELSEWHERE = {
     S.REJECTED: (services.REJECTED_BY, APPROVER),
     S.RETRIEVED: (services.RETRIEVED_BEFORE_DECISION, PROJECT_ADMIN),
 }
-REFUSALS = {
+# Per action, per status: the refusal, or (its format, the role whose name it shows).
+REFUSALS: dict[str, Mapping[InvoiceErpStatus, str | tuple[str, str]]] = {
     "send": {
         S.READY_TO_EXPORT: services.ALREADY_IN_ERP,
         S.EXPORTING: services.ALREADY_IN_ERP,
