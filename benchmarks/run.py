@@ -139,6 +139,12 @@ def pages_of(s) -> list[Page]:
             "bench_admin",
         ),
         Page(
+            "invoice_attachments",
+            "invoice page with 20 attachments",
+            f"{commitment}/invoices/{s.attachments_invoice_id}/",
+            "bench_admin",
+        ),
+        Page(
             "ready_to_export",
             "ERP Integrations, Ready to Export (approver)",
             f"/companies/{s.company_id}/erp-integrations/",

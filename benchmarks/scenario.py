@@ -38,6 +38,9 @@ ACCEPT_WARMUP_SIZE = 10
 # Rounds of requests before measuring: each gunicorn worker loads its code, templates and
 # connections on its first requests, which are not what a user waits for later.
 PAGE_WARMUPS = 3
+# The invoice page measured with this many attachments (its queries must not grow with
+# them).
+ATTACHMENTS_ON_PAGE = 20
 ACTION_WARMUPS = 2
 
 
@@ -48,6 +51,7 @@ class Scenario:
     bench_project_id: int
     bench_commitment_id: int
     invoice_page_id: int  # an invoice of the bench commitment with a full history
+    attachments_invoice_id: int  # another, with ATTACHMENTS_ON_PAGE attachments
     bulk_invoice_ids: tuple[int, ...]  # Ready to Export on the bench commitment
     single_invoice_id: int  # one more, for the single retrieve
     accept_item_ids: tuple[int, ...]  # fresh Ready to Export items on other commitments
@@ -94,6 +98,7 @@ def prepare(*, scale: float, accept_items: int, report=print) -> None:
         report(f"Seeding the bench data ({reason}).")
         call_command("seed_bench", scale=scale, reset=bench_data_exists())
     ensure_staff_user()
+    ensure_attachments()
 
 
 def ensure_staff_user() -> None:
@@ -105,6 +110,42 @@ def ensure_staff_user() -> None:
     user.is_superuser = True
     user.set_password(STAFF_PASSWORD)
     user.save()
+
+
+def attachments_invoice() -> Invoice:
+    """The bench commitment's second invoice: the one measured with attachments."""
+    return Invoice.objects.get(
+        commitment__project__company__name=BENCH_COMPANY_NAME,
+        commitment__number=BENCH_COMMITMENT_NUMBER,
+        number=2,
+    )
+
+
+def ensure_attachments() -> None:
+    """Give the attachments invoice its ATTACHMENTS_ON_PAGE attachments (small generated
+    PDFs, written as rows like the demo's), unless it has them already."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from demo.documents import text_pdf
+    from invoices.models import InvoiceAttachment
+
+    invoice = attachments_invoice()
+    user = invoice.created_by
+    for number in range(invoice.attachments.count() + 1, ATTACHMENTS_ON_PAGE + 1):
+        name = f"Backup {number:02d}.pdf"
+        content = text_pdf([f"Backup document {number} of {invoice.label}"])
+        attachment = InvoiceAttachment(
+            invoice=invoice,
+            original_name=name,
+            size=len(content),
+            content_type="application/pdf",
+            sha256=hashlib.sha256(content).hexdigest(),
+            added_by=user,
+        )
+        attachment.file.save(name, ContentFile(content), save=False)
+        attachment.save()
 
 
 def find_scenario(*, accept_items: int) -> Scenario:
@@ -135,6 +176,7 @@ def find_scenario(*, accept_items: int) -> Scenario:
         bench_project_id=commitment.project_id,
         bench_commitment_id=commitment.pk,
         invoice_page_id=first_invoice.pk,
+        attachments_invoice_id=attachments_invoice().pk,
         bulk_invoice_ids=tuple(ready[:BULK_SIZE]),
         single_invoice_id=ready[BULK_SIZE],
         accept_item_ids=tuple(accept_ids),

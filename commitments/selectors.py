@@ -6,12 +6,22 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from commitments.models import Commitment, SovLine
 from commitments.permissions import visible_commitments
-from invoices.models import ChangeHistoryEntry, Invoice, InvoiceLine
+from invoices.models import ChangeHistoryEntry, Invoice, InvoiceAttachment, InvoiceLine
 from projects.models import Project, Vendor
 from projects.permissions import User
 
@@ -62,7 +72,22 @@ def vendors_for_tool(user: User, project: Project) -> QuerySet[Vendor]:
 
 
 def commitment_invoices(commitment: Commitment) -> QuerySet[Invoice]:
-    return commitment.invoices.order_by("number")
+    """The commitment's invoices by number, each with its `attachment_count` (the
+    paperclip), counted in the same query."""
+    attachment_count = (
+        InvoiceAttachment.objects.filter(invoice_id=OuterRef("pk"))
+        .order_by()
+        .values("invoice_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return commitment.invoices.annotate(
+        attachment_count=Coalesce(
+            Subquery(attachment_count, output_field=IntegerField()),
+            Value(0),
+            output_field=IntegerField(),
+        )
+    ).order_by("number")
 
 
 def commitment_sov_lines(commitment: Commitment) -> QuerySet[SovLine]:

@@ -206,8 +206,30 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Invoice attachments go through Django's storage API: files under MEDIA_ROOT by default,
+# an S3-compatible bucket when ATTACHMENTS_S3_BUCKET is set. Either way no URL serves them
+# directly: the download view checks the invoice's permission and streams the file.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+MEDIA_URL = "/media/"  # never routed; files are only served by the download view
+ATTACHMENTS_S3_BUCKET = os.environ.get("ATTACHMENTS_S3_BUCKET", "")
+if ATTACHMENTS_S3_BUCKET:
+    DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": ATTACHMENTS_S3_BUCKET,
+            "endpoint_url": os.environ.get("ATTACHMENTS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("ATTACHMENTS_S3_REGION") or None,
+            "location": os.environ.get("ATTACHMENTS_S3_PREFIX", ""),
+            # Credentials come from boto3's own AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+            # (or the instance role). Objects stay private and are never overwritten.
+            "default_acl": "private",
+            "file_overwrite": False,
+        },
+    }
+else:
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -269,6 +291,17 @@ ERP_EXPORT_PICKUP_SECONDS = float(os.environ.get("ERP_EXPORT_PICKUP_SECONDS", "1
 ERP_EXPORT_MAX_ATTEMPTS = int(os.environ.get("ERP_EXPORT_MAX_ATTEMPTS", "5"))
 ERP_EXPORT_RETRY_BASE_SECONDS = int(os.environ.get("ERP_EXPORT_RETRY_BASE_SECONDS", "30"))
 
+# Attachments: the largest file accepted, and how many one invoice may have.
+ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", str(25 * 1024 * 1024)))
+ATTACHMENTS_PER_INVOICE = int(os.environ.get("ATTACHMENTS_PER_INVOICE", "50"))
+# Uploads above this size go to a temporary file instead of memory; form fields (not
+# files) may total at most DATA_UPLOAD_MAX_MEMORY_SIZE.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The HTTP ERP connector sends each attachment as a signed download link, valid this long,
+# on this site's address.
+ATTACHMENT_LINK_SECONDS = int(os.environ.get("ATTACHMENT_LINK_SECONDS", str(7 * 24 * 3600)))
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Content-Security-Policy (Django's middleware sends it on every response). Every script
 # and style comes from our own static files: no inline script, no inline style, no eval.
 # htmx is told not to inject its indicator <style> (the htmx-config meta tag in base.html);

@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from invoices.views import attachment_link
+
 # How long a password reset link works, as the reset pages and email say.
 RESET_TIMEOUT_HOURS = settings.PASSWORD_RESET_TIMEOUT // 3600
 
@@ -50,6 +52,8 @@ urlpatterns = [
         include("invoices.urls"),
     ),
     path("companies/<dbid:company_id>/erp-integrations/", include("erp_integrations.urls")),
+    # Signed, expiring attachment links for the ERP; no session (invoices.attachment_links).
+    path("attachment-links/<str:token>/", attachment_link, name="attachment-link"),
 ]
 
 if settings.BENCHMARK_VIEWS:

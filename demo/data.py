@@ -37,6 +37,7 @@ from commitments.models import (
 )
 from commitments.permissions import is_invoice_contact, is_on_private_access_list
 from commitments.services import commitment_add_invoice_contact, commitment_grant_private_access
+from demo.attachments import seed_demo_attachments
 from erp_integrations.models import ConnectorKind, ErpConnection, ErpSystem, ExportItem
 from erp_integrations.services import ERP_STATUS_CHANGE
 from invoices.history import history_entry, record_history
@@ -783,4 +784,5 @@ def seed_demo_data() -> SeedReport:
             _seed_invoice(report, invoice_spec, commitment, sov_lines, users)
 
     _seed_grants(report, users, company, projects, commitments)
+    seed_demo_attachments(report, commitments, users)
     return report

@@ -49,7 +49,7 @@ from erp_integrations.connectors import (
     connector_for,
 )
 from erp_integrations.models import ExportItem
-from erp_integrations.payloads import build_document
+from erp_integrations.payloads import build_document, invoice_attachments_for_export
 from erp_integrations.services import ERP_STATUS_CHANGE
 from invoices.history import history_entry, record_history
 from invoices.models import ERP_WORKFLOW, ErpTransition, Invoice, InvoiceErpStatus
@@ -332,9 +332,12 @@ def deliver_export(export_item_id: int) -> str:
         "invoice__commitment__vendor",
         "company__erp_connection",
     ).get(pk=export_item_id)
-    document = build_document(item)
+    attachments = invoice_attachments_for_export(item.invoice_id)
+    document = build_document(item, attachments=attachments)
     connector = connector_for(item.company.erp_connection)
-    return connector.deliver(document, idempotency_key=str(item.idempotency_key))
+    return connector.deliver(
+        document, idempotency_key=str(item.idempotency_key), attachments=attachments
+    )
 
 
 def finish_export(

@@ -6,11 +6,15 @@ and the document's totals are sums of the lines it exports, so the ERP's totals 
 equal its lines.
 
 The document holds nothing that changes between two deliveries of the same export (no
-timestamps), so delivering it twice sends the same bytes.
+timestamps), so delivering it twice sends the same bytes. It lists the invoice's
+attachments (name, type, size, SHA-256, and the `file_name` the file connector writes
+each one under); the HTTP connector adds each one's signed download link when it
+delivers, since those links expire.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from erp_integrations.connectors.base import PermanentExportError
@@ -23,7 +27,7 @@ from erp_integrations.systems import (
     profile_for,
 )
 from invoices.amounts import ZERO, LineAmounts, invoice_amounts, percent_of, to_cents
-from invoices.models import InvoiceLine
+from invoices.models import InvoiceAttachment, InvoiceLine
 
 INVOICE_CHANGED = (
     "The invoice changed after it was sent (revision {current}, sent at revision {sent}). "
@@ -43,8 +47,11 @@ def money(amount: Decimal) -> str:
     return str(to_cents(amount))
 
 
-def build_document(export_item: ExportItem) -> dict:
-    """The JSON-ready document that exports `export_item`'s invoice.
+def build_document(
+    export_item: ExportItem, *, attachments: Sequence[InvoiceAttachment] | None = None
+) -> dict:
+    """The JSON-ready document that exports `export_item`'s invoice. Pass the invoice's
+    `attachments` when they are loaded already.
 
     Raises PermanentExportError when the invoice cannot be exported as it stands (it
     changed after it was sent, it has no lines, or the ERP system's rules now refuse it,
@@ -70,6 +77,8 @@ def build_document(export_item: ExportItem) -> dict:
     if reasons:
         raise PermanentExportError(NO_LONGER_ACCEPTED.format(reasons=" ".join(reasons)))
 
+    if attachments is None:
+        attachments = invoice_attachments_for_export(invoice.pk)
     profile = profile_for(connection.system)
     lines = [_line(profile, line, line_amounts) for line, line_amounts in amounts.lines]
     if profile.retainage_on_item:
@@ -97,6 +106,25 @@ def build_document(export_item: ExportItem) -> dict:
         },
         "lines": lines,
         "totals": _totals(lines),
+        "attachments": [attachment_entry(attachment) for attachment in attachments],
+    }
+
+
+def invoice_attachments_for_export(invoice_id: int) -> list[InvoiceAttachment]:
+    """The invoice's attachments in the order the export lists them (oldest first)."""
+    return list(InvoiceAttachment.objects.filter(invoice_id=invoice_id).order_by("pk"))
+
+
+def attachment_entry(attachment: InvoiceAttachment) -> dict:
+    return {
+        "id": attachment.pk,
+        "name": attachment.original_name,
+        # Unique within the export (the id comes first) and safe as a file name: the
+        # original name is cleaned of separators and control characters when uploaded.
+        "file_name": f"{attachment.pk}-{attachment.original_name}",
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
     }
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet
 from django.http import Http404
 from django.utils.formats import number_format
 
 from erp_integrations.models import ErpConnection, ExportItem, ExportState
 from invoices.amounts import InvoiceAmounts, invoice_amounts, period_amounts_of_invoices
-from invoices.models import ERP_WORKFLOW, ChangeHistoryEntry
+from invoices.models import ERP_WORKFLOW, ChangeHistoryEntry, InvoiceAttachment
+from invoices.selectors import attachment_count_of, invoice_attachments
 from projects.models import Company
 
 # A tab counts its items up to this many and shows "1,000+" beyond: counting every row
@@ -145,7 +146,7 @@ def _items_for_rows() -> QuerySet[ExportItem]:
         "invoice__commitment__vendor",
         "sent_by",
         "decided_by",
-    )
+    ).annotate(attachment_count=attachment_count_of(OuterRef("invoice_id")))
 
 
 def item_name(item: ExportItem) -> str:
@@ -197,11 +198,12 @@ class ItemReview:
     item: ExportItem
     amounts: InvoiceAmounts
     history: list[ChangeHistoryEntry]
+    attachments: list[InvoiceAttachment]
 
 
 def item_review(company: Company, item_id: int) -> ItemReview:
-    """The item with its invoice, the invoice's amounts and change history; 404 unless the
-    item is in the company's queue."""
+    """The item with its invoice, the invoice's amounts, attachments and change history;
+    404 unless the item is in the company's queue."""
     try:
         item = (
             _items_for_rows()
@@ -215,4 +217,9 @@ def item_review(company: Company, item_id: int) -> ItemReview:
         .select_related("action_by")
         .order_by("-created_at", "-pk")
     )
-    return ItemReview(item=item, amounts=invoice_amounts(item.invoice), history=history)
+    return ItemReview(
+        item=item,
+        amounts=invoice_amounts(item.invoice),
+        history=history,
+        attachments=invoice_attachments(item.invoice_id),
+    )

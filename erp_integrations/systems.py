@@ -162,14 +162,27 @@ class SystemProfile:
     refuses_negative_invoices: bool = False
     refuses_retainage_release_only: bool = False
     requires_retainage_item: bool = False
+    # Whether the ERP receives the invoice's attachments: True where Procore's support
+    # pages say its exports carry them, None where nothing is published.
+    exports_attachments: bool | None = None
 
     @property
     def name(self) -> str:
         return self.system.label
 
     @property
+    def attachments_note(self) -> str:
+        if self.exports_attachments:
+            return ATTACHMENTS_EXPORTED.format(system=self.name)
+        return ATTACHMENTS_UNKNOWN.format(system=self.name)
+
+    @property
     def things_to_know(self) -> list[str]:
-        return self.notes + [limit.things_to_know() for limit in self.length_limits]
+        return [
+            *self.notes,
+            self.attachments_note,
+            *(limit.things_to_know() for limit in self.length_limits),
+        ]
 
     def exported_text(self, text: ExportedText, commitment: Commitment) -> str:
         """`text` of the commitment as the export document carries it."""
@@ -213,6 +226,15 @@ class SystemProfile:
 
 
 # Said of the systems whose invoice rules Procore does not document beyond the limits.
+ATTACHMENTS_EXPORTED = (
+    "Attachments travel with the invoice: {system} receives a link to each one (name, "
+    "type, size and SHA-256 in the export)."
+)
+ATTACHMENTS_UNKNOWN = (
+    "Whether {system} keeps the invoice's attachments is not known: the export lists "
+    "each one (name, type, size and SHA-256, with a download link or the file beside the "
+    "export document), and {system} may ignore them."
+)
 NOTHING_ELSE_KNOWN = (
     "No other rules of {system} for invoices are known here: invoices export as "
     "Subcontractor Invoices with all their amounts."
@@ -238,6 +260,7 @@ PROFILES: dict[str, SystemProfile] = {
         ),
         SystemProfile(
             system=ErpSystem.VIEWPOINT_VISTA,
+            exports_attachments=True,
             document_type=SUBCONTRACTOR_INVOICE,
             notes=[
                 "$0 invoices are not exported.",
@@ -254,6 +277,7 @@ PROFILES: dict[str, SystemProfile] = {
         ),
         SystemProfile(
             system=ErpSystem.ACUMATICA,
+            exports_attachments=True,
             document_type=SUBCONTRACTOR_INVOICE,
             notes=[
                 "Retainage-release-only invoices (nothing billed this period) are not exported.",

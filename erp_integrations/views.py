@@ -265,6 +265,7 @@ def review(request: HtmxHttpRequest, company_id: int, item_id: int) -> HttpRespo
         "project": item.invoice.commitment.project,
         "amounts": details.amounts,
         "history": details.history,
+        "attachments": details.attachments,
         "tab": tab,
         "tab_link": tab_url(company, tab or DEFAULT_TAB),
         "review_url": reverse("erp_integrations:review", args=[company.pk, item.pk]),

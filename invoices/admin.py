@@ -53,6 +53,7 @@ from invoices.models import (
     ERP_WORKFLOW,
     ChangeHistoryEntry,
     Invoice,
+    InvoiceAttachment,
     InvoiceLine,
 )
 from invoices.services import (
@@ -674,6 +675,36 @@ class ChangeHistoryEntryAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["invoice__commitment", "action_by"]
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(InvoiceAttachment)
+class InvoiceAttachmentAdmin(admin.ModelAdmin):
+    """View-only: attachments are added and removed on the invoice page, where the ERP
+    lock and the upload checks apply, and go with their invoice. The file itself is
+    downloaded from the invoice page, never from a media URL."""
+
+    list_display = [
+        "original_name",
+        "invoice",
+        "content_type",
+        "size",
+        "added_by",
+        "added_at",
+    ]
+    list_filter = ["invoice__commitment__project__company", "content_type"]
+    search_fields = ["original_name", "sha256", "invoice__commitment__number"]
+    list_select_related = ["invoice__commitment", "added_by"]
+    exclude = ["file"]
+    date_hierarchy = "added_at"
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from enum import StrEnum
@@ -378,3 +379,71 @@ class ChangeHistoryEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice}: {self.changed}"
+
+
+def attachment_storage_path(attachment: InvoiceAttachment, filename: str) -> str:
+    """Where an attachment's file is stored: a random name under its invoice's folder,
+    with the extension of its sniffed type. The user's file name is never part of it."""
+    extension = ATTACHMENT_EXTENSIONS.get(attachment.content_type, "")
+    return f"invoice-attachments/{attachment.invoice_id}/{uuid.uuid4().hex}{extension}"
+
+
+# The content types an attachment may have (judged by its content), with the extension
+# its stored file gets.
+ATTACHMENT_EXTENSIONS = {
+    "application/pdf": ".pdf",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/heic": ".heic",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "text/csv": ".csv",
+}
+
+
+class InvoiceAttachment(models.Model):
+    """A document that comes with an invoice: the signed pay application, backup, a lien
+    waiver, a photo. The file lives in the default storage under a generated name;
+    `original_name` is what the user called it (cleaned), shown and offered as the
+    download's name, never used as a path."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_storage_path, max_length=255)
+    original_name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField(help_text="In bytes.")
+    content_type = models.CharField(max_length=100, help_text="Judged by the file's content.")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["invoice", "added_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(size__gte=1), name="invoice_attachment_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}: {self.original_name}"
+
+    @property
+    def opens_inline(self) -> bool:
+        """PDFs and the images a browser shows open in the browser; the rest download."""
+        return self.content_type in INLINE_CONTENT_TYPES
+
+    @property
+    def type_label(self) -> str:
+        return ATTACHMENT_TYPE_LABELS.get(self.content_type, self.content_type)
+
+
+INLINE_CONTENT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+ATTACHMENT_TYPE_LABELS = {
+    "application/pdf": "PDF",
+    "image/png": "PNG image",
+    "image/jpeg": "JPEG image",
+    "image/heic": "HEIC image",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel workbook",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word document",
+    "text/csv": "CSV",
+}

@@ -127,3 +127,19 @@ def status_moves_for(user: User, invoice: Invoice) -> list[InvoiceStatus]:
         if allowed:
             moves.append(status)
     return moves
+
+
+def can_add_attachment(user: User, invoice: Invoice) -> bool:
+    """Attaching documents: Standard members and admins on any invoice they see, the
+    invoice contact on an invoice he may edit. Whether the invoice's ERP status allows it
+    is the service's to say (`invoices.attachments`)."""
+    if not can_view_invoice(user, invoice):
+        return False
+    if commitments_level(user, invoice.commitment.project) >= ToolLevel.STANDARD:
+        return True
+    return can_edit_invoice(user, invoice)
+
+
+def can_remove_attachment(user: User, invoice: Invoice) -> bool:
+    """Removing one: whoever may add them (the service refuses it while locked)."""
+    return can_add_attachment(user, invoice)

@@ -10,4 +10,15 @@ urlpatterns = [
     path("<dbid:invoice_id>/status/", views.invoice_status, name="set_status"),
     path("<dbid:invoice_id>/send-to-erp/", views.invoice_send, name="send"),
     path("<dbid:invoice_id>/retrieve-from-erp/", views.invoice_retrieve, name="retrieve"),
+    path("<dbid:invoice_id>/attachments/", views.attachment_upload, name="attachment_upload"),
+    path(
+        "<dbid:invoice_id>/attachments/<dbid:attachment_id>/",
+        views.attachment_download,
+        name="attachment",
+    ),
+    path(
+        "<dbid:invoice_id>/attachments/<dbid:attachment_id>/remove/",
+        views.attachment_remove_view,
+        name="attachment_remove",
+    ),
 ]

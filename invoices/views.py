@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Max
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -34,6 +36,14 @@ from erp_integrations.services import (
     invoice_send_to_erp,
 )
 from invoices.amounts import invoice_amounts
+from invoices.attachment_links import attachment_for_link
+from invoices.attachments import (
+    NO_SUCH_ATTACHMENT,
+    attachment_add,
+    attachment_refusal,
+    attachment_remove,
+    describe_size,
+)
 from invoices.forms import (
     InvoiceHeaderForm,
     InvoiceLineForm,
@@ -41,16 +51,22 @@ from invoices.forms import (
     invoice_line_formset_class,
 )
 from invoices.locking import edit_lock_message, lock_message
-from invoices.models import Invoice, InvoiceStatus
+from invoices.models import Invoice, InvoiceAttachment, InvoiceStatus
 from invoices.permissions import (
     access_invoice,
+    can_add_attachment,
     can_create_invoice,
     can_edit_invoice,
+    can_remove_attachment,
     can_send_or_retrieve,
     can_view_invoice,
     status_moves_for,
 )
-from invoices.selectors import invoice_history, invoice_latest_export_item
+from invoices.selectors import (
+    invoice_attachments,
+    invoice_history,
+    invoice_latest_export_item,
+)
 from invoices.services import (
     MAY_NOT_CREATE,
     MAY_NOT_EDIT,
@@ -121,6 +137,7 @@ def _detail_context(request: HtmxHttpRequest, invoice: Invoice) -> dict:
         "send_label": "Re-send to ERP" if invoice.has_been_sent else "Send to ERP",
         "show_retrieve": may_send_or_retrieve and invoice.can_be_retrieved,
         "history": list(invoice_history(invoice)),
+        **_attachments_context(user, invoice),
     }
 
 
@@ -378,3 +395,151 @@ def invoice_edit(
             "line_rows": list(zip(line_formset.forms, amounts.lines, strict=False)),
         },
     )
+
+
+# --- Attachments ------------------------------------------------------------------------
+
+ATTACHED = "{name} attached to {label}."
+REMOVED = "{name} removed from {label}."
+ALREADY_REMOVED = "That attachment is no longer on {label}."
+FILE_MISSING = "The file of this attachment is missing from storage."
+
+
+def _attachments_context(user, invoice: Invoice) -> dict:
+    """The invoice page's attachment list, and what the user may do with it now."""
+    commitment = invoice.commitment
+    args = [commitment.project_id, commitment.pk, invoice.pk]
+    attachments = invoice_attachments(invoice.pk)
+    for attachment in attachments:
+        attachment.remove_url = reverse("invoices:attachment_remove", args=[*args, attachment.pk])
+    return {
+        "attachments": attachments,
+        "may_add_attachment": can_add_attachment(user, invoice),
+        "attachment_add_refusal": attachment_refusal(user, invoice),
+        "may_remove_attachment": can_remove_attachment(user, invoice),
+        "attachment_remove_refusal": attachment_refusal(user, invoice, removing=True),
+        "attachment_upload_url": reverse("invoices:attachment_upload", args=args),
+        "attachment_max_size": describe_size(settings.ATTACHMENT_MAX_BYTES),
+    }
+
+
+@require_POST
+@login_required
+def attachment_upload(
+    request: HtmxHttpRequest, project_id: int, commitment_id: int, invoice_id: int
+) -> HttpResponse:
+    """The invoice page's "Attach" form (multipart; htmx or plain)."""
+    invoice = _access(request, project_id, commitment_id, invoice_id)
+
+    def report(attachment: InvoiceAttachment) -> None:
+        messages.success(
+            request, ATTACHED.format(name=attachment.original_name, label=invoice.label)
+        )
+
+    return answer_action(
+        request,
+        lambda: attachment_add(
+            user=request.user,
+            invoice_id=invoice.pk,
+            commitment_id=commitment_id,
+            upload=request.FILES.get("file"),
+        ),
+        report=report,
+        region=lambda result, errors: _main_region(request, project_id, commitment_id, invoice),
+        redirect_to=invoice.get_absolute_url(),
+    )
+
+
+@require_POST
+@login_required
+def attachment_remove_view(
+    request: HtmxHttpRequest,
+    project_id: int,
+    commitment_id: int,
+    invoice_id: int,
+    attachment_id: int,
+) -> HttpResponse:
+    """An attachment's "Remove" button. Removing twice (a double click) says so."""
+    invoice = _access(request, project_id, commitment_id, invoice_id)
+
+    def remove() -> InvoiceAttachment | None:
+        try:
+            return attachment_remove(
+                user=request.user,
+                invoice_id=invoice.pk,
+                commitment_id=commitment_id,
+                attachment_id=attachment_id,
+            )
+        except Http404:
+            return None
+
+    def report(removed: InvoiceAttachment | None) -> None:
+        if removed is None:
+            messages.info(request, ALREADY_REMOVED.format(label=invoice.label))
+        else:
+            messages.success(
+                request, REMOVED.format(name=removed.original_name, label=invoice.label)
+            )
+
+    return answer_action(
+        request,
+        remove,
+        report=report,
+        region=lambda result, errors: _main_region(request, project_id, commitment_id, invoice),
+        redirect_to=invoice.get_absolute_url(),
+    )
+
+
+# A file's response carries no page policy: the browser's PDF viewer runs as a plugin
+# that a policy made for the site's pages (object-src 'none') would block. The file is
+# served with its sniffed type and nosniff, and only PDFs and PNG/JPEG images inline.
+file_policy = csp_override({})
+
+
+@file_policy
+@require_GET
+@login_required
+def attachment_download(
+    request: HttpRequest, project_id: int, commitment_id: int, invoice_id: int, attachment_id: int
+) -> HttpResponse:
+    """Stream an attachment to whoever may open its invoice: the invoice page's viewers,
+    and the accounting approver once the invoice was sent to ERP Integrations."""
+    invoice = access_invoice(request.user, invoice_id, commitment_id=commitment_id)
+    if invoice.commitment.project_id != project_id:
+        raise Http404("No such invoice.")
+    attachment = InvoiceAttachment.objects.filter(invoice=invoice, pk=attachment_id).first()
+    if attachment is None:
+        raise Http404(NO_SUCH_ATTACHMENT)
+    return attachment_response(attachment)
+
+
+@file_policy
+@require_GET
+def attachment_link(request: HttpRequest, token: str) -> HttpResponse:
+    """A signed, expiring download link the HTTP ERP connector sends with an export. It
+    needs no session: the signature is the permission, and it opens only attachments of
+    invoices that are exporting or exported."""
+    attachment = attachment_for_link(token)
+    if attachment is None:
+        raise Http404(NO_SUCH_ATTACHMENT)
+    response = attachment_response(attachment)
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def attachment_response(attachment: InvoiceAttachment) -> FileResponse:
+    """The file, streamed: PDFs and images the browser shows inline, anything else as a
+    download; the type is the sniffed one and the browser may not guess another."""
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404(FILE_MISSING) from None
+    response = FileResponse(
+        handle,
+        as_attachment=not attachment.opens_inline,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

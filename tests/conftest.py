@@ -64,6 +64,12 @@ def _export_folder(settings, tmp_path):
     settings.ERP_EXPORT_DIR = tmp_path / "erp-exports"
 
 
+@pytest.fixture(autouse=True)
+def _media_folder(settings, tmp_path):
+    """Every test stores attachments in its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def dummy_tasks(settings):
     """Enqueued tasks are recorded, not run (django.tasks' dummy backend)."""

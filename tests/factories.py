@@ -12,8 +12,15 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from commitments.models import Commitment, CommitmentErpStatus, CommitmentType, SovLine
+from demo.documents import text_pdf
 from erp_integrations.models import ErpConnection, ErpSystem, ExportItem, ExportState
-from invoices.models import ChangeHistoryEntry, Invoice, InvoiceLine, InvoiceStatus
+from invoices.models import (
+    ChangeHistoryEntry,
+    Invoice,
+    InvoiceAttachment,
+    InvoiceLine,
+    InvoiceStatus,
+)
 from projects.models import Company, Project, Vendor, VendorEmployee
 
 
@@ -146,3 +153,16 @@ class ChangeHistoryEntryFactory(factory.django.DjangoModelFactory[ChangeHistoryE
     changed = "Status"
     from_value = "Draft"
     to_value = "Under Review"
+
+
+class InvoiceAttachmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InvoiceAttachment
+
+    invoice = factory.SubFactory(InvoiceFactory)
+    file = factory.django.FileField(filename="attachment.pdf", data=text_pdf(["Backup"]))
+    original_name = "Backup.pdf"
+    size = factory.LazyAttribute(lambda attachment: len(text_pdf(["Backup"])))
+    content_type = "application/pdf"
+    sha256 = "0" * 64
+    added_by = factory.SubFactory(UserFactory)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from invoices.models import InvoiceAttachment
 
 
 class ExportError(Exception):
@@ -20,8 +24,15 @@ class PermanentExportError(ExportError):
 
 
 class Connector(Protocol):
-    def deliver(self, document: dict, *, idempotency_key: str) -> str:
-        """Create the document in the ERP and return the ERP's reference for it.
+    def deliver(
+        self,
+        document: dict,
+        *,
+        idempotency_key: str,
+        attachments: Sequence[InvoiceAttachment] = (),
+    ) -> str:
+        """Create the document in the ERP and return the ERP's reference for it. The
+        `attachments` are those the document lists (`document["attachments"]`).
 
         Delivering again with the same idempotency key must not create a second document:
         it returns the reference of the first one.

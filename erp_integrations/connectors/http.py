@@ -11,6 +11,11 @@ How answers are read:
   connection, or a 2xx whose body is not the expected JSON: transient (the document may
   or may not exist; trying again with the same key finds out without creating another).
 - Any other answer (4xx, a redirect): permanent, with the gateway's message.
+
+Each attachment the document lists travels as its name, type, size and SHA-256 plus a
+`download_url`: a signed link on SITE_URL, valid for ATTACHMENT_LINK_SECONDS, that the
+gateway fetches without a session while the invoice is exporting or exported
+(`invoices.attachment_links`).
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ import json
 import ssl
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 
 from erp_integrations.connectors.base import PermanentExportError, TransientExportError
+from invoices.attachment_links import attachment_link
 
 MAX_RESPONSE_BYTES = 1_000_000
 MAX_MESSAGE_CHARACTERS = 300
@@ -92,7 +99,15 @@ class HttpConnector:
         self.url = url
         self.timeout = timeout
 
-    def deliver(self, document: dict, *, idempotency_key: str) -> str:
+    def deliver(self, document: dict, *, idempotency_key: str, attachments: Sequence = ()) -> str:
+        if document.get("attachments"):
+            document = {
+                **document,
+                "attachments": [
+                    {**entry, "download_url": attachment_link(entry["id"])}
+                    for entry in document["attachments"]
+                ],
+            }
         if not self.url:
             raise PermanentExportError(NO_GATEWAY_URL)
         if not self.url.lower().startswith(("http://", "https://")):

@@ -26,7 +26,13 @@ from core.errors import ActionRefused
 from erp_integrations.models import ErpConnection, ExportItem, ExportState
 from invoices.admin import INVOICE_PLACE_FIXED, LOCKED_REFUSAL
 from invoices.locking import lock_message
-from invoices.models import ChangeHistoryEntry, Invoice, InvoiceErpStatus, InvoiceLine
+from invoices.models import (
+    ChangeHistoryEntry,
+    Invoice,
+    InvoiceAttachment,
+    InvoiceErpStatus,
+    InvoiceLine,
+)
 from invoices.services import invoice_edit
 from projects.models import Company, Project, ToolLevel, Vendor, VendorEmployee
 from projects.permissions import commitments_level, is_accounting_approver
@@ -34,6 +40,7 @@ from tests.factories import (
     ChangeHistoryEntryFactory,
     ErpConnectionFactory,
     ExportItemFactory,
+    InvoiceAttachmentFactory,
     InvoiceFactory,
     InvoiceLineFactory,
     SovLineFactory,
@@ -55,10 +62,11 @@ DOMAIN_MODELS = [
     Invoice,
     InvoiceLine,
     ChangeHistoryEntry,
+    InvoiceAttachment,
     ErpConnection,
     ExportItem,
 ]
-VIEW_ONLY_MODELS = [ChangeHistoryEntry, ExportItem]
+VIEW_ONLY_MODELS = [ChangeHistoryEntry, ExportItem, InvoiceAttachment]
 
 
 def admin_url(model, view: str, *args) -> str:
@@ -74,6 +82,7 @@ def add_rows(count: int) -> None:
         VendorEmployeeFactory(vendor=commitment.vendor)
         InvoiceLineFactory(invoice=invoice)
         ChangeHistoryEntryFactory(invoice=invoice)
+        InvoiceAttachmentFactory(invoice=invoice)
         ExportItemFactory(invoice=invoice)
 
 
@@ -158,6 +167,7 @@ def every_model(world, locked_invoice):
     """At least one row of every domain model."""
     VendorEmployeeFactory(vendor=world.commitment.vendor)
     ChangeHistoryEntryFactory(invoice=locked_invoice)
+    InvoiceAttachmentFactory(invoice=locked_invoice)
     return world
 
 

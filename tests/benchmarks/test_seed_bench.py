@@ -234,3 +234,15 @@ def test_seed_bench_refuses_a_scale_of_zero():
 
     assert str(refused.value) == INVALID_SCALE
     assert not Company.objects.filter(name=BENCH_COMPANY_NAME).exists()
+
+
+def test_the_harness_gives_the_measured_invoice_its_attachments_once():
+    """`ensure_attachments` (run by the harness before it measures) gives SC-BENCH-150's
+    second invoice its 20 attachments, and a second call adds none."""
+    from benchmarks.scenario import ATTACHMENTS_ON_PAGE, attachments_invoice, ensure_attachments
+
+    seed_bench()
+    ensure_attachments()
+    ensure_attachments()
+    invoice = attachments_invoice()
+    assert invoice.attachments.count() == ATTACHMENTS_ON_PAGE == 20

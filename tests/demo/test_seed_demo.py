@@ -21,7 +21,13 @@ from erp_integrations.services import (
     invoice_send_to_erp,
 )
 from invoices.amounts import amounts_of_invoices
-from invoices.models import ChangeHistoryEntry, Invoice, InvoiceErpStatus, InvoiceLine
+from invoices.models import (
+    ChangeHistoryEntry,
+    Invoice,
+    InvoiceAttachment,
+    InvoiceErpStatus,
+    InvoiceLine,
+)
 from invoices.models import InvoiceStatus as Status
 from projects.models import Company, Project, ToolLevel, VendorEmployee
 from projects.permissions import commitments_level, is_accounting_approver, visible_projects
@@ -171,7 +177,7 @@ def test_erp_actions_are_in_the_invoices_change_history(demo):
 
     def history(number: int) -> list[tuple[str, str, str, str | None]]:
         entries = ChangeHistoryEntry.objects.filter(
-            invoice__commitment=sc_001(), invoice__number=number
+            invoice__commitment=sc_001(), invoice__number=number, changed="ERP Status"
         ).order_by("created_at")
         return [
             (e.changed, e.from_value, e.to_value, e.action_by.username if e.action_by else None)
@@ -190,7 +196,7 @@ def test_erp_actions_are_in_the_invoices_change_history(demo):
 def test_history_dates_are_when_the_erp_actions_happened(demo):
     """The history's Date of sending is the export item's sent_at, not the seeding time."""
     invoice = sc_001().invoices.get(number=3)
-    entry = invoice.history.get()
+    entry = invoice.history.get(changed="ERP Status")
     assert entry.created_at == invoice.export_items.get().sent_at
 
 
@@ -402,3 +408,49 @@ def test_billing_periods_are_fixed_dates_in_2026(demo):
     """Invoice dates do not depend on the day the demo is seeded."""
     periods = sc_001().invoices.order_by("number").values_list("billing_period_start", flat=True)
     assert list(periods) == [datetime.date(2026, month, 1) for month in range(5, 11)]
+
+
+def test_a_few_invoices_come_with_a_pay_application_and_a_lien_waiver(demo):
+    """SC-001's first four invoices have a signed pay application, two also a lien
+    waiver: real PDFs generated at seed time whose text names the invoice."""
+    import io
+
+    from pypdf import PdfReader
+
+    attachments = {
+        (attachment.invoice.number, attachment.original_name): attachment
+        for attachment in InvoiceAttachment.objects.filter(invoice__commitment=sc_001())
+    }
+    assert sorted(attachments) == [
+        (1, "Conditional Lien Waiver INV-1.pdf"),
+        (1, "Pay Application INV-1 signed.pdf"),
+        (2, "Pay Application INV-2 signed.pdf"),
+        (3, "Conditional Lien Waiver INV-3.pdf"),
+        (3, "Pay Application INV-3 signed.pdf"),
+        (4, "Pay Application INV-4 signed.pdf"),
+    ]
+    pay_application = attachments[3, "Pay Application INV-3 signed.pdf"]
+    with pay_application.file.open("rb") as stored:
+        content = stored.read()
+    text = PdfReader(io.BytesIO(content)).pages[0].extract_text()
+    assert "Application and Certificate for Payment INV-3" in text
+    assert pay_application.size == len(content)
+    assert pay_application.content_type == "application/pdf"
+
+
+def test_attaching_is_in_the_change_history_on_the_billing_date(demo):
+    invoice = sc_001().invoices.get(number=3)
+    entries = invoice.history.filter(changed="Attachment").order_by("to_value")
+    assert [(entry.to_value, entry.action_by.username) for entry in entries] == [
+        ("Conditional Lien Waiver INV-3.pdf", "sam"),
+        ("Pay Application INV-3 signed.pdf", "sam"),
+    ]
+    assert {timezone.localdate(entry.created_at) for entry in entries} == {
+        invoice.billing_period_end
+    }
+
+
+def test_running_twice_adds_no_attachments(demo):
+    before = list(InvoiceAttachment.objects.values_list("pk", "file"))
+    seed()
+    assert list(InvoiceAttachment.objects.values_list("pk", "file")) == before

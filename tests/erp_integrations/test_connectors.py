@@ -253,3 +253,106 @@ def test_connector_for_an_http_connection_uses_its_url_and_timeout():
     connector = connector_for(connection)
     assert isinstance(connector, HttpConnector)
     assert (connector.url, connector.timeout) == ("https://erp.example.com/bills", 7)
+
+
+# --- attachments ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def exporting_with_attachments(db, dummy_tasks):
+    """An Exporting invoice with a PDF and a CSV attached (while it was Ready to Export)."""
+    from erp_integrations.models import ExportState
+    from invoices.attachments import attachment_add
+    from tests import attachment_files as files
+    from tests.world import build_world
+
+    world = build_world()
+    invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    admin = world.users["project_admin"]
+    attachment_add(user=admin, invoice_id=invoice.pk, upload=files.pdf_upload("Pay App 3.pdf"))
+    attachment_add(user=admin, invoice_id=invoice.pk, upload=files.csv_upload("qty.csv"))
+    item = invoice.export_items.get()
+    from invoices.models import Invoice
+
+    item.state = ExportState.EXPORTING
+    item.save(update_fields=["state"])
+    Invoice.objects.filter(pk=invoice.pk).update(erp_status=ExportState.EXPORTING)
+    return world, item
+
+
+def test_file_connector_writes_the_attachments_beside_the_document(
+    exporting_with_attachments, settings
+):
+    from erp_integrations.exporting import ExportOutcome, export_item
+
+    _world, item = exporting_with_attachments
+    assert export_item(item.pk) == ExportOutcome.SYNCED
+    key = str(item.idempotency_key)
+    document = json.loads((settings.ERP_EXPORT_DIR / f"{key}.json").read_text())
+    folder = settings.ERP_EXPORT_DIR / key
+    written = {path.name: path.read_bytes() for path in folder.iterdir()}
+    for attachment in item.invoice.attachments.all():
+        with attachment.file.open("rb") as stored:
+            assert written[f"{attachment.pk}-{attachment.original_name}"] == stored.read()
+    assert sorted(entry["file_name"] for entry in document["attachments"]) == sorted(written)
+
+
+def test_file_connector_refuses_an_attachment_missing_from_storage(
+    exporting_with_attachments, tmp_path
+):
+    from erp_integrations.payloads import build_document, invoice_attachments_for_export
+
+    _world, item = exporting_with_attachments
+    attachments = invoice_attachments_for_export(item.invoice_id)
+    os.unlink(attachments[0].file.path)
+    with pytest.raises(PermanentExportError, match="missing from storage"):
+        FileConnector(tmp_path).deliver(
+            build_document(item, attachments=attachments),
+            idempotency_key=str(item.idempotency_key),
+            attachments=attachments,
+        )
+    assert not (tmp_path / f"{item.idempotency_key}.json").exists()
+
+
+def test_http_connector_sends_each_attachment_with_a_signed_link_that_downloads_it(
+    exporting_with_attachments, gateway, client, settings
+):
+    from erp_integrations.payloads import build_document, invoice_attachments_for_export
+
+    settings.SITE_URL = "https://erp.example.com"
+    _world, item = exporting_with_attachments
+    attachments = invoice_attachments_for_export(item.invoice_id)
+    key = str(item.idempotency_key)
+
+    http_connector(gateway).deliver(
+        build_document(item, attachments=attachments), idempotency_key=key, attachments=attachments
+    )
+
+    sent = gateway.documents[key].document["attachments"]
+    assert [(entry["name"], entry["size"], entry["sha256"]) for entry in sent] == [
+        (attachment.original_name, attachment.size, attachment.sha256) for attachment in attachments
+    ]
+    for entry, attachment in zip(sent, attachments, strict=True):
+        assert entry["download_url"].startswith("https://erp.example.com/attachment-links/")
+        response = client.get(entry["download_url"].removeprefix("https://erp.example.com"))
+        assert response.status_code == 200
+        with attachment.file.open("rb") as stored:
+            assert b"".join(response.streaming_content) == stored.read()
+
+
+def test_a_signed_link_expires_after_the_configured_lifetime(exporting_with_attachments, client):
+    import datetime
+
+    from django.utils import timezone
+
+    from invoices.attachment_links import attachment_for_link, link_lifetime
+
+    _world, item = exporting_with_attachments
+    attachment = item.invoice.attachments.first()
+    from invoices.attachment_links import attachment_link_token
+
+    issued = timezone.now()
+    token = attachment_link_token(attachment.pk, issued + link_lifetime())
+    almost = issued + link_lifetime() - datetime.timedelta(seconds=1)
+    assert attachment_for_link(token, now=almost) == attachment
+    assert attachment_for_link(token, now=issued + link_lifetime()) is None

@@ -42,7 +42,7 @@ class ScriptedConnector:
         self.script: list = []
         self.keys: list[str] = []
 
-    def deliver(self, document: dict, *, idempotency_key: str) -> str:
+    def deliver(self, document: dict, *, idempotency_key: str, attachments=()) -> str:
         self.keys.append(idempotency_key)
         answer = self.script.pop(0) if self.script else f"ERP-{document['header']['invoice_id']}"
         if isinstance(answer, Exception):

@@ -216,3 +216,46 @@ def test_a_limit_broken_since_sending_is_a_permanent_error():
     vendor.save(update_fields=["name"])
     with pytest.raises(PermanentExportError, match="accepts vendor names of at most 60"):
         build_document(item)
+
+
+def test_the_document_lists_each_attachment_with_name_type_size_and_hash(settings, tmp_path):
+    from invoices.attachments import attachment_add
+    from tests import attachment_files as files
+
+    item = exported(ErpSystem.VIEWPOINT_VISTA)
+    invoice = item.invoice
+    admin = invoice.created_by
+    admin.is_superuser = True
+    admin.save(update_fields=["is_superuser"])
+    Invoice.objects.filter(pk=invoice.pk).update(erp_status="failed_to_export")
+    upload = files.pdf_upload("Pay App 3.pdf")
+    first = attachment_add(user=admin, invoice_id=invoice.pk, upload=upload)
+    second = attachment_add(user=admin, invoice_id=invoice.pk, upload=files.csv_upload("qty.csv"))
+    Invoice.objects.filter(pk=invoice.pk).update(erp_status="exporting")
+    item.invoice.refresh_from_db()
+
+    document = build_document(item)
+
+    assert document["attachments"] == [
+        {
+            "id": first.pk,
+            "name": "Pay App 3.pdf",
+            "file_name": f"{first.pk}-Pay App 3.pdf",
+            "content_type": "application/pdf",
+            "size": first.size,
+            "sha256": first.sha256,
+        },
+        {
+            "id": second.pk,
+            "name": "qty.csv",
+            "file_name": f"{second.pk}-qty.csv",
+            "content_type": "text/csv",
+            "size": second.size,
+            "sha256": second.sha256,
+        },
+    ]
+    assert json.dumps(build_document(item)) == json.dumps(document)
+
+
+def test_an_invoice_without_attachments_lists_none():
+    assert build_document(exported(ErpSystem.SAGE_300_CRE))["attachments"] == []

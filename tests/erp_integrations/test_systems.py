@@ -54,7 +54,29 @@ def test_every_erp_system_has_a_profile_with_things_to_know():
 def test_things_to_know_of_a_connection_are_its_systems():
     """The panel shows the rules of the connection's system."""
     connection = ErpConnection(system=ErpSystem.SAGE_INTACCT)
-    assert systems.things_to_know(connection) == ["Invoices export as Bills."]
+    assert systems.things_to_know(connection) == [
+        "Invoices export as Bills.",
+        systems.ATTACHMENTS_UNKNOWN.format(system="Sage Intacct"),
+    ]
+
+
+@pytest.mark.parametrize("system", [ErpSystem.VIEWPOINT_VISTA, ErpSystem.ACUMATICA])
+def test_vista_and_acumatica_receive_attachment_links(system):
+    """Procore's Vista and Acumatica exports carry links to the attachments."""
+    assert (
+        systems.ATTACHMENTS_EXPORTED.format(system=ErpSystem(system).label)
+        in systems.profile_for(system).things_to_know
+    )
+
+
+@pytest.mark.parametrize(
+    "system", [ErpSystem.SAGE_300_CRE, ErpSystem.QUICKBOOKS_DESKTOP, ErpSystem.XERO]
+)
+def test_where_attachments_are_unknown_things_to_know_says_so(system):
+    assert (
+        systems.ATTACHMENTS_UNKNOWN.format(system=ErpSystem(system).label)
+        in systems.profile_for(system).things_to_know
+    )
 
 
 def test_sage_300_refuses_a_commitment_number_longer_than_12_characters():

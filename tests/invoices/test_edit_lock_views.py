@@ -74,8 +74,9 @@ def test_edit_page_refuses_with_the_reason(client, world, method):
     assert edit_lock_message(earlier) == reason(world, earlier, later)
 
 
-# Asking for the later locked invoices is one query, whatever the rows.
-PAGE_QUERIES = {"plain": 11, "htmx": 9}
+# Asking for the later locked invoices is one query, whatever the rows; so is loading the
+# attachments list.
+PAGE_QUERIES = {"plain": 12, "htmx": 10}
 
 
 @pytest.mark.parametrize("rows", [5, 100])
