@@ -216,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         for decided_at, synced_at in items.filter(state=ExportState.SYNCED).values_list(
             "decided_at", "synced_at"
         )
+        if decided_at and synced_at  # always, once synced
     ]
     states = dict(items.values("state").annotate(n=Count("pk")).values_list("state", "n"))
     attempts = dict(

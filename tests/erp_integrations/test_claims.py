@@ -55,6 +55,7 @@ def test_a_heartbeat_keeps_a_delivery_that_outlasts_its_lease_claimed(world, set
 
     def meanwhile() -> None:
         held = ExportItem.objects.get(pk=item.pk)
+        assert held.claim_expires_at is not None and held.export_started_at is not None
         seen["renewed"] = held.claim_expires_at - held.export_started_at
         seen["other worker"] = exporting.claim_export(item.pk, worker="other")
 
