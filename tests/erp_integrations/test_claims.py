@@ -35,7 +35,7 @@ class SlowConnector:
         self.during = during
         self.delivered: list[int] = []
 
-    def deliver(self, document: dict, *, idempotency_key: str) -> str:
+    def deliver(self, document: dict, *, idempotency_key: str, attachments=()) -> str:
         if self.during:
             time.sleep(self.seconds / 2)
             self.during()

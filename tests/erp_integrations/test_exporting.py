@@ -458,7 +458,7 @@ def test_a_batch_claims_each_item_only_when_it_comes_to_it(world, connector):
     first, second = exporting_item(world), exporting_item(world)
     seen = []
 
-    def deliver(document, *, idempotency_key):
+    def deliver(document, *, idempotency_key, attachments=()):
         seen.append(ExportItem.objects.get(pk=second.pk).export_started_at)
         return "ERP-1"
 
