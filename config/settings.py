@@ -281,9 +281,12 @@ TASKS = {
 # Where the `file` ERP connector writes its export documents, unless the company's ERP
 # connection names a folder of its own.
 ERP_EXPORT_DIR = Path(os.environ.get("ERP_EXPORT_DIR", BASE_DIR / "var" / "erp-exports"))
-# An export attempt that has not finished after the lease is presumed dead (its worker
-# died) and is picked up again; keep it well above the largest connector timeout.
-ERP_EXPORT_LEASE_SECONDS = int(os.environ.get("ERP_EXPORT_LEASE_SECONDS", "300"))
+# A worker holds the item it exports for a lease, renewed every third of a lease while it
+# delivers; a claim not renewed (its worker died) runs out and the item is picked up
+# again. An accepted item no worker has claimed within the pickup grace (its batch's
+# worker died before reaching it, or its task was lost) is enqueued again.
+ERP_EXPORT_LEASE_SECONDS = float(os.environ.get("ERP_EXPORT_LEASE_SECONDS", "30"))
+ERP_EXPORT_PICKUP_SECONDS = float(os.environ.get("ERP_EXPORT_PICKUP_SECONDS", "10"))
 # Transient failures retry after 30 s, 60 s, 120 s, ... up to this many attempts.
 ERP_EXPORT_MAX_ATTEMPTS = int(os.environ.get("ERP_EXPORT_MAX_ATTEMPTS", "5"))
 ERP_EXPORT_RETRY_BASE_SECONDS = int(os.environ.get("ERP_EXPORT_RETRY_BASE_SECONDS", "30"))

@@ -13,7 +13,7 @@ import datetime
 import hashlib
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 
 from commitments.models import Commitment
@@ -86,7 +86,7 @@ def _document(spec: DemoAttachment, invoice: Invoice) -> bytes:
 def seed_demo_attachments(
     report,
     commitments: dict[tuple[str, str], Commitment],
-    users: dict[str, AbstractBaseUser],
+    users: dict[str, User],
 ) -> None:
     """Attach each demo document its invoice does not have yet (by name)."""
     for spec in DEMO_ATTACHMENTS:

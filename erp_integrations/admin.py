@@ -57,6 +57,8 @@ class ExportItemAdmin(admin.ModelAdmin):
                     "last_error",
                     "next_retry_at",
                     "export_started_at",
+                    "claim_expires_at",
+                    "claimed_by",
                     "erp_reference",
                     "synced_at",
                     "idempotency_key",

@@ -2,34 +2,43 @@
 
 An attempt has three steps, so that no transaction stays open while the ERP is called:
 1. claim, in a short transaction: lock the invoice row, then its export item; go ahead
-   only if the item is Exporting, no other worker holds a live lease on it, and its next
-   retry (if any) is due. Count the attempt and take the lease (`export_started_at`).
+   only if the item is Exporting, no other worker holds a live claim on it, and its next
+   retry (if any) is due. Count the attempt and take the claim for one lease
+   (ERP_EXPORT_LEASE_SECONDS): `export_started_at`, `claim_expires_at`, `claimed_by`.
 2. build the document and deliver it through the company's connector, outside any
-   transaction. The item's idempotency key travels with every delivery, so an attempt
-   that runs twice (a worker died, a response was lost) never creates two ERP documents.
+   transaction, while a heartbeat renews the claim. The item's idempotency key travels
+   with every delivery, so an attempt that runs twice (a worker died, a response was
+   lost) never creates two ERP documents.
 3. finish, in a short transaction: lock both rows again and record the outcome, only if
-   the claim still stands (nobody took the item over after our lease ran out).
-   Success -> Synced with the ERP's reference. A transient error -> retried with
-   exponential backoff until ERP_EXPORT_MAX_ATTEMPTS; then, or on a permanent error,
-   Failed to Export with the error text, and the accounting approvers are emailed.
+   the claim still stands (nobody took the item over after our lease ran out), and
+   release the claim. Success -> Synced with the ERP's reference. A transient error ->
+   retried with exponential backoff until ERP_EXPORT_MAX_ATTEMPTS; then, or on a
+   permanent error, Failed to Export with the error text, and the accounting approvers
+   are emailed.
 
-An item whose worker died keeps its lease until the lease runs out
-(ERP_EXPORT_LEASE_SECONDS); `requeue_stalled_exports` (`manage.py requeue_exports`)
-then enqueues it again, as it does retries whose task was lost, or every due retry when
-the task backend cannot defer tasks.
+A batch (one task per accept) claims its items one at a time, as it comes to each: the
+items it has not reached are free for any other worker. So when a worker dies, only the
+item it held waits, until its heartbeat-less claim runs out (one lease at most);
+`requeue_stalled_exports` (`manage.py requeue_exports`) enqueues again that item, the
+items accepted but not picked up within ERP_EXPORT_PICKUP_SECONDS (the rest of a dead
+worker's batch, a lost task's), and retries whose task was lost, or every due retry when
+the task backend cannot defer tasks. A task that meets an item already claimed or
+finished skips it without a delivery, so enqueuing an item twice is harmless.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -75,7 +84,11 @@ class ExportOutcome(StrEnum):
 
 
 def lease_duration() -> timedelta:
-    return timedelta(seconds=getattr(settings, "ERP_EXPORT_LEASE_SECONDS", 300))
+    return timedelta(seconds=getattr(settings, "ERP_EXPORT_LEASE_SECONDS", 30))
+
+
+def pickup_grace() -> timedelta:
+    return timedelta(seconds=getattr(settings, "ERP_EXPORT_PICKUP_SECONDS", 10))
 
 
 def max_attempts() -> int:
@@ -97,17 +110,34 @@ class Claim:
     started_at: datetime
 
 
-def export_items(export_item_ids: Iterable[int]) -> dict[str, list[int]]:
-    """Make one export attempt for each item; return the item ids by outcome. The
-    approvers get one email about all the items that failed."""
+def export_items(export_item_ids: Iterable[int], *, worker: str = "") -> dict[str, list[int]]:
+    """Make one export attempt for each item, claiming each as it comes to it; return the
+    item ids by outcome. `worker` names the task, recorded on its claims. The approvers
+    get one email about all the items that failed.
+
+    An item whose rows another transaction holds is passed over and tried again after
+    the rest of the batch, rather than holding the batch up."""
     outcomes: dict[str, list[int]] = {outcome.value: [] for outcome in ExportOutcome}
-    for export_item_id in dict.fromkeys(export_item_ids):
-        try:
-            outcome = _export(export_item_id)
-        except Exception:
-            logger.exception("Export of item %s broke down; it will be requeued", export_item_id)
-            outcome = ExportOutcome.INTERRUPTED
-        outcomes[outcome].append(export_item_id)
+    ids = list(dict.fromkeys(export_item_ids))
+    # One query passes over the items finished or held elsewhere: a batch enqueued again
+    # by the sweep costs next to nothing once its items are done.
+    claimable = set(
+        ExportItem.objects.filter(_claimable(timezone.now()), pk__in=ids).values_list(
+            "pk", flat=True
+        )
+    )
+    outcomes[ExportOutcome.SKIPPED] = [pk for pk in ids if pk not in claimable]
+    passed_over = []
+    with ClaimHeartbeat() as heartbeat:
+        for export_item_id in (pk for pk in ids if pk in claimable):
+            outcome = _attempt(export_item_id, worker, heartbeat, skip_locked=True)
+            if outcome is None:
+                passed_over.append(export_item_id)
+            else:
+                outcomes[outcome].append(export_item_id)
+        for export_item_id in passed_over:
+            outcome = _attempt(export_item_id, worker, heartbeat, skip_locked=False)
+            outcomes[outcome or ExportOutcome.SKIPPED].append(export_item_id)
     failed = outcomes[ExportOutcome.FAILED]
     if failed:
         # The failures are recorded; an email that cannot be enqueued must not fail the
@@ -123,22 +153,25 @@ def export_item(export_item_id: int) -> ExportOutcome:
 
 
 def requeue_stalled_exports(now: datetime | None = None) -> list[int]:
-    """Enqueue again the Exporting items nobody is working on: those whose lease ran out
-    (their worker died), those whose retry is due but whose deferred task was lost (or
-    every due retry, when the task backend cannot defer), and those accepted a lease ago
-    and never picked up. Returns their ids. Enqueuing an item twice is harmless: the
-    claim lets one attempt through at a time."""
+    """Enqueue again the Exporting items nobody is working on: those whose claim ran out
+    (their worker died while it held them), those accepted and not picked up within the
+    pickup grace (a dead worker's batch that it never reached, a lost task's), and those
+    whose retry is due but whose deferred task was lost (or every due retry, when the
+    task backend cannot defer). Returns their ids. Enqueuing an item twice is harmless:
+    the claim lets one attempt through at a time."""
     from erp_integrations.tasks import backend_supports_defer, enqueue_exports
 
     now = now or timezone.now()
-    lease = lease_duration()
     # A deferred retry task normally runs on time; only one long overdue was lost.
-    retry_grace = lease if backend_supports_defer() else timedelta(0)
-    stalled = Q(export_started_at__lte=now - lease) | Q(
-        Q(next_retry_at__lte=now - retry_grace)
-        | Q(next_retry_at__isnull=True)
-        & (Q(decided_at__lte=now - lease) | Q(decided_at__isnull=True)),
-        export_started_at__isnull=True,
+    retry_grace = lease_duration() if backend_supports_defer() else timedelta(0)
+    unclaimed = Q(export_started_at__isnull=True)
+    stalled = (~unclaimed & ~_live_claim(now)) | (
+        unclaimed
+        & (
+            Q(next_retry_at__lte=now - retry_grace)
+            | Q(next_retry_at__isnull=True)
+            & (Q(decided_at__lte=now - pickup_grace()) | Q(decided_at__isnull=True))
+        )
     )
     ids = list(
         ExportItem.objects.filter(stalled, state__in=ERP_WORKFLOW.exporting_statuses)
@@ -150,15 +183,41 @@ def requeue_stalled_exports(now: datetime | None = None) -> list[int]:
     return ids
 
 
+def tasks_holding_claims(since: datetime) -> set[str]:
+    """The tasks (`claimed_by`) that held a claim at some moment after `since`: a task
+    that claims item after item, each held until its attempt ends, shows up here while
+    it runs, even between two items."""
+    return set(
+        ExportItem.objects.filter(claim_expires_at__gt=since)
+        .exclude(claimed_by="")
+        .values_list("claimed_by", flat=True)
+        .distinct()
+    )
+
+
 # --- The three steps of an attempt ----------------------------------------------------
 
 
-def _export(export_item_id: int) -> ExportOutcome:
-    claim = claim_export(export_item_id)
+def _attempt(
+    export_item_id: int, worker: str, heartbeat: ClaimHeartbeat, *, skip_locked: bool
+) -> ExportOutcome | None:
+    """One attempt, or None when `skip_locked` and another transaction holds the rows."""
+    try:
+        return _export(export_item_id, worker, heartbeat, skip_locked=skip_locked)
+    except Exception:
+        logger.exception("Export of item %s broke down; it will be requeued", export_item_id)
+        return ExportOutcome.INTERRUPTED
+
+
+def _export(
+    export_item_id: int, worker: str, heartbeat: ClaimHeartbeat, *, skip_locked: bool
+) -> ExportOutcome | None:
+    claim = claim_export(export_item_id, worker=worker, skip_locked=skip_locked)
     if not isinstance(claim, Claim):
         return claim
     try:
-        reference = deliver_export(export_item_id)
+        with heartbeat.holding(claim):
+            reference = deliver_export(export_item_id)
     except ExportError as error:
         return finish_export(claim, error=error)
     except Exception as error:
@@ -170,17 +229,22 @@ def _export(export_item_id: int) -> ExportOutcome:
     return finish_export(claim, reference=reference)
 
 
-def claim_export(export_item_id: int) -> Claim | ExportOutcome:
-    """Step 1: take the item for one attempt, or say why not."""
+def claim_export(
+    export_item_id: int, *, worker: str = "", skip_locked: bool = False
+) -> Claim | ExportOutcome | None:
+    """Step 1: take the item for one attempt, or say why not. With `skip_locked`, None
+    when another transaction holds the invoice or the item (try again later)."""
     with transaction.atomic():
-        locked = _lock(export_item_id)
+        locked = _lock(export_item_id, skip_locked=skip_locked)
+        if locked is _BUSY:
+            return None
         if locked is None:
             return ExportOutcome.SKIPPED
         invoice, item = locked
         now = timezone.now()
         if item.state not in ERP_WORKFLOW.exporting_statuses:
             return ExportOutcome.SKIPPED
-        if item.export_started_at is not None and item.export_started_at > now - lease_duration():
+        if _holds_live_claim(item, now):
             return ExportOutcome.SKIPPED
         if item.next_retry_at is not None and item.next_retry_at > now:
             return ExportOutcome.SKIPPED
@@ -189,9 +253,75 @@ def claim_export(export_item_id: int) -> Claim | ExportOutcome:
             return ExportOutcome.FAILED
         item.attempts += 1
         item.export_started_at = now
+        item.claim_expires_at = now + lease_duration()
+        item.claimed_by = worker
         item.next_retry_at = None
-        item.save(update_fields=["attempts", "export_started_at", "next_retry_at"])
+        item.save(
+            update_fields=[
+                "attempts",
+                "export_started_at",
+                "claim_expires_at",
+                "claimed_by",
+                "next_retry_at",
+            ]
+        )
         return Claim(export_item_id=item.pk, attempts=item.attempts, started_at=now)
+
+
+class ClaimHeartbeat:
+    """Renews the claim a batch holds (`holding`) for another lease every third of a
+    lease while its worker delivers, from a thread with its own database connection, so
+    that a delivery slower than a lease keeps its item. When the worker dies the
+    renewals stop with it, and the claim runs out within one lease. One thread serves
+    the whole batch: a thread per item costs a scheduling delay per item on a busy
+    machine."""
+
+    def __init__(self) -> None:
+        self._claim: Claim | None = None
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> ClaimHeartbeat:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stopped.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    @contextmanager
+    def holding(self, claim: Claim) -> Iterator[None]:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._beat, daemon=True)
+            self._thread.start()
+        self._claim = claim
+        try:
+            yield
+        finally:
+            self._claim = None
+
+    def _beat(self) -> None:
+        interval = lease_duration().total_seconds() / 3
+        try:
+            while not self._stopped.wait(interval):
+                claim = self._claim
+                if claim is None:
+                    continue
+                try:
+                    # A claim released in the meantime matches no row: nothing renewed.
+                    renew_claim(claim)
+                except Exception:
+                    logger.exception("Could not renew the claim on item %s", claim.export_item_id)
+        finally:
+            connections.close_all()  # this thread's connections only
+
+
+def renew_claim(claim: Claim) -> bool:
+    """Hold the claim for one more lease from now; False when it no longer stands."""
+    renewed = ExportItem.objects.filter(
+        pk=claim.export_item_id, attempts=claim.attempts, export_started_at=claim.started_at
+    ).update(claim_expires_at=timezone.now() + lease_duration())
+    return renewed == 1
 
 
 def deliver_export(export_item_id: int) -> str:
@@ -238,20 +368,20 @@ def finish_export(
             item.erp_reference = reference
             item.synced_at = now
             item.last_error = ""
-            item.export_started_at = None
             item.next_retry_at = None
+            _release_claim(item, now)
             _move(
                 invoice,
                 item,
                 ERP_WORKFLOW.export_succeeded,
-                ["erp_reference", "synced_at", "last_error", "export_started_at", "next_retry_at"],
+                ["erp_reference", "synced_at", "last_error", "next_retry_at", *CLAIM_FIELDS],
             )
             return ExportOutcome.SYNCED
         if isinstance(error, TransientExportError) and item.attempts < max_attempts():
             item.last_error = str(error)
-            item.export_started_at = None
             item.next_retry_at = now + retry_delay(item.attempts)
-            item.save(update_fields=["last_error", "export_started_at", "next_retry_at"])
+            _release_claim(item, now)
+            item.save(update_fields=["last_error", "next_retry_at", *CLAIM_FIELDS])
             transaction.on_commit(partial(_schedule_retry, item.pk, item.next_retry_at))
             return ExportOutcome.RETRY_SCHEDULED
         message = str(error)
@@ -263,16 +393,61 @@ def finish_export(
 
 # --- Helpers -----------------------------------------------------------------------------
 
+# What releasing a claim writes: it ends now, and `claimed_by` stays as a record of the
+# task that made the attempt.
+CLAIM_FIELDS = ["export_started_at", "claim_expires_at"]
 
-def _lock(export_item_id: int) -> tuple[Invoice, ExportItem] | None:
-    """Lock the item's invoice, then the item (the order every ERP action uses)."""
+
+def _live_claim(now: datetime) -> Q:
+    return Q(export_started_at__isnull=False, claim_expires_at__gt=now)
+
+
+def _holds_live_claim(item: ExportItem, now: datetime) -> bool:
+    """`_live_claim` for a loaded row."""
+    return (
+        item.export_started_at is not None
+        and item.claim_expires_at is not None
+        and item.claim_expires_at > now
+    )
+
+
+def _claimable(now: datetime) -> Q:
+    """Items an attempt may claim now (`claim_export` checks again under the lock)."""
+    return (
+        Q(state__in=ERP_WORKFLOW.exporting_statuses)
+        & ~_live_claim(now)
+        & (Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=now))
+    )
+
+
+def _release_claim(item: ExportItem, now: datetime) -> None:
+    item.export_started_at = None
+    item.claim_expires_at = now
+
+
+# `_lock`'s answer when it was told to skip locked rows and met one.
+_BUSY = object()
+
+
+def _lock(export_item_id: int, *, skip_locked: bool = False):
+    """Lock the item's invoice, then the item (the order every ERP action uses). Returns
+    (invoice, item); None when either is gone; `_BUSY` when `skip_locked` and another
+    transaction holds either row (PostgreSQL; elsewhere it waits)."""
     invoice_id = (
         ExportItem.objects.filter(pk=export_item_id).values_list("invoice_id", flat=True).first()
     )
     if invoice_id is None:
         return None
-    invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()
-    item = ExportItem.objects.select_for_update().filter(pk=export_item_id).first()
+    invoice = (
+        Invoice.objects.select_for_update(skip_locked=skip_locked).filter(pk=invoice_id).first()
+    )
+    item = (
+        ExportItem.objects.select_for_update(skip_locked=skip_locked)
+        .filter(pk=export_item_id)
+        .first()
+    )
+    if skip_locked and (invoice is None or item is None):
+        return _BUSY  # or gone since: the blocking second try tells
     if invoice is None or item is None:
         return None
     return invoice, item
@@ -302,13 +477,13 @@ def _move(invoice: Invoice, item: ExportItem, transition: ErpTransition, fields:
 
 def _fail(invoice: Invoice, item: ExportItem, message: str) -> None:
     item.last_error = message
-    item.export_started_at = None
     item.next_retry_at = None
+    _release_claim(item, timezone.now())
     _move(
         invoice,
         item,
         ERP_WORKFLOW.export_failed,
-        ["last_error", "export_started_at", "next_retry_at"],
+        ["last_error", "next_retry_at", *CLAIM_FIELDS],
     )
 
 

@@ -120,7 +120,14 @@ class ExportItem(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     next_retry_at = models.DateTimeField(null=True, blank=True)
+    # The claim of an attempt (erp_integrations/exporting.py): held while
+    # `export_started_at` is set, until `claim_expires_at`, which the worker's heartbeat
+    # moves on while it delivers; once released, the time the attempt ended.
+    # `claimed_by` names the task that made the attempt, so that the sweep can tell a
+    # running task from one whose worker died.
     export_started_at = models.DateTimeField(null=True, blank=True)
+    claim_expires_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True)
     erp_reference = models.CharField("ERP document reference", max_length=128, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -154,6 +161,7 @@ class ExportItem(models.Model):
             # pk breaking ties so that pages are stable.
             models.Index(fields=["company", "state", "-sent_at", "-id"], name="export_item_queue"),
             models.Index(fields=["state", "next_retry_at"], name="export_item_retry_due"),
+            models.Index(fields=["claim_expires_at"], name="export_item_claim_expiry"),
         ]
 
     def __str__(self) -> str:

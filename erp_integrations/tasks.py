@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.tasks import Task, task
+from django.tasks import Task, TaskContext, TaskResultStatus, task
+from django.utils import timezone
+from django_tasks_db import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
 
-from erp_integrations.exporting import export_items
+from erp_integrations.exporting import export_items, lease_duration, tasks_holding_claims
 from erp_integrations.notifications import (
     notify_export_failed,
     notify_invoices_rejected,
@@ -21,10 +24,11 @@ from erp_integrations.notifications import (
 )
 
 
-@task
-def export_invoices(export_item_ids: list[int]) -> dict[str, list[int]]:
-    """One export attempt for each Exporting item; returns the ids by outcome."""
-    return export_items(export_item_ids)
+@task(takes_context=True)
+def export_invoices(context: TaskContext, export_item_ids: list[int]) -> dict[str, list[int]]:
+    """One export attempt for each Exporting item; returns the ids by outcome. Its claims
+    name the task, which tells the sweep that it is alive (`fail_dead_tasks`)."""
+    return export_items(export_item_ids, worker=str(context.task_result.id))
 
 
 def enqueue_exports(export_item_ids: Iterable[int]) -> None:
@@ -47,6 +51,47 @@ def schedule_export_retry(export_item_id: int, *, run_after: datetime) -> bool:
         return False
     export_invoices.using(run_after=run_after).enqueue(export_item_ids=[export_item_id])
     return True
+
+
+class WorkerGone(Exception):
+    """Recorded on the row of a task whose worker died while running it."""
+
+
+WORKER_GONE = (
+    "The worker running this task stopped: the task started over {seconds:g} seconds ago "
+    "and has held no export claim since. Marked failed by `manage.py requeue_exports`, "
+    "which enqueues its unfinished exports again."
+)
+
+
+def fail_dead_tasks(now: datetime | None = None) -> list[str]:
+    """Mark failed the task rows (django-tasks-db) left running by a worker that died:
+    running for more than a lease, with no claim held in the last lease. A live export
+    task renews its claims while it runs; a task that exports nothing and runs past a
+    lease (an email that waits on a mail server that long) is taken for dead too, and
+    should its worker be alive after all, the worker records the real outcome when it
+    finishes. Returns their ids; nothing with another task backend."""
+    backend = export_invoices.get_backend()
+    if not isinstance(backend, DatabaseBackend):
+        return []
+    now = now or timezone.now()
+    lease = lease_duration()
+    running = DBTaskResult.objects.filter(
+        status=TaskResultStatus.RUNNING, backend_name=backend.alias, started_at__lte=now - lease
+    )
+    candidates = [str(pk) for pk in running.values_list("pk", flat=True)]
+    if not candidates:
+        return []
+    alive = tasks_holding_claims(since=now - lease)
+    dead = [pk for pk in candidates if pk not in alive]
+    running.filter(pk__in=dead).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=now,
+        return_value=None,
+        exception_class_path=f"{WorkerGone.__module__}.{WorkerGone.__qualname__}",
+        traceback=WORKER_GONE.format(seconds=lease.total_seconds()),
+    )
+    return dead
 
 
 @task

@@ -25,7 +25,7 @@ from functools import partial
 
 import filetype
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -206,7 +206,7 @@ def attachment_refusal(user, invoice: Invoice, *, removing: bool = False) -> str
 @transaction.atomic
 def attachment_add(
     *,
-    user: AbstractBaseUser,
+    user: User,
     invoice_id: int,
     upload: UploadedFile | None,
     commitment_id: int | None = None,
@@ -220,6 +220,7 @@ def attachment_add(
     if refusal:
         raise ActionRefused(refusal)
     checked = check_upload(upload)
+    assert upload is not None  # check_upload refused a missing file
     if invoice.attachments.count() >= max_per_invoice():
         raise ValidationError(TOO_MANY.format(label=invoice.label, limit=max_per_invoice()))
     attachment = InvoiceAttachment(
@@ -237,7 +238,8 @@ def attachment_add(
             [history_entry(invoice, action_by=user, changed=HISTORY_CHANGED, to_value=checked.name)]
         )
     except Exception:
-        attachment.file.storage.delete(attachment.file.name)
+        if attachment.file.name:
+            attachment.file.storage.delete(attachment.file.name)
         raise
     return attachment
 
@@ -245,7 +247,7 @@ def attachment_add(
 @transaction.atomic
 def attachment_remove(
     *,
-    user: AbstractBaseUser,
+    user: User,
     invoice_id: int,
     attachment_id: int,
     commitment_id: int | None = None,

@@ -35,7 +35,8 @@ def invoice_attachments(invoice_id: int) -> list[InvoiceAttachment]:
     )
     for attachment in attachments:
         commitment = attachment.invoice.commitment
-        attachment.download_url = reverse(
+        # Carried on the row for the templates; not a field of the model.
+        attachment.download_url = reverse(  # type: ignore[attr-defined]
             "invoices:attachment",
             args=[commitment.project_id, commitment.pk, invoice_id, attachment.pk],
         )

@@ -412,7 +412,10 @@ def _attachments_context(user, invoice: Invoice) -> dict:
     args = [commitment.project_id, commitment.pk, invoice.pk]
     attachments = invoice_attachments(invoice.pk)
     for attachment in attachments:
-        attachment.remove_url = reverse("invoices:attachment_remove", args=[*args, attachment.pk])
+        # Carried on the row for the template; not a field of the model.
+        attachment.remove_url = reverse(  # type: ignore[attr-defined]
+            "invoices:attachment_remove", args=[*args, attachment.pk]
+        )
     return {
         "attachments": attachments,
         "may_add_attachment": can_add_attachment(user, invoice),
@@ -427,7 +430,7 @@ def _attachments_context(user, invoice: Invoice) -> dict:
 @require_POST
 @login_required
 def attachment_upload(
-    request: HtmxHttpRequest, project_id: int, commitment_id: int, invoice_id: int
+    request: AuthenticatedHttpRequest, project_id: int, commitment_id: int, invoice_id: int
 ) -> HttpResponse:
     """The invoice page's "Attach" form (multipart; htmx or plain)."""
     invoice = _access(request, project_id, commitment_id, invoice_id)
@@ -454,7 +457,7 @@ def attachment_upload(
 @require_POST
 @login_required
 def attachment_remove_view(
-    request: HtmxHttpRequest,
+    request: AuthenticatedHttpRequest,
     project_id: int,
     commitment_id: int,
     invoice_id: int,
@@ -502,7 +505,7 @@ file_policy = csp_override({})
 @login_required
 def attachment_download(
     request: HttpRequest, project_id: int, commitment_id: int, invoice_id: int, attachment_id: int
-) -> HttpResponse:
+) -> FileResponse:
     """Stream an attachment to whoever may open its invoice: the invoice page's viewers,
     and the accounting approver once the invoice was sent to ERP Integrations."""
     invoice = access_invoice(request.user, invoice_id, commitment_id=commitment_id)
@@ -516,7 +519,7 @@ def attachment_download(
 
 @file_policy
 @require_GET
-def attachment_link(request: HttpRequest, token: str) -> HttpResponse:
+def attachment_link(request: HttpRequest, token: str) -> FileResponse:
     """A signed, expiring download link the HTTP ERP connector sends with an export. It
     needs no session: the signature is the permission, and it opens only attachments of
     invoices that are exporting or exported."""

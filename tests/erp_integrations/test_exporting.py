@@ -10,13 +10,15 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import call_command
+from django.tasks import TaskResultStatus
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from erp_integrations import exporting, services
 from erp_integrations.connectors import PermanentExportError, TransientExportError
 from erp_integrations.exporting import ExportOutcome, export_item, export_items
 from erp_integrations.models import ExportItem, ExportState
-from erp_integrations.tasks import enqueue_exports
+from erp_integrations.tasks import WORKER_GONE, enqueue_exports, export_invoices, fail_dead_tasks
 from invoices.models import ChangeHistoryEntry, Invoice, InvoiceErpStatus
 from tests.erp_integrations.email_tasks import (
     email_tasks,
@@ -28,6 +30,7 @@ from tests.world import build_world
 pytestmark = pytest.mark.django_db
 
 LEASE = timedelta(seconds=300)
+PICKUP = timedelta(seconds=10)
 BUSY = TransientExportError("The ERP gateway answered 503 Service Unavailable.")
 REFUSED = PermanentExportError("The ERP gateway answered 422 Unprocessable Entity: no vendor.")
 
@@ -45,6 +48,12 @@ class ScriptedConnector:
         if isinstance(answer, Exception):
             raise answer
         return answer
+
+
+@pytest.fixture(autouse=True)
+def _lease(settings):
+    settings.ERP_EXPORT_LEASE_SECONDS = LEASE.total_seconds()
+    settings.ERP_EXPORT_PICKUP_SECONDS = PICKUP.total_seconds()
 
 
 @pytest.fixture
@@ -65,6 +74,12 @@ def exporting_item(world, **fields) -> ExportItem:
         ExportItem.objects.filter(pk=item.pk).update(**fields)
         item.refresh_from_db()
     return item
+
+
+def claimed(ago: timedelta) -> dict:
+    """The fields of a claim taken `ago`, never renewed since."""
+    started = timezone.now() - ago
+    return {"attempts": 1, "export_started_at": started, "claim_expires_at": started + LEASE}
 
 
 def reload(item: ExportItem) -> tuple[ExportItem, Invoice]:
@@ -286,9 +301,7 @@ def test_items_not_exporting_are_left_alone(world, connector, state):
 
 def test_a_live_lease_is_not_claimed_twice(world, connector):
     """While another worker holds the item (lease not run out), it is not exported again."""
-    item = exporting_item(
-        world, attempts=1, export_started_at=timezone.now() - timedelta(seconds=10)
-    )
+    item = exporting_item(world, **claimed(timedelta(seconds=10)))
     assert export_item(item.pk) == ExportOutcome.SKIPPED
     assert connector.keys == []
     assert reload(item)[0].attempts == 1
@@ -296,7 +309,7 @@ def test_a_live_lease_is_not_claimed_twice(world, connector):
 
 def test_a_lease_that_ran_out_is_claimed_again(world, connector):
     """Once the lease has run out the worker is presumed dead: a new attempt goes ahead."""
-    item = exporting_item(world, attempts=1, export_started_at=timezone.now() - LEASE)
+    item = exporting_item(world, **claimed(LEASE))
     assert export_item(item.pk) == ExportOutcome.SYNCED
     assert reload(item)[0].attempts == 2
 
@@ -306,7 +319,7 @@ def test_a_worker_whose_lease_ran_out_cannot_overwrite_the_takeover(world):
     item ends as the newer attempt says."""
     item = exporting_item(world)
     slow = exporting.claim_export(item.pk)
-    ExportItem.objects.filter(pk=item.pk).update(export_started_at=timezone.now() - LEASE)
+    ExportItem.objects.filter(pk=item.pk).update(claim_expires_at=timezone.now())
     fast = exporting.claim_export(item.pk)
     assert exporting.finish_export(fast, reference="ERP-FAST") == ExportOutcome.SYNCED
     assert exporting.finish_export(slow, error=REFUSED) == ExportOutcome.SKIPPED
@@ -320,7 +333,7 @@ def test_a_worker_that_died_on_the_last_attempt_fails_the_export(
 ):
     """No attempts left after a dead worker: Failed to Export, saying the export was
     interrupted."""
-    item = exporting_item(world, attempts=5, export_started_at=timezone.now() - LEASE)
+    item = exporting_item(world, **claimed(LEASE) | {"attempts": 5})
     with django_capture_on_commit_callbacks(execute=True):
         assert export_item(item.pk) == ExportOutcome.FAILED
     item, _ = reload(item)
@@ -334,9 +347,7 @@ def test_a_worker_that_died_on_the_last_attempt_fails_the_export(
 
 def test_a_stalled_item_with_an_expired_lease_is_requeued_and_exported(world, connector):
     """The worker died mid-export; requeueing (immediate backend) exports it again."""
-    item = exporting_item(
-        world, attempts=1, export_started_at=timezone.now() - LEASE - timedelta(seconds=1)
-    )
+    item = exporting_item(world, **claimed(LEASE + timedelta(seconds=1)))
     assert exporting.requeue_stalled_exports() == [item.pk]
     item, invoice = reload(item)
     assert (item.state, item.attempts) == (ExportState.SYNCED, 2)
@@ -346,16 +357,17 @@ def test_a_stalled_item_with_an_expired_lease_is_requeued_and_exported(world, co
 def test_requeue_leaves_items_that_are_being_worked_on_alone(world, dummy_tasks):
     """A live lease, a retry not yet due and a just-accepted item are not requeued."""
     now = timezone.now()
-    exporting_item(world, attempts=1, export_started_at=now - timedelta(seconds=5))
+    exporting_item(world, **claimed(timedelta(seconds=5)))
     exporting_item(world, attempts=1, next_retry_at=now + timedelta(seconds=30))
     exporting_item(world, decided_at=now)
     assert exporting.requeue_stalled_exports() == []
     assert dummy_tasks.results == []
 
 
-def test_requeue_picks_up_an_accepted_item_that_was_never_exported(world, dummy_tasks):
-    """Accepted a lease ago and never attempted (its task was lost): enqueued again."""
-    item = exporting_item(world, decided_at=timezone.now() - LEASE - timedelta(seconds=1))
+def test_requeue_picks_up_an_accepted_item_not_claimed_within_the_pickup_grace(world, dummy_tasks):
+    """Accepted and not picked up by a worker within the pickup grace, well before a lease
+    (its batch's worker died before reaching it, or its task was lost): enqueued again."""
+    item = exporting_item(world, decided_at=timezone.now() - PICKUP - timedelta(seconds=1))
     assert exporting.requeue_stalled_exports() == [item.pk]
     (task,) = dummy_tasks.results
     assert task.kwargs == {"export_item_ids": [item.pk]}
@@ -380,7 +392,7 @@ def test_requeue_leaves_due_retries_to_their_deferred_task(world, dummy_tasks):
 
 def test_requeue_exports_command_reports_what_it_requeued(world, dummy_tasks):
     """`manage.py requeue_exports` enqueues the stalled items and says how many."""
-    exporting_item(world, attempts=1, export_started_at=timezone.now() - LEASE)
+    exporting_item(world, **claimed(LEASE))
     out = io.StringIO()
     call_command("requeue_exports", stdout=out)
     assert out.getvalue() == "Requeued 1 stalled export(s).\n"
@@ -411,3 +423,131 @@ def test_an_accepted_invoice_is_exported_after_the_commit(
     item, invoice = reload(item)
     assert (item.state, invoice.erp_status) == (ExportState.SYNCED, InvoiceErpStatus.SYNCED)
     assert item.erp_reference == f"{item.idempotency_key}.json"
+
+
+# --- Claims: one item at a time, under a lease renewed while it is held ------------------
+
+
+def test_a_claim_is_taken_for_one_lease_and_names_its_task(world):
+    """Claiming an item holds it for one lease, and records which task holds it."""
+    item = exporting_item(world)
+    before = timezone.now()
+    claim = exporting.claim_export(item.pk, worker="task-1")
+    item, _ = reload(item)
+    assert item.export_started_at == claim.started_at
+    assert item.claimed_by == "task-1"
+    assert item.claim_expires_at == claim.started_at + LEASE
+    assert item.claim_expires_at >= before + LEASE
+
+
+def test_finishing_an_attempt_releases_its_claim(world):
+    """The claim ends when the attempt does: a retry is claimable as soon as it is due."""
+    item = exporting_item(world)
+    claim = exporting.claim_export(item.pk)
+    exporting.finish_export(claim, error=BUSY)
+    item, _ = reload(item)
+    assert item.export_started_at is None
+    assert item.claim_expires_at <= timezone.now()
+    ExportItem.objects.filter(pk=item.pk).update(next_retry_at=timezone.now())
+    assert isinstance(exporting.claim_export(item.pk), exporting.Claim)
+
+
+def test_a_batch_claims_each_item_only_when_it_comes_to_it(world, connector):
+    """While the first item is delivered, the others of the batch are not claimed: they
+    stay free for another worker."""
+    first, second = exporting_item(world), exporting_item(world)
+    seen = []
+
+    def deliver(document, *, idempotency_key, attachments=()):
+        seen.append(ExportItem.objects.get(pk=second.pk).export_started_at)
+        return "ERP-1"
+
+    connector.deliver = deliver
+    export_items([first.pk, second.pk])
+    assert seen[0] is None
+
+
+def test_an_item_claimed_by_another_worker_in_the_meantime_is_skipped(world, connector):
+    """A batch enqueued twice is exported once: the second run skips what the first
+    holds or finished, without a delivery."""
+    held, done = exporting_item(world), exporting_item(world)
+    exporting.claim_export(held.pk, worker="task-1")
+    export_items([done.pk])
+    connector.keys.clear()
+    outcomes = export_items([held.pk, done.pk])
+    assert outcomes[ExportOutcome.SKIPPED] == [held.pk, done.pk]
+    assert connector.keys == []
+
+
+# --- Dead workers' task rows -------------------------------------------------------------
+
+
+@pytest.fixture
+def database_tasks(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def running_task(started_ago: timedelta) -> DBTaskResult:
+    return DBTaskResult.objects.create(
+        status=TaskResultStatus.RUNNING,
+        task_path="erp_integrations.tasks.export_invoices",
+        args_kwargs={"args": [], "kwargs": {"export_item_ids": [1]}},
+        backend_name="default",
+        run_after=get_date_max(),
+        started_at=timezone.now() - started_ago,
+        worker_ids=["worker-1"],
+    )
+
+
+def test_the_sweep_marks_a_task_whose_worker_died_failed(database_tasks):
+    """Running for over a lease without holding a claim: its worker is gone."""
+    task = running_task(LEASE + timedelta(seconds=1))
+    assert fail_dead_tasks() == [str(task.pk)]
+    task.refresh_from_db()
+    assert task.status == TaskResultStatus.FAILED
+    assert task.finished_at is not None
+    assert task.exception_class_path == "erp_integrations.tasks.WorkerGone"
+    assert task.traceback == WORKER_GONE.format(seconds=LEASE.total_seconds())
+
+
+def test_the_sweep_leaves_a_task_that_holds_a_claim_running(world, database_tasks):
+    """A long export task renewing its claim is alive, however long it has run."""
+    task = running_task(LEASE * 3)
+    now = timezone.now()
+    exporting_item(
+        world,
+        attempts=1,
+        export_started_at=now - LEASE * 2,
+        claim_expires_at=now + LEASE / 2,
+        claimed_by=str(task.pk),
+    )
+    assert fail_dead_tasks() == []
+    task.refresh_from_db()
+    assert task.status == TaskResultStatus.RUNNING
+
+
+def test_the_sweep_leaves_a_task_between_two_items_running(world, database_tasks):
+    """A task that released its last claim less than a lease ago is alive: it is about
+    to claim its next item."""
+    task = running_task(LEASE * 3)
+    exporting_item(world, claimed_by=str(task.pk), claim_expires_at=timezone.now())
+    assert fail_dead_tasks() == []
+
+
+def test_the_sweep_leaves_a_task_younger_than_a_lease_running(database_tasks):
+    running_task(LEASE - timedelta(seconds=5))
+    assert fail_dead_tasks() == []
+
+
+def test_requeue_exports_command_reports_the_dead_tasks_it_marked(world, database_tasks):
+    running_task(LEASE + timedelta(seconds=1))
+    out = io.StringIO()
+    call_command("requeue_exports", stdout=out)
+    assert out.getvalue() == "Marked 1 dead worker's task(s) failed.\n"
+
+
+def test_export_tasks_name_themselves_on_their_claims(world, connector):
+    """The export task records its id on the claims it takes."""
+    item = exporting_item(world)
+    result = export_invoices.enqueue(export_item_ids=[item.pk])
+    assert reload(item)[0].claimed_by == str(result.id)

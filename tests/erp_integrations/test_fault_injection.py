@@ -180,7 +180,7 @@ def test_every_accepted_invoice_ends_synced_or_failed_and_is_never_created_twice
                 exporting.claim_export(item.pk)
                 with contextlib.suppress(exporting.ExportError):
                     exporting.deliver_export(item.pk)
-                ExportItem.objects.filter(pk=item.pk).update(export_started_at=long_ago)
+                ExportItem.objects.filter(pk=item.pk).update(claim_expires_at=long_ago)
             elif plans[item.pk].kind == "task_lost":
                 ExportItem.objects.filter(pk=item.pk).update(decided_at=long_ago)
         # The accept's one task, for every item whose task was not lost.

@@ -40,7 +40,7 @@ class Connector:
     def __init__(self, error: Exception | None = None) -> None:
         self.error = error
 
-    def deliver(self, document: dict, *, idempotency_key: str) -> str:
+    def deliver(self, document: dict, *, idempotency_key: str, attachments=()) -> str:
         if self.error:
             raise self.error
         return "ERP-1"

@@ -1,6 +1,7 @@
 """`manage.py requeue_exports [--every SECONDS]`: enqueue again the ERP exports that
-stalled (their worker died, their retry task was lost, or they were never picked up).
-Run it from cron, or with --every as a long-running process next to the workers."""
+stalled (their worker died, their retry task was lost, or they were never picked up), and
+mark failed the task rows that dead workers left running. Run it from cron, or with
+--every as a long-running process next to the workers."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
 from erp_integrations.exporting import requeue_stalled_exports
+from erp_integrations.tasks import fail_dead_tasks
 
 
 class Command(BaseCommand):
-    help = "Enqueue again the ERP exports that stalled."
+    help = "Enqueue again the ERP exports that stalled; mark dead workers' tasks failed."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
@@ -28,6 +30,9 @@ class Command(BaseCommand):
             raise CommandError("--every takes a number of seconds greater than 0.")
         try:
             while True:
+                dead = fail_dead_tasks()
+                if dead:
+                    self.stdout.write(f"Marked {len(dead)} dead worker's task(s) failed.")
                 requeued = requeue_stalled_exports()
                 if requeued or verbosity > 1:
                     self.stdout.write(f"Requeued {len(requeued)} stalled export(s).")
