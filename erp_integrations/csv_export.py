@@ -14,12 +14,14 @@ from collections.abc import Iterator
 from itertools import groupby
 
 from django.contrib.auth import get_user_model
+from django.db.models import OuterRef
 
 from core.csv_export import Cell
 from core.display import display_name
 from erp_integrations.models import ExportItem, ExportState
 from erp_integrations.selectors import QUEUE_ORDERING, QueueTab
 from invoices.amounts import PeriodAmounts, add_period_line
+from invoices.selectors import attachment_count_of
 from projects.models import Company
 
 # Result rows fetched from the cursor at a time.
@@ -30,6 +32,7 @@ ITEM_FIELDS = (
     "pk",
     "state",
     "invoice__number",
+    "attachment_count",
     "invoice__commitment__project__name",
     "invoice__commitment__project__number",
     "invoice__commitment__number",
@@ -57,6 +60,7 @@ LINE_FIELDS = (
 )
 BASE_HEADER = (
     "Invoice",
+    "Attachments",
     "Project",
     "Project number",
     "Commitment",
@@ -97,6 +101,7 @@ def _person(first_name: str | None, last_name: str | None, username: str | None)
 def _row(tab: QueueTab, item: dict, amounts: PeriodAmounts) -> list[Cell]:
     row: list[Cell] = [
         f"INV-{item['invoice__number']}",  # Invoice.label
+        item["attachment_count"],
         item["invoice__commitment__project__name"],
         item["invoice__commitment__project__number"],
         item["invoice__commitment__number"],
@@ -127,6 +132,7 @@ def queue_tab_rows(company: Company, tab: QueueTab) -> Iterator[list[Cell]]:
     results = (
         ExportItem.objects.filter(company=company, state=tab.state)
         .order_by(*QUEUE_ORDERING)
+        .annotate(attachment_count=attachment_count_of(OuterRef("invoice_id")))
         .values_list(*ITEM_FIELDS, *LINE_FIELDS)
         .iterator(chunk_size=CHUNK_SIZE)
     )

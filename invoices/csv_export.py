@@ -20,6 +20,7 @@ INVOICES_TAB_HEADER = (
     "Completed to date",
     "Retainage",
     "Current payment due",
+    "Attachments",
 )
 
 
@@ -42,4 +43,5 @@ def invoices_tab_rows(commitment: Commitment) -> Iterator[list[Cell]]:
             amounts.total_completed_and_stored,
             amounts.retainage_held,
             amounts.current_payment_due,
+            invoice.attachment_count,  # annotated by commitment_invoices
         ]

@@ -15,7 +15,12 @@ from pytest_django.asserts import assertContains
 from core.display import money
 from invoices.csv_export import INVOICES_TAB_HEADER
 from invoices.models import InvoiceStatus
-from tests.factories import InvoiceFactory, InvoiceLineFactory, SovLineFactory
+from tests.factories import (
+    InvoiceAttachmentFactory,
+    InvoiceFactory,
+    InvoiceLineFactory,
+    SovLineFactory,
+)
 from tests.html_tables import csv_rows, table_body_rows
 from tests.world import build_world
 
@@ -58,6 +63,8 @@ def add_invoices(world, count):
             )
         invoices.append(invoice)
     world.export_item(invoices[0], "synced")
+    if count > 1:
+        InvoiceAttachmentFactory.create_batch(2, invoice=invoices[1])
     return invoices
 
 
@@ -69,11 +76,12 @@ def download(client, commitment, headers=None):
 def as_the_table_shows(row: list[str]) -> list[str]:
     """A CSV row in the words of the tab's table: money, and the period as
     "Jan 2, 2026 \u2013 Jan 21, 2026"."""
-    number, start, end, status, erp_status, *amounts = row
+    number, start, end, status, erp_status, *amounts, attachments = row
     period = " \u2013 ".join(
         format_date(datetime.date.fromisoformat(day), "M j, Y") for day in (start, end)
     )
-    return [number, period, status, erp_status, *(money(Decimal(a)) for a in amounts)]
+    paperclip = f"\U0001f4ce {attachments}" if attachments != "0" else ""
+    return [number, period, status, erp_status, *(money(Decimal(a)) for a in amounts), paperclip]
 
 
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
@@ -108,6 +116,7 @@ def test_csv_writes_amounts_as_plain_decimals_and_dates_as_iso(client, world):
         "251.50",
         "17.61",
         "233.89",
+        "0",
     ]
 
 

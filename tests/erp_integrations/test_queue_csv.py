@@ -20,6 +20,7 @@ from erp_integrations.models import ExportState
 from erp_integrations.selectors import QUEUE_TABS, TABS_BY_STATE
 from tests.factories import (
     CommitmentFactory,
+    InvoiceAttachmentFactory,
     InvoiceFactory,
     InvoiceLineFactory,
     SovLineFactory,
@@ -64,6 +65,7 @@ def queued(world, state, count, *, amounts=("1000.00", "250.50")):
             item.synced_at = item.sent_at + datetime.timedelta(seconds=30)
         item.save()
         items.append(item)
+    InvoiceAttachmentFactory(invoice=items[0].invoice)
     return items
 
 
@@ -90,10 +92,11 @@ def who_when(who: str, at: str) -> str:
 
 def as_the_table_shows(state, row: list[str]) -> list[str]:
     """A CSV row in the words of the tab's table (its two-line cells joined)."""
-    invoice, project, project_number, commitment, title, vendor, due, sent_by, sent_at = row[:9]
-    extra = row[9:]
+    invoice, attachments, project, project_number, commitment, title, vendor, due = row[:8]
+    sent_by, sent_at = row[8:10]
+    extra = row[10:]
     cells = [
-        invoice,
+        f"{invoice} \U0001f4ce {attachments}" if attachments != "0" else invoice,
         f"{project} {project_number}",
         f"{commitment} {title}",
         vendor,
@@ -182,7 +185,7 @@ def test_csv_amount_due_is_the_pages_amount_due(client, world):
     _, content = download(client, world, ExportState.READY_TO_EXPORT)
 
     # (1000.05 - 100.01) + (333.33 - 33.33) + (0.01 - 0.00), each line rounded on its own.
-    assert csv_rows(content)[1][6] == "1200.05"
+    assert csv_rows(content)[1][7] == "1200.05"
 
 
 def test_csv_lists_an_invoice_without_lines_as_due_nothing(client, world):
@@ -192,7 +195,7 @@ def test_csv_lists_an_invoice_without_lines_as_due_nothing(client, world):
 
     _, content = download(client, world, ExportState.READY_TO_EXPORT)
 
-    assert csv_rows(content)[1][6] == "0.00"
+    assert csv_rows(content)[1][7] == "0.00"
 
 
 def test_csv_lists_each_rejection_of_an_invoice_sent_twice(client, world):
@@ -205,7 +208,7 @@ def test_csv_lists_each_rejection_of_an_invoice_sent_twice(client, world):
     rows = csv_rows(content)[1:]
     assert [row[0] for row in rows] == ["INV-1", "INV-1"]
     assert second.sent_at > first.sent_at
-    assert {row[6] for row in rows} == {"1125.45"}
+    assert {row[7] for row in rows} == {"1125.45"}
 
 
 def test_csv_leaves_other_companies_items_out(client, world):
