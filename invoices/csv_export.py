@@ -43,5 +43,5 @@ def invoices_tab_rows(commitment: Commitment) -> Iterator[list[Cell]]:
             amounts.total_completed_and_stored,
             amounts.retainage_held,
             amounts.current_payment_due,
-            invoice.attachment_count,  # annotated by commitment_invoices
+            invoice.attachment_count,  # type: ignore[attr-defined]  # commitment_invoices annotates it
         ]
