@@ -235,6 +235,11 @@ ATTACHMENTS_UNKNOWN = (
     "each one (name, type, size and SHA-256, with a download link or the file beside the "
     "export document), and {system} may ignore them."
 )
+# The "Things to know" line of every system that ignores stored materials
+# (`ignores_stored_materials`).
+STORED_MATERIALS_NOT_EXPORTED = (
+    "Materials presently stored are not exported; only work completed is, with its retainage."
+)
 NOTHING_ELSE_KNOWN = (
     "No other rules of {system} for invoices are known here: invoices export as "
     "Subcontractor Invoices with all their amounts."
@@ -264,8 +269,7 @@ PROFILES: dict[str, SystemProfile] = {
             document_type=SUBCONTRACTOR_INVOICE,
             notes=[
                 "$0 invoices are not exported.",
-                "Materials presently stored are not exported; only work completed is, with "
-                "its retainage.",
+                STORED_MATERIALS_NOT_EXPORTED,
                 "Retainage is released automatically in Vista.",
             ],
             length_limits=(
@@ -281,8 +285,7 @@ PROFILES: dict[str, SystemProfile] = {
             document_type=SUBCONTRACTOR_INVOICE,
             notes=[
                 "Retainage-release-only invoices (nothing billed this period) are not exported.",
-                "Materials presently stored are not exported; only work completed is, with "
-                "its retainage.",
+                STORED_MATERIALS_NOT_EXPORTED,
             ],
             length_limits=(LengthLimit(COMMITMENT_TITLE, 60),),
             ignores_stored_materials=True,
@@ -338,8 +341,7 @@ PROFILES: dict[str, SystemProfile] = {
             notes=[
                 "Invoices export as Payables.",
                 "$0 invoices are not exported, nor invoices that only release retainage.",
-                "Materials presently stored are not exported; only work completed is, with "
-                "its retainage.",
+                STORED_MATERIALS_NOT_EXPORTED,
                 "Retainage is not released automatically: release it in Yardi Voyager itself.",
             ],
             length_limits=(
