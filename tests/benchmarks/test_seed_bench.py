@@ -21,6 +21,7 @@ from benchmarks.data import (
     BenchCounts,
 )
 from commitments.models import Commitment, SovLine
+from commitments.permissions import visible_projects
 from erp_integrations.models import ExportItem, ExportState
 from invoices.models import Invoice, InvoiceErpStatus, InvoiceLine
 from projects.models import Company, Project, ToolLevel, Vendor
@@ -28,7 +29,6 @@ from projects.permissions import (
     approver_companies,
     commitments_level,
     is_accounting_approver,
-    visible_projects,
 )
 from tests.factories import ProjectFactory
 

@@ -12,7 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from commitments.models import Commitment, CommitmentErpStatus, CommitmentType
-from commitments.permissions import can_view_commitment, is_invoice_contact, visible_commitments
+from commitments.permissions import (
+    can_view_commitment,
+    is_invoice_contact,
+    visible_commitments,
+    visible_projects,
+)
 from core.errors import ActionRefused
 from erp_integrations.models import ErpSystem, ExportItem, ExportState
 from erp_integrations.services import (
@@ -30,7 +35,7 @@ from invoices.models import (
 )
 from invoices.models import InvoiceStatus as Status
 from projects.models import Company, Project, ToolLevel, VendorEmployee
-from projects.permissions import commitments_level, is_accounting_approver, visible_projects
+from projects.permissions import commitments_level, is_accounting_approver
 from projects.terms import PointOfView
 
 pytestmark = pytest.mark.django_db

@@ -10,16 +10,15 @@ from __future__ import annotations
 import pytest
 from django.http import Http404
 
+from commitments.permissions import access_project, visible_projects
 from projects.models import ToolLevel
 from projects.permissions import (
     access_erp_integrations,
-    access_project,
     accounting_approvers,
     approver_companies,
     commitments_level,
     erp_integrations_level,
     is_accounting_approver,
-    visible_projects,
 )
 from tests.access_world import ROLES
 
