@@ -13,11 +13,13 @@ Needs Django set up (`django.setup()`) before use, with the benchmark's environm
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db.models import Count
 
@@ -28,9 +30,10 @@ from benchmarks.data import (
     BenchCounts,
     bench_data_exists,
 )
-from commitments.models import Commitment
+from commitments.models import Commitment, CommitmentType, SovLine
+from demo.documents import text_pdf
 from erp_integrations.models import ExportItem, ExportState
-from invoices.models import Invoice, InvoiceErpStatus
+from invoices.models import Invoice, InvoiceAttachment, InvoiceErpStatus, InvoiceLine, InvoiceStatus
 from projects.models import Company, Project
 
 # The invoice the PDF row prints: 150 lines, on a commitment of its own beside the seeded
@@ -139,13 +142,6 @@ def attachments_invoice() -> Invoice:
 def ensure_attachments() -> None:
     """Give the attachments invoice its ATTACHMENTS_ON_PAGE attachments (small generated
     PDFs, written as rows like the demo's), unless it has them already."""
-    import hashlib
-
-    from django.core.files.base import ContentFile
-
-    from demo.documents import text_pdf
-    from invoices.models import InvoiceAttachment
-
     invoice = attachments_invoice()
     user = invoice.created_by
     for number in range(invoice.attachments.count() + 1, ATTACHMENTS_ON_PAGE + 1):
@@ -166,9 +162,6 @@ def ensure_attachments() -> None:
 def ensure_print_invoice() -> Invoice:
     """The 150-line invoice of the PDF row, on the bench company's smallest project (so
     the Commitments tool's biggest project stays the one it was)."""
-    from commitments.models import CommitmentType, SovLine
-    from invoices.models import InvoiceLine, InvoiceStatus
-
     existing = Invoice.objects.filter(
         commitment__project__company__name=BENCH_COMPANY_NAME,
         commitment__number=PRINT_COMMITMENT_NUMBER,

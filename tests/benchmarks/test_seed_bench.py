@@ -20,6 +20,7 @@ from benchmarks.data import (
     INVALID_SCALE,
     BenchCounts,
 )
+from benchmarks.scenario import ATTACHMENTS_ON_PAGE, attachments_invoice, ensure_attachments
 from commitments.models import Commitment, SovLine
 from commitments.permissions import visible_projects
 from erp_integrations.models import ExportItem, ExportState
@@ -239,8 +240,6 @@ def test_seed_bench_refuses_a_scale_of_zero():
 def test_the_harness_gives_the_measured_invoice_its_attachments_once():
     """`ensure_attachments` (run by the harness before it measures) gives SC-BENCH-150's
     second invoice its 20 attachments, and a second call adds none."""
-    from benchmarks.scenario import ATTACHMENTS_ON_PAGE, attachments_invoice, ensure_attachments
-
     seed_bench()
     ensure_attachments()
     ensure_attachments()

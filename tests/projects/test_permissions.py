@@ -20,6 +20,7 @@ from projects.permissions import (
     erp_integrations_level,
     is_accounting_approver,
 )
+from projects.services import company_set_push_to_accounting
 from tests.access_world import ROLES
 
 ADMIN, STANDARD, READ_ONLY, NONE = (
@@ -228,8 +229,6 @@ def test_approver_of_another_company_cannot_open_this_companys_erp_integrations(
 
 
 def test_losing_the_push_privilege_ends_the_approver_role(fresh):
-    from projects.services import company_set_push_to_accounting
-
     approver = fresh.users["approver"]
     assert is_accounting_approver(approver, fresh.company)
     company_set_push_to_accounting(user=approver, company=fresh.company, allowed=False)
