@@ -14,7 +14,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -54,6 +54,7 @@ from erp_integrations.services import (
 )
 from erp_integrations.systems import things_to_know
 from invoices.pdf import pay_application_response
+from invoices.pdf_with_attachments import pay_application_with_attachments_response
 from invoices.permissions import can_see_in_erp_queue
 from projects.models import Company
 from projects.permissions import access_erp_integrations, is_accounting_approver
@@ -294,6 +295,17 @@ def review_pdf(request: HtmxHttpRequest, company_id: int, item_id: int) -> HttpR
     whoever may open the review page."""
     company = access_erp_integrations(request.user, company_id)
     return pay_application_response(item_invoice(company, item_id))
+
+
+@require_GET
+@login_required
+def review_pdf_with_attachments(
+    request: HtmxHttpRequest, company_id: int, item_id: int
+) -> FileResponse:
+    """The review page's "Download PDF with attachments", for whoever may download its
+    PDF: the pay application, its PDF attachments' pages, and a list of the others."""
+    company = access_erp_integrations(request.user, company_id)
+    return pay_application_with_attachments_response(item_invoice(company, item_id))
 
 
 @require_GET
