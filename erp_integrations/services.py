@@ -3,8 +3,8 @@
 Every action:
 - takes the acting user and asks the access layer whether they may see (404 if not)
   and act (`ActionRefused` with a message if not);
-- locks the invoice rows, then their export items, in id order, so two actions on the
-  same invoice serialize on its row and cannot deadlock;
+- locks the invoice rows, then their export items, in the order `lock_invoices` writes
+  down, so two actions on the same invoice serialize on its row and cannot deadlock;
 - decides each invoice on its own: a refused invoice is reported with the reason and
   left unchanged, the others go ahead;
 - writes the change history, one batch id shared by the rows of one action;
@@ -26,7 +26,6 @@ from functools import partial
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.http import Http404
 from django.utils import timezone
 
 from commitments.models import Commitment
@@ -36,6 +35,7 @@ from core.errors import ActionRefused
 from erp_integrations.models import REJECTION_REASON_MAX_LENGTH, ExportItem
 from invoices.amounts import totals_of_invoices
 from invoices.history import history_entry, record_history
+from invoices.locking import lock_invoices
 from invoices.models import (
     ERP_WORKFLOW,
     SENDABLE_STATUSES,
@@ -43,12 +43,7 @@ from invoices.models import (
     Invoice,
     InvoiceErpStatus,
 )
-from invoices.permissions import (
-    access_invoice,
-    can_send_or_retrieve,
-    can_send_or_retrieve_on_commitment,
-    can_view_invoice,
-)
+from invoices.permissions import access_invoice_on_project, can_send_or_retrieve_on_commitment
 from projects.models import Company
 from projects.permissions import (
     access_erp_integrations,
@@ -199,11 +194,9 @@ def _real_ids(asked: Iterable[int | str]) -> list[int]:
 
 
 def _lock_invoices(scope: Q, invoice_ids: Iterable[int | str]) -> dict[int, Invoice]:
-    invoices = (
-        Invoice.objects.select_for_update(of=("self",))
-        .select_related("commitment__project__company__erp_connection", "commitment__vendor")
-        .filter(scope, pk__in=_real_ids(invoice_ids))
-        .order_by("pk")
+    invoices = lock_invoices(
+        scope & Q(pk__in=_real_ids(invoice_ids)),
+        select_related=("commitment__project__company__erp_connection", "commitment__vendor"),
     )
     return {invoice.pk: invoice for invoice in invoices}
 
@@ -672,11 +665,10 @@ def _commitment_for_send_or_retrieve(user: User, project_id: int, commitment_id:
 def _invoice_for_send_or_retrieve(
     user: User, invoice_id: int, commitment_id: int | None
 ) -> Invoice:
-    invoice = access_invoice(user, invoice_id, commitment_id=commitment_id, for_update=True)
-    if not can_view_invoice(user, invoice):
-        # An approver reaches the invoice through the queue, but not this action.
-        raise Http404("No such invoice.")
-    if not can_send_or_retrieve(user, invoice):
+    invoice = access_invoice_on_project(
+        user, invoice_id, commitment_id=commitment_id, for_update=True
+    )
+    if not can_send_or_retrieve_on_commitment(user, invoice.commitment):
         raise ActionRefused(NOT_PROJECT_ADMIN)
     return invoice
 
