@@ -21,10 +21,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import django
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client as DjangoClient
+from django.test.utils import CaptureQueriesContext
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
 
 from benchmarks import memory, report, stats, wrk
 from benchmarks.client import BenchmarkError, Client, Response
@@ -90,8 +97,8 @@ def wait_for_server(client: Client, seconds: float = 60) -> None:
 
 
 def log_in_clients(port: int) -> dict[str, Client]:
-    from benchmarks.data import BENCH_ADMIN_USERNAME, BENCH_APPROVER_USERNAME, BENCH_PASSWORD
-    from benchmarks.scenario import STAFF_PASSWORD, STAFF_USERNAME
+    from benchmarks.data import BENCH_ADMIN_USERNAME, BENCH_APPROVER_USERNAME, BENCH_PASSWORD  # noqa: PLC0415 (models load after django.setup())
+    from benchmarks.scenario import STAFF_PASSWORD, STAFF_USERNAME  # noqa: PLC0415 (models load after django.setup())
 
     users = {
         BENCH_ADMIN_USERNAME: BENCH_PASSWORD,
@@ -204,8 +211,8 @@ def probe(client: Client, path: str) -> str | None:
 
 def measure_retrieves(s, client: Client, *, warmups: int, requests: int) -> list[Measured]:
     """Single and bulk retrieve, each followed by the send that puts the invoices back."""
-    from benchmarks.scenario import invoices_are
-    from invoices.models import InvoiceErpStatus as Erp
+    from benchmarks.scenario import invoices_are  # noqa: PLC0415 (models load after django.setup())
+    from invoices.models import InvoiceErpStatus as Erp  # noqa: PLC0415 (models load after django.setup())
 
     invoices = f"/projects/{s.bench_project_id}/commitments/{s.bench_commitment_id}/invoices"
     single = f"{invoices}/{s.single_invoice_id}"
@@ -269,8 +276,8 @@ def measure_retrieves(s, client: Client, *, warmups: int, requests: int) -> list
 
 def measure_accepts(s, client: Client, *, warmups: int, requests: int) -> Measured:
     """Bulk accepts of 100 fresh Ready to Export items each (small batches to warm up)."""
-    from benchmarks.scenario import ACCEPT_WARMUP_SIZE, BULK_SIZE, items_are
-    from erp_integrations.models import ExportState
+    from benchmarks.scenario import ACCEPT_WARMUP_SIZE, BULK_SIZE, items_are  # noqa: PLC0415 (models load after django.setup())
+    from erp_integrations.models import ExportState  # noqa: PLC0415 (models load after django.setup())
 
     path = f"/companies/{s.company_id}/erp-integrations/accept/"
     measured = Measured("bulk accept 100 (Ready to Export)", "POST", path, "bench_approver")
@@ -294,11 +301,6 @@ def measure_accepts(s, client: Client, *, warmups: int, requests: int) -> Measur
 def streamed_query_count(path: str, username: str) -> int:
     """The queries of one request, counted in this process: a streamed response runs its
     queries after the X-Query-Count header has gone out, so the header cannot say."""
-    from django.contrib.auth import get_user_model
-    from django.db import connection
-    from django.test import Client as DjangoClient
-    from django.test.utils import CaptureQueriesContext
-
     client = DjangoClient(HTTP_HOST=HOST, HTTP_X_FORWARDED_PROTO="https")
     client.force_login(
         get_user_model().objects.get(username=username),
@@ -313,11 +315,6 @@ def streamed_query_count(path: str, username: str) -> int:
 
 def pdf_page_count(body: bytes) -> int | None:
     """The pages of a downloaded PDF, or None when it does not read as one."""
-    from io import BytesIO
-
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
     try:
         return len(PdfReader(BytesIO(body)).pages)
     except (PdfReadError, ValueError):
@@ -330,7 +327,7 @@ def measure_downloads(
     """The PDF of the 150-line invoice, the same with its attachments, and the CSV of the
     whole Ready to Export tab; with the pages of the PDF with attachments, the rows the CSV
     held, and each worker's peak memory while each of those two was written."""
-    from benchmarks.scenario import PRINT_OTHER_ATTACHMENTS, PRINT_PDF_ATTACHMENTS
+    from benchmarks.scenario import PRINT_OTHER_ATTACHMENTS, PRINT_PDF_ATTACHMENTS  # noqa: PLC0415 (models load after django.setup())
 
     invoice = (
         f"/projects/{s.print_project_id}/commitments/{s.print_commitment_id}"
@@ -494,9 +491,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = [round(load, 2) for load in os.getloadavg()]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
-    from django.db import connection
-
-    from benchmarks.scenario import ACTION_WARMUPS, PAGE_WARMUPS, accept_items_needed, find_scenario
+    from benchmarks.scenario import ACTION_WARMUPS, PAGE_WARMUPS, accept_items_needed, find_scenario  # noqa: PLC0415 (models load after django.setup())
 
     wait_for_server(Client(HOST, args.port))
     s = find_scenario(accept_items=accept_items_needed(args.requests, ACTION_WARMUPS))

@@ -13,11 +13,13 @@ Needs Django set up (`django.setup()`) before use, with the benchmark's environm
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db.models import Count
 
@@ -28,9 +30,10 @@ from benchmarks.data import (
     BenchCounts,
     bench_data_exists,
 )
-from commitments.models import Commitment
+from commitments.models import Commitment, CommitmentType, SovLine
+from demo.documents import text_pdf
 from erp_integrations.models import ExportItem, ExportState
-from invoices.models import Invoice, InvoiceErpStatus
+from invoices.models import Invoice, InvoiceAttachment, InvoiceErpStatus, InvoiceLine, InvoiceStatus
 from projects.models import Company, Project
 
 # The invoice the PDF row prints: 150 lines, on a commitment of its own beside the seeded
@@ -157,8 +160,6 @@ class Document:
 
 def backup_pdfs(invoice: Invoice, count: int) -> list[Document]:
     """`count` small generated one-page PDFs, as the demo's."""
-    from demo.documents import text_pdf
-
     return [
         Document(
             f"Backup {number:02d}.pdf",
@@ -184,12 +185,6 @@ def ensure_documents(invoice: Invoice, documents: list[Document]) -> None:
     with its file in this checkout's storage. A row whose file is missing (the database
     was prepared from another checkout, whose MEDIA_ROOT holds the files) is made again,
     so a download never measures a missing file."""
-    import hashlib
-
-    from django.core.files.base import ContentFile
-
-    from invoices.models import InvoiceAttachment
-
     wanted = {document.name: document for document in documents}
     present = set()
     for attachment in invoice.attachments.order_by("pk"):
@@ -233,9 +228,6 @@ def ensure_print_attachments() -> None:
 def ensure_print_invoice() -> Invoice:
     """The 150-line invoice of the PDF row, on the bench company's smallest project (so
     the Commitments tool's biggest project stays the one it was)."""
-    from commitments.models import CommitmentType, SovLine
-    from invoices.models import InvoiceLine, InvoiceStatus
-
     existing = Invoice.objects.filter(
         commitment__project__company__name=BENCH_COMPANY_NAME,
         commitment__number=PRINT_COMMITMENT_NUMBER,

@@ -22,6 +22,8 @@ from typing import IO
 from django.http import FileResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
+from pypdf import PdfReader, PdfWriter
+from pypdf.errors import PdfReadError
 
 from core.downloads import as_download, download_name
 from invoices.attachments import describe_size
@@ -80,8 +82,6 @@ def attachments_to_print(invoice: Invoice) -> list[InvoiceAttachment]:
 def _unlocked(reader) -> bool:
     """Whether an encrypted PDF opens without a password (many are encrypted only to
     restrict printing or copying, with an empty user password)."""
-    from pypdf.errors import PdfReadError
-
     try:
         return bool(reader.decrypt(""))
     except (PdfReadError, NotImplementedError, ValueError):
@@ -92,8 +92,6 @@ def _unlocked(reader) -> bool:
 def append_attachment(writer, attachment: InvoiceAttachment) -> AttachmentPlace:
     """Append the attachment's pages to `writer`; on any failure the writer is left as
     it was and the place says why."""
-    from pypdf import PdfReader
-
     first_page = len(writer.pages) + 1
     try:
         handle = attachment.file.open("rb")
@@ -147,8 +145,6 @@ def attachment_list_html(
 def write_pay_application_with_attachments(invoice: Invoice, output: IO[bytes]) -> None:
     """Write the pay application, the invoice's PDF attachments and the last page to
     `output`. `invoice` must have its commitment, project, company and vendor loaded."""
-    from pypdf import PdfReader, PdfWriter
-
     # The pay application's own document (its title and metadata) is the base.
     writer = PdfWriter(clone_from=BytesIO(render_pay_application(invoice)))
     pay_application_pages = len(writer.pages)
