@@ -21,6 +21,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import push_url
 
 from core.csv_export import csv_response
 from core.downloads import download_name
@@ -147,7 +148,12 @@ def _render_queue(
         ),
     )
     if request.htmx and request.htmx.target == QUEUE_REGION:
-        return render_region(request, "erp_integrations/queue.html#queue", context)
+        response = render_region(request, "erp_integrations/queue.html#queue", context)
+        if request.method == "GET" and _has_blank_params(request.GET):
+            # The filter form sends its empty fields too; the address bar gets the URL
+            # without them, the one the tab links and a reload use.
+            push_url(response, context["current_url"])
+        return response
     connection = company_erp_connection(company)
     context.update(
         connection=connection,
@@ -175,6 +181,10 @@ def tab(request: HtmxHttpRequest, company_id: int, tab: str) -> HttpResponse:
     return _render_queue(
         request, company, queue_tab(tab), page_number(request.GET.get("page")), request.GET
     )
+
+
+def _has_blank_params(data: QueryDict) -> bool:
+    return any(not value.strip() for _, values in data.lists() for value in values)
 
 
 def _with_query(url: str, query: str) -> str:

@@ -23,7 +23,8 @@
       sum += cents(box.getAttribute("data-amount-due"));
     });
     total.querySelector("[data-checked-amount]").textContent = dollars.format(sum / 100);
-    total.querySelector("[data-checked-count]").textContent = String(checked.length);
+    total.querySelector("[data-checked-count]").textContent =
+      checked.length + (checked.length === 1 ? " invoice" : " invoices");
     total.hidden = false;
   }
 

@@ -386,3 +386,22 @@ def test_filtered_tab_queries_do_not_grow_with_rows(
         response = client.get(tab_url(world, query=query), **headers)
 
     assert len(listed(response)) == min(size, PAGE_SIZE)
+
+
+def test_filter_form_request_pushes_the_url_without_its_blank_fields(client, queue):
+    world, other, _here, _there = queue
+    form_query = f"q=&project={other.project_id}&vendor=&sent_by=&sent_from=&sent_to="
+
+    response = logged_in(client, world).get(tab_url(world, query=form_query), **HTMX)
+
+    assert response["HX-Push-Url"] == tab_url(world, query=f"project={other.project_id}")
+
+
+def test_a_tab_link_request_leaves_the_url_to_htmx(client, queue):
+    world, other, _here, _there = queue
+
+    response = logged_in(client, world).get(
+        tab_url(world, query=f"project={other.project_id}"), **HTMX
+    )
+
+    assert "HX-Push-Url" not in response
