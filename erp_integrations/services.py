@@ -33,8 +33,20 @@ from commitments.permissions import access_commitment
 from core.display import display_name
 from core.errors import ActionRefused
 from erp_integrations.models import REJECTION_REASON_MAX_LENGTH, ExportItem
+from erp_integrations.systems import send_refusals
+from erp_integrations.tasks import (
+    enqueue_email,
+    enqueue_exports,
+    send_invoices_rejected_email,
+    send_invoices_sent_email,
+)
 from invoices.amounts import totals_of_invoices
-from invoices.history import history_entry, record_history
+from invoices.history import (
+    REJECTION_REASON_CHANGE,
+    erp_status_entry,
+    history_entry,
+    record_history,
+)
 from invoices.locking import lock_invoices
 from invoices.models import (
     ERP_WORKFLOW,
@@ -99,9 +111,6 @@ REJECTED_BY = "{label}: already rejected by {user}."
 NOT_FAILED = "{label}: only invoices that failed to export can be retried ({erp_status})."
 NOT_DECIDABLE = "{label}: {erp_status} invoices cannot be {verb}."
 WRITE_FAILED = "{label}: could not be saved ({error}). Nothing changed for it."
-
-ERP_STATUS_CHANGE = "ERP Status"
-REJECTION_REASON_CHANGE = "Rejection Reason"
 
 
 class Outcome:
@@ -234,14 +243,7 @@ def _write_all_or_each[Pair: tuple[Invoice, ExportItem | None]](
 
 
 def _status_entry(invoice: Invoice, *, to_state: str, by, action: ActionResult):
-    return history_entry(
-        invoice,
-        action_by=by,
-        changed=ERP_STATUS_CHANGE,
-        from_value=InvoiceErpStatus(invoice.erp_status).label,
-        to_value=InvoiceErpStatus(to_state).label,
-        batch_id=action.batch_id,
-    )
+    return erp_status_entry(invoice, to_status=to_state, action_by=by, batch_id=action.batch_id)
 
 
 def _move_items(
@@ -273,8 +275,6 @@ def _move_items(
 
 
 def _send_refusal(invoice: Invoice, totals) -> str | None:
-    from erp_integrations.systems import send_refusals
-
     label = invoice.label
     if not ERP_WORKFLOW.send.allows(invoice.erp_status):
         if invoice.erp_status == InvoiceErpStatus.SYNCED:
@@ -361,8 +361,6 @@ def _send(*, user: User, invoices: dict[int, Invoice], asked: list[int | str]) -
             WRITE_FAILED.format(label=invoice.label, error=error),
         )
     if created:
-        from erp_integrations.tasks import enqueue_email, send_invoices_sent_email
-
         transaction.on_commit(
             partial(enqueue_email, send_invoices_sent_email, [item.pk for item in created]),
             robust=True,
@@ -553,8 +551,6 @@ def export_items_accept(
     Raises Http404 when the user may not open the company's ERP Integrations and
     `ActionRefused` when they are not its accounting approver.
     """
-    from erp_integrations.tasks import enqueue_exports
-
     now = timezone.now()
     action, moved = _approver_action(
         user=user,
@@ -608,8 +604,6 @@ def export_items_reject(
         extra_history=reason_entry,
     )
     if moved:
-        from erp_integrations.tasks import enqueue_email, send_invoices_rejected_email
-
         transaction.on_commit(
             partial(enqueue_email, send_invoices_rejected_email, moved), robust=True
         )
@@ -622,8 +616,6 @@ def export_items_retry(
 ) -> ActionResult:
     """Export Failed to Export items again, with a fresh set of attempts. The idempotency
     key stays the same, so an export that in fact reached the ERP is not created twice."""
-    from erp_integrations.tasks import enqueue_exports
-
     action, moved = _approver_action(
         user=user,
         company_id=company_id,

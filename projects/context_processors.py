@@ -3,9 +3,9 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from commitments.permissions import visible_projects
 from erp_integrations.selectors import approver_companies_with_ready_counts
 from projects.models import Company
-from projects.permissions import visible_projects
 
 NAV_PROJECT_LIMIT = 25
 

@@ -5,8 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from commitments.permissions import access_project, visible_projects
 from projects.context_processors import navigation_erp_companies
-from projects.permissions import access_project, visible_projects
 
 
 @require_GET

@@ -13,14 +13,16 @@ A start page that does not open for the role (a project it does not see) is no f
 only what the role's pages link to must open.
 
 The roles walk one world, built once for the module (tests/access_world.py, with
-attachments); each walk only reads. The pay application PDF is rendered for real, once
-per invoice: a second role downloading the same invoice gets the bytes rendered for the
-first, through the same view and access check (rendering is what costs here, and it is
-the same document for every role that may have it).
+attachments); each walk only reads. The PDFs (the pay application, and with its
+attachments) are rendered for real, once per invoice: a second role downloading the same
+invoice gets the bytes rendered for the first, through the same view and access check
+(rendering is what costs here, and it is the same document for every role that may have
+it).
 """
 
 from __future__ import annotations
 
+import io
 from collections import deque
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -28,12 +30,12 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 from django.conf import settings
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from erp_integrations.models import ExportItem
 from erp_integrations.selectors import QUEUE_TABS
-from invoices import pdf
+from invoices import pdf, pdf_with_attachments
 from invoices.attachments import attachment_add
 from tests import attachment_files as files
 from tests.access_world import ROLES, AccessWorld, shared_access_world
@@ -76,7 +78,7 @@ def same_site_target(page: str, href: str) -> str | None:
 
 @dataclass
 class Walk:
-    client: object
+    client: Client
     signed_in: bool
     visited: set[str] = field(default_factory=set)
     broken: list[str] = field(default_factory=list)
@@ -190,19 +192,32 @@ def _media_folder():
     """The module's media folder stays (tests/conftest.py gives each test its own)."""
 
 
-RENDERED: dict[int, bytes] = {}
+# What each invoice's PDFs rendered to, kept across the module's roles.
+RENDERED: dict[tuple[str, int], bytes] = {}
 
 
 @pytest.fixture(autouse=True)
 def _render_each_pdf_once(monkeypatch):
     render = pdf.render_pay_application
+    write_with_attachments = pdf_with_attachments.write_pay_application_with_attachments
 
     def render_once(invoice):
-        if invoice.pk not in RENDERED:
-            RENDERED[invoice.pk] = render(invoice)
-        return RENDERED[invoice.pk]
+        key = ("pay application", invoice.pk)
+        if key not in RENDERED:
+            RENDERED[key] = render(invoice)
+        return RENDERED[key]
+
+    def write_once(invoice, output):
+        key = ("with attachments", invoice.pk)
+        if key not in RENDERED:
+            rendered = io.BytesIO()
+            write_with_attachments(invoice, rendered)
+            RENDERED[key] = rendered.getvalue()
+        output.write(RENDERED[key])
 
     monkeypatch.setattr(pdf, "render_pay_application", render_once)
+    monkeypatch.setattr(pdf_with_attachments, "render_pay_application", render_once)
+    monkeypatch.setattr(pdf_with_attachments, "write_pay_application_with_attachments", write_once)
 
 
 @pytest.mark.parametrize("role", ROLES)
