@@ -119,6 +119,7 @@ def _render_queue(
     query = filters.query()
     counts = queue_tab_counts(company, filters.qs)
     can_act = is_accounting_approver(request.user, company)
+    current_url = tab_url(company, tab, page_number, query)
     context = {
         "company": company,
         "tab": tab,
@@ -126,7 +127,7 @@ def _render_queue(
         "query": query,
         "tab_counts": counts,
         "tab_links": [(count, tab_url(company, count.tab, query=query)) for count in counts],
-        "current_url": tab_url(company, tab, page_number, query),
+        "current_url": current_url,
         "tab_base_url": tab_url(company, tab),
         "any_exporting": any(count.count for count in counts if count.tab.is_exporting),
         "can_act": can_act,
@@ -152,7 +153,7 @@ def _render_queue(
         if request.method == "GET" and _has_blank_params(request.GET):
             # The filter form sends its empty fields too; the address bar gets the URL
             # without them, the one the tab links and a reload use.
-            push_url(response, context["current_url"])
+            push_url(response, current_url)
         return response
     connection = company_erp_connection(company)
     context.update(
