@@ -42,11 +42,15 @@ class QueueTab:
     @property
     def is_selectable(self) -> bool:
         """Whether the accounting approver may act on its items (checkboxes, actions)."""
-        return self.state in ERP_WORKFLOW.decidable_statuses
+        return self.state in ERP_WORKFLOW.approver_statuses
 
     @property
     def can_accept(self) -> bool:
         return ERP_WORKFLOW.accept.allows(self.state)
+
+    @property
+    def can_unlink(self) -> bool:
+        return ERP_WORKFLOW.unlink.allows(self.state)
 
     @property
     def is_exporting(self) -> bool:
@@ -207,7 +211,7 @@ def item_review(company: Company, item_id: int) -> ItemReview:
     try:
         item = (
             _items_for_rows()
-            .select_related("invoice__commitment__project__company", "retrieved_by")
+            .select_related("invoice__commitment__project__company", "retrieved_by", "unlinked_by")
             .get(pk=item_id, company=company)
         )
     except (ExportItem.DoesNotExist, ValueError, TypeError):
