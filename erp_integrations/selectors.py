@@ -193,6 +193,12 @@ def queue_page(company: Company, tab: QueueTab, number: int) -> QueuePage:
     return QueuePage(tab=tab, number=number, items=items, has_next=len(rows) > PAGE_SIZE)
 
 
+def direct_export_on(company_id: int) -> bool:
+    """Whether the company's ERP connection has Direct Export on: Send to ERP exports at
+    once. One query; the pages that offer Send to ERP say so before the click."""
+    return ErpConnection.objects.filter(company_id=company_id, direct_export=True).exists()
+
+
 def company_erp_connection(company: Company) -> ErpConnection | None:
     return ErpConnection.objects.filter(company=company).first()
 

@@ -68,7 +68,7 @@ def test_unlink_puts_the_invoice_back_to_not_sent_unlocked(world):
 
 
 def test_unlink_keeps_the_item_with_its_erp_reference_as_a_record(world):
-    invoice, item = synced(world)
+    _invoice, item = synced(world)
     reference = item.erp_reference
 
     unlink(world, item)
@@ -217,7 +217,7 @@ def test_unlink_needs_a_reason_of_reasonable_length(world, reason, message):
 
 
 def test_a_reason_of_the_longest_length_is_kept(world):
-    invoice, item = synced(world)
+    _invoice, item = synced(world)
     unlink(world, item, reason="x" * REJECTION_REASON_MAX_LENGTH)
     item.refresh_from_db()
     assert len(item.unlink_reason) == REJECTION_REASON_MAX_LENGTH
@@ -250,7 +250,7 @@ def test_unlink_is_refused_while_a_later_invoice_is_in_erp_integrations_or_synce
     "later_state", [None, ExportState.REJECTED, ExportState.RETRIEVED, ExportState.UNLINKED]
 )
 def test_a_later_invoice_out_of_erp_integrations_does_not_stop_unlink(world, later_state):
-    invoice, item = synced(world, number=3)
+    _invoice, item = synced(world, number=3)
     world.invoice(number=4, erp_state=later_state)
 
     (result,) = unlink(world, item).results
@@ -260,7 +260,7 @@ def test_a_later_invoice_out_of_erp_integrations_does_not_stop_unlink(world, lat
 
 def test_an_earlier_invoice_does_not_stop_unlink(world):
     world.invoice(number=2, erp_state=ExportState.SYNCED)
-    invoice, item = synced(world, number=3)
+    _invoice, item = synced(world, number=3)
 
     (result,) = unlink(world, item).results
 
@@ -281,7 +281,7 @@ def test_unlinking_the_later_invoice_in_the_same_action_clears_the_way(world):
 
 
 def test_a_later_invoice_refused_in_the_same_action_still_stops_the_earlier(world):
-    earlier, earlier_item = synced(world, number=3)
+    _earlier, earlier_item = synced(world, number=3)
     world.invoice(number=4, erp_state=ExportState.SYNCED)
     latest = world.invoice(number=5, erp_state=ExportState.READY_TO_EXPORT)
     later_item = ExportItem.objects.get(invoice__number=4, invoice__commitment=world.commitment)

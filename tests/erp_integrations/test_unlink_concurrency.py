@@ -13,7 +13,7 @@ from django.db import connection
 
 from erp_integrations import exporting, services
 from erp_integrations.models import ExportItem, ExportState
-from invoices.models import ChangeHistoryEntry, Invoice, InvoiceErpStatus
+from invoices.models import ChangeHistoryEntry, InvoiceErpStatus
 from tests.erp_integrations.test_concurrency import ROUNDS, race, send, user
 from tests.world import build_world
 
