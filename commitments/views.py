@@ -187,8 +187,7 @@ def _invoices_context(
         "invoice_rows": [(invoice, totals[invoice.pk]) for invoice in invoices],
         "may_send_or_retrieve": may_send_or_retrieve,
         # Said before the click: with Direct Export on, sending is exporting.
-        "direct_export": may_send_or_retrieve
-        and direct_export_on(commitment.project.company_id),
+        "direct_export": may_send_or_retrieve and direct_export_on(commitment.project.company_id),
         "may_create_invoice": can_create_invoice(request.user, commitment),
         "action": action,
         "action_name": action_name,
