@@ -557,7 +557,7 @@ def _approver_action(
     transition: ErpTransition,
     verb: str,
     item_changes: dict,
-    extra_history: Callable[[Invoice, ActionResult], list] | None = None,
+    extra_history: Callable[[Invoice, ExportItem, ActionResult], list] | None = None,
 ) -> tuple[ActionResult, list[int]]:
     """Lock the items' invoices then the items, and move those the transition allows to
     its status. Returns the result and the ids of the items moved."""

@@ -111,7 +111,7 @@ RUNNERS = {
 # items were decided by the approver and retrieved by the project admin.
 APPROVER = "approver"
 PROJECT_ADMIN = "project_admin"
-DECIDED_ELSEWHERE = {
+DECIDED_ELSEWHERE: dict[str, str | tuple[str, str]] = {
     S.EXPORTING: (services.ACCEPTED_BY, APPROVER),
     S.SYNCED: (services.ACCEPTED_BY, APPROVER),
     S.FAILED_TO_EXPORT: (services.ACCEPTED_BY, APPROVER),
@@ -120,7 +120,7 @@ DECIDED_ELSEWHERE = {
     ExportState.UNLINKED: (services.UNLINKED_BY, APPROVER),
 }
 # Per action, per status: the refusal, or (its format, the role whose name it shows).
-SEND_REFUSALS = {
+SEND_REFUSALS: dict[str, str | tuple[str, str]] = {
     S.READY_TO_EXPORT: services.ALREADY_IN_ERP,
     S.EXPORTING: services.ALREADY_IN_ERP,
     S.FAILED_TO_EXPORT: services.ALREADY_IN_ERP,
