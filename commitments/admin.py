@@ -28,6 +28,7 @@ from django.contrib.admin.options import csrf_protect_m
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import router, transaction
+from django.db.models import Q
 from django.forms.models import modelform_factory
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -51,6 +52,7 @@ from commitments.services import (
 )
 from core.admin import AtomicActionsMixin, ObjectGrantsAdminMixin, posted_changes
 from invoices.admin import CascadeDeletesRecordsMixin
+from invoices.locking import lock_invoices
 from invoices.models import ERP_WORKFLOW, Invoice
 from projects.models import VendorEmployee
 
@@ -83,16 +85,12 @@ def lock_commitment_invoices(
     commitment_ids, *, every_invoice: bool = False
 ) -> dict[int, list[Invoice]]:
     """Take the row locks of every invoice of these commitments (caller is inside
-    `transaction.atomic`), in primary key order like every path that locks invoices, so a
-    send of any of them waits for this save or lands before it. Returns each commitment's
-    invoices in ERP Integrations (with `every_invoice`, all its invoices), by number."""
+    `transaction.atomic`) through `lock_invoices`, so a send of any of them waits for this
+    save or lands before it. Returns each commitment's invoices in ERP Integrations (with
+    `every_invoice`, all its invoices), by number."""
     commitment_ids = set(commitment_ids)
     in_erp: dict[int, list[Invoice]] = {commitment_id: [] for commitment_id in commitment_ids}
-    invoices = (
-        Invoice.objects.select_for_update(of=("self",))
-        .filter(commitment_id__in=commitment_ids)
-        .order_by("pk")
-    )
+    invoices = lock_invoices(Q(commitment_id__in=commitment_ids))
     for invoice in invoices:
         if every_invoice or invoice.erp_status in ERP_WORKFLOW.in_erp_integrations_statuses:
             in_erp[invoice.commitment_id].append(invoice)

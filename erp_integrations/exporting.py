@@ -52,6 +52,7 @@ from erp_integrations.models import ExportItem
 from erp_integrations.payloads import build_document, invoice_attachments_for_export
 from erp_integrations.services import ERP_STATUS_CHANGE
 from invoices.history import history_entry, record_history
+from invoices.locking import lock_invoices
 from invoices.models import ERP_WORKFLOW, ErpTransition, Invoice, InvoiceErpStatus
 
 logger = logging.getLogger(__name__)
@@ -438,9 +439,7 @@ def _lock(export_item_id: int, *, skip_locked: bool = False):
     )
     if invoice_id is None:
         return None
-    invoice = (
-        Invoice.objects.select_for_update(skip_locked=skip_locked).filter(pk=invoice_id).first()
-    )
+    invoice = next(iter(lock_invoices(Q(pk=invoice_id), skip_locked=skip_locked)), None)
     item = (
         ExportItem.objects.select_for_update(skip_locked=skip_locked)
         .filter(pk=export_item_id)

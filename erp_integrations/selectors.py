@@ -211,17 +211,9 @@ class ItemReview:
     attachments: list[InvoiceAttachment]
 
 
-def item_review(company: Company, item_id: int) -> ItemReview:
-    """The item with its invoice, the invoice's amounts, attachments and change history;
-    404 unless the item is in the company's queue."""
-    try:
-        item = (
-            _items_for_rows()
-            .select_related("invoice__commitment__project__company", "retrieved_by", "unlinked_by")
-            .get(pk=item_id, company=company)
-        )
-    except (ExportItem.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such item.") from None
+def item_review(item: ExportItem) -> ItemReview:
+    """The item (from `access_invoice_in_queue`) with its invoice's amounts, attachments
+    and change history."""
     history = list(
         ChangeHistoryEntry.objects.filter(invoice_id=item.invoice_id)
         .select_related("action_by")
@@ -233,15 +225,3 @@ def item_review(company: Company, item_id: int) -> ItemReview:
         history=history,
         attachments=invoice_attachments(item.invoice_id),
     )
-
-
-def item_invoice(company: Company, item_id: int):
-    """The invoice of an item in the company's queue (commitment, project, company and
-    vendor loaded), or 404: what the review page's downloads print."""
-    try:
-        item = ExportItem.objects.select_related(
-            "invoice__commitment__project__company", "invoice__commitment__vendor"
-        ).get(pk=item_id, company=company)
-    except (ExportItem.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such item.") from None
-    return item.invoice

@@ -3,8 +3,8 @@
 Every action:
 - takes the acting user and asks the access layer whether they may see (404 if not)
   and act (`ActionRefused` with a message if not);
-- locks the invoice rows, then their export items, in id order, so two actions on the
-  same invoice serialize on its row and cannot deadlock;
+- locks the invoice rows, then their export items, in the order `lock_invoices` writes
+  down, so two actions on the same invoice serialize on its row and cannot deadlock;
 - decides each invoice on its own: a refused invoice is reported with the reason and
   left unchanged, the others go ahead;
 - writes the change history, one batch id shared by the rows of one action;
@@ -36,6 +36,7 @@ from core.errors import ActionRefused
 from erp_integrations.models import REJECTION_REASON_MAX_LENGTH, ErpConnection, ExportItem
 from invoices.amounts import totals_of_invoices
 from invoices.history import history_entry, record_history
+from invoices.locking import lock_invoices
 from invoices.models import (
     ERP_WORKFLOW,
     SENDABLE_STATUSES,
@@ -43,12 +44,7 @@ from invoices.models import (
     Invoice,
     InvoiceErpStatus,
 )
-from invoices.permissions import (
-    access_invoice,
-    can_send_or_retrieve,
-    can_send_or_retrieve_on_commitment,
-    can_view_invoice,
-)
+from invoices.permissions import access_invoice_on_project, can_send_or_retrieve_on_commitment
 from projects.models import Company
 from projects.permissions import (
     access_erp_integrations,
@@ -222,11 +218,9 @@ def _real_ids(asked: Iterable[int | str]) -> list[int]:
 
 
 def _lock_invoices(scope: Q, invoice_ids: Iterable[int | str]) -> dict[int, Invoice]:
-    invoices = (
-        Invoice.objects.select_for_update(of=("self",))
-        .select_related("commitment__project__company__erp_connection", "commitment__vendor")
-        .filter(scope, pk__in=_real_ids(invoice_ids))
-        .order_by("pk")
+    invoices = lock_invoices(
+        scope & Q(pk__in=_real_ids(invoice_ids)),
+        select_related=("commitment__project__company__erp_connection", "commitment__vendor"),
     )
     return {invoice.pk: invoice for invoice in invoices}
 
@@ -343,21 +337,25 @@ def _report(
     return action
 
 
-def _lock_connection(invoices: dict[int, Invoice]) -> ErpConnection | None:
-    """Lock the ERP connection of the invoices' company (they are of one commitment), so
-    that Direct Export cannot be turned on or off while the send reads it: the admin's
-    change waits for the send to commit, or the send for the change."""
-    company_ids = {invoice.commitment.project.company_id for invoice in invoices.values()}
-    if not company_ids:
-        return None
-    return ErpConnection.objects.select_for_update().filter(company_id__in=company_ids).first()
+def _lock_connection(company_id: int) -> ErpConnection | None:
+    """Lock the company's ERP connection, so that Direct Export cannot be turned on or off
+    while a send reads it: the admin's change waits for the send to commit, or the send
+    for the change. The connection is the company's row, so it is locked before the
+    invoices (the order `lock_invoices` writes down)."""
+    return ErpConnection.objects.select_for_update().filter(company_id=company_id).first()
 
 
-def _send(*, user: User, invoices: dict[int, Invoice], asked: list[int | str]) -> ActionResult:
-    """Send the (locked) invoices: to Ready to Export, or with the company's Direct Export
-    on, accepted by the sender and exporting at once."""
+def _send(
+    *,
+    user: User,
+    connection: ErpConnection | None,
+    invoices: dict[int, Invoice],
+    asked: list[int | str],
+) -> ActionResult:
+    """Send the invoices: to Ready to Export, or with the company's Direct Export on,
+    accepted by the sender and exporting at once. Caller holds the connection's row lock,
+    then the invoices'."""
     action = ActionResult()
-    connection = _lock_connection(invoices)
     direct = connection is not None and connection.direct_export
     transition = ERP_WORKFLOW.send_direct if direct else ERP_WORKFLOW.send
     done = "{label}: sent to ERP and exporting (Direct Export)." if direct else SENT
@@ -433,8 +431,9 @@ def invoices_send_to_erp(
     """
     commitment = _commitment_for_send_or_retrieve(user, project_id, commitment_id)
     asked = _asked(invoice_ids)
+    connection = _lock_connection(commitment.project.company_id)
     invoices = _lock_invoices(Q(commitment=commitment), asked)
-    return _send(user=user, invoices=invoices, asked=asked)
+    return _send(user=user, connection=connection, invoices=invoices, asked=asked)
 
 
 @transaction.atomic
@@ -442,8 +441,12 @@ def invoice_send_to_erp(
     *, user: User, invoice_id: int, commitment_id: int | None = None
 ) -> InvoiceResult:
     """Send one invoice ("Send to ERP" / "Re-send to ERP" on the invoice page)."""
-    invoice = _invoice_for_send_or_retrieve(user, invoice_id, commitment_id)
-    return _send(user=user, invoices={invoice.pk: invoice}, asked=[invoice.pk]).single()
+    seen = _invoice_for_send_or_retrieve(user, invoice_id, commitment_id, for_update=False)
+    connection = _lock_connection(seen.commitment.project.company_id)
+    invoices = _lock_invoices(Q(pk=seen.pk), [seen.pk])
+    if not invoices:
+        raise Http404("No such invoice.")  # deleted while we waited for the lock
+    return _send(user=user, connection=connection, invoices=invoices, asked=[seen.pk]).single()
 
 
 # --- Retrieve from ERP -------------------------------------------------------------------
@@ -718,12 +721,9 @@ def _lock_invoices_and_later(scope: Q, invoice_ids: list[int]) -> tuple[dict[int
     later = Q(pk__in=invoice_ids)
     for commitment_id, number in earliest.items():
         later |= Q(commitment_id=commitment_id, number__gt=number)
-    rows = list(
-        Invoice.objects.select_for_update(of=("self",))
-        .select_related("commitment__project__company__erp_connection", "commitment__vendor")
-        .filter(scope)
-        .filter(later)
-        .order_by("pk")
+    rows = lock_invoices(
+        scope & later,
+        select_related=("commitment__project__company__erp_connection", "commitment__vendor"),
     )
     asked = set(invoice_ids)
     by_commitment: dict[int, list[Invoice]] = {}
@@ -874,13 +874,12 @@ def _commitment_for_send_or_retrieve(user: User, project_id: int, commitment_id:
 
 
 def _invoice_for_send_or_retrieve(
-    user: User, invoice_id: int, commitment_id: int | None
+    user: User, invoice_id: int, commitment_id: int | None, *, for_update: bool = True
 ) -> Invoice:
-    invoice = access_invoice(user, invoice_id, commitment_id=commitment_id, for_update=True)
-    if not can_view_invoice(user, invoice):
-        # An approver reaches the invoice through the queue, but not this action.
-        raise Http404("No such invoice.")
-    if not can_send_or_retrieve(user, invoice):
+    invoice = access_invoice_on_project(
+        user, invoice_id, commitment_id=commitment_id, for_update=for_update
+    )
+    if not can_send_or_retrieve_on_commitment(user, invoice.commitment):
         raise ActionRefused(NOT_PROJECT_ADMIN)
     return invoice
 

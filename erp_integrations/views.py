@@ -2,9 +2,10 @@
 the review of one item.
 
 Every view goes through `access_erp_integrations` (404 for anyone who may not open the
-tool); acting needs `is_accounting_approver` on top, checked here and again by the
-services. An htmx request gets the region it targets; a plain POST redirects back with
-messages.
+tool), the review and its PDF through `access_invoice_in_queue`, which adds the item (404
+unless it is in the company's queue). Acting needs `is_accounting_approver` on top,
+checked here and again by the services. An htmx request gets the region it targets; a
+plain POST redirects back with messages.
 """
 
 from __future__ import annotations
@@ -32,12 +33,12 @@ from core.htmx import (
 )
 from erp_integrations.csv_export import queue_tab_header, queue_tab_rows
 from erp_integrations.forms import ExportItemsForm, RejectForm, UnlinkForm
+from erp_integrations.permissions import access_invoice_in_queue
 from erp_integrations.selectors import (
     DEFAULT_TAB,
     TABS_BY_STATE,
     QueueTab,
     company_erp_connection,
-    item_invoice,
     item_review,
     page_number,
     queue_page,
@@ -55,7 +56,7 @@ from erp_integrations.services import (
 )
 from erp_integrations.systems import things_to_know
 from invoices.pdf import pay_application_response
-from invoices.permissions import can_see_in_erp_queue
+from invoices.permissions import can_view_invoice
 from projects.models import Company
 from projects.permissions import access_erp_integrations, is_accounting_approver
 
@@ -280,9 +281,9 @@ def unlink(request: AuthenticatedHttpRequest, company_id: int) -> HttpResponse:
 @login_required
 def review(request: HtmxHttpRequest, company_id: int, item_id: int) -> HttpResponse:
     """The read-only review of an item's invoice, with the approver's actions on it."""
-    company = access_erp_integrations(request.user, company_id)
-    details = item_review(company, item_id)
-    item = details.item
+    item = access_invoice_in_queue(request.user, company_id, item_id)
+    company = item.company
+    details = item_review(item)
     tab = TABS_BY_STATE.get(item.state)
     context = {
         "company": company,
@@ -297,7 +298,8 @@ def review(request: HtmxHttpRequest, company_id: int, item_id: int) -> HttpRespo
         "tab_link": tab_url(company, tab or DEFAULT_TAB),
         "review_url": reverse("erp_integrations:review", args=[company.pk, item.pk]),
         "can_act": is_accounting_approver(request.user, company),
-        "can_open_invoice": can_see_in_erp_queue(request.user, item.invoice),
+        # The link to the invoice page, for whoever also sees the invoice on its project.
+        "can_open_invoice": can_view_invoice(request.user, item.invoice),
     }
     partials = {REVIEW_STATUS_REGION: "status", REVIEW_REGION: "review"}
     if request.htmx and request.htmx.target in partials:
@@ -314,8 +316,9 @@ def review(request: HtmxHttpRequest, company_id: int, item_id: int) -> HttpRespo
 def review_pdf(request: HtmxHttpRequest, company_id: int, item_id: int) -> HttpResponse:
     """The review page's "Download PDF": the item's invoice as a pay application, for
     whoever may open the review page."""
-    company = access_erp_integrations(request.user, company_id)
-    return pay_application_response(item_invoice(company, item_id))
+    return pay_application_response(
+        access_invoice_in_queue(request.user, company_id, item_id).invoice
+    )
 
 
 @require_GET

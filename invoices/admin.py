@@ -48,7 +48,7 @@ from commitments.models import SovLine
 from core.admin import REFUSED, AtomicActionsMixin, ServiceRefusalsMixin, posted_changes
 from erp_integrations.models import ExportItem
 from invoices.amounts import CENT, amounts_of_invoices
-from invoices.locking import edit_lock_message, lock_for_edit
+from invoices.locking import edit_lock_message, lock_for_edit, lock_invoices
 from invoices.models import (
     ERP_WORKFLOW,
     ChangeHistoryEntry,
@@ -121,11 +121,8 @@ def lock_invoice_rows(invoice_ids) -> list[Invoice]:
         commitment_id=OuterRef("commitment_id"),
         number__lt=OuterRef("number"),
     )
-    rows = list(
-        Invoice.objects.select_for_update(of=("self",))
-        .select_related("commitment")
-        .filter(Q(pk__in=invoice_ids) | Exists(earlier_one_asked))
-        .order_by("pk")  # one lock order for every caller (the ERP services' too)
+    rows = lock_invoices(
+        Q(pk__in=invoice_ids) | Q(Exists(earlier_one_asked)), select_related=("commitment",)
     )
     by_commitment = defaultdict(list)
     for row in rows:
@@ -146,15 +143,12 @@ def report_locked(request, invoices: list[Invoice]) -> None:
 
 def lock_owned_invoices(owner_lookup: str, owner_ids: Iterable[int]) -> list[Invoice]:
     """Take the row locks of the invoices that deleting these owners would delete (caller
-    is inside `transaction.atomic`), in primary key order like every path that locks
-    invoices, so a send of any of them waits for the delete or lands before this check.
+    is inside `transaction.atomic`) through `lock_invoices`, so a send of any of them
+    waits for the delete or lands before this check.
     Returns the locked ones (in ERP Integrations or exported), by project, commitment and
     number. `owner_lookup` leads from an invoice to the owner ("commitment__project")."""
-    invoices = (
-        Invoice.objects.select_for_update(of=("self",))
-        .select_related("commitment__project")
-        .filter(**{f"{owner_lookup}__in": list(owner_ids)})
-        .order_by("pk")
+    invoices = lock_invoices(
+        Q(**{f"{owner_lookup}__in": list(owner_ids)}), select_related=("commitment__project",)
     )
     return sorted(
         (invoice for invoice in invoices if invoice.is_locked),

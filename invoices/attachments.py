@@ -41,7 +41,11 @@ from invoices.models import (
     InvoiceAttachment,
     InvoiceErpStatus,
 )
-from invoices.permissions import access_invoice, can_add_attachment, can_remove_attachment
+from invoices.permissions import (
+    access_invoice_on_project,
+    can_add_attachment,
+    can_remove_attachment,
+)
 
 MAY_NOT_ADD = "You may not add attachments to {label}."
 MAY_NOT_REMOVE = "You may not remove attachments from {label}."
@@ -215,7 +219,9 @@ def attachment_add(
     checks the user, the ERP status and the number of attachments, so a send, an accept
     or another upload waits for it. Raises ActionRefused (may not, exported, exporting)
     or ValidationError (the file itself); either way nothing is stored."""
-    invoice = access_invoice(user, invoice_id, commitment_id=commitment_id, for_update=True)
+    invoice = access_invoice_on_project(
+        user, invoice_id, commitment_id=commitment_id, for_update=True
+    )
     refusal = attachment_refusal(user, invoice)
     if refusal:
         raise ActionRefused(refusal)
@@ -255,7 +261,9 @@ def attachment_remove(
     """Remove one attachment of an unlocked invoice (its file goes once the transaction
     commits). Raises ActionRefused, or Http404 when the attachment is not (or no longer)
     the invoice's."""
-    invoice = access_invoice(user, invoice_id, commitment_id=commitment_id, for_update=True)
+    invoice = access_invoice_on_project(
+        user, invoice_id, commitment_id=commitment_id, for_update=True
+    )
     refusal = attachment_refusal(user, invoice, removing=True)
     if refusal:
         raise ActionRefused(refusal)

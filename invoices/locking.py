@@ -1,8 +1,9 @@
-"""Why an invoice is locked, in words for the lock banner and for refused edits."""
+"""Invoice row locks (`lock_invoices`, the one way to take them) and why an invoice is
+locked, in words for the lock banner and for refused edits."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.db.models import Q
 from django.utils import timezone
@@ -10,6 +11,30 @@ from django.utils.dateformat import format as format_date
 
 from core.display import display_name
 from invoices.models import ERP_WORKFLOW, Invoice, InvoiceErpStatus
+
+
+def lock_invoices(
+    where: Q, *, select_related: Sequence[str] = (), skip_locked: bool = False
+) -> list[Invoice]:
+    """Take the row locks of the invoices `where` selects and return them as they are now,
+    in the lock order. The caller is inside `transaction.atomic`; the locks hold until it
+    ends. Only the invoice rows are locked, not the rows `select_related` joins in.
+
+    The lock order, kept by every path that locks invoice rows (the pages' services, the
+    ERP actions, the export worker, Django admin):
+    1. the owner's row first when the path locks one (the commitment when numbering a
+       new invoice or saving it in admin; the project, vendor or company in admin);
+    2. then the invoices, in one query, by primary key;
+    3. then their export items, by primary key.
+    Two transactions that lock overlapping invoices therefore take the common rows in the
+    same order: the second waits for the first instead of deadlocking with it.
+
+    With `skip_locked` a row another transaction holds is left out instead of waited for
+    (PostgreSQL; elsewhere it waits)."""
+    invoices = Invoice.objects.select_for_update(of=("self",), skip_locked=skip_locked)
+    if select_related:
+        invoices = invoices.select_related(*select_related)
+    return list(invoices.filter(where).order_by("pk"))
 
 
 def lock_message(invoice: Invoice, active_item=None) -> str | None:
@@ -130,8 +155,7 @@ def edit_lock_message(
 def lock_for_edit(invoice: Invoice) -> list[Invoice]:
     """Take the row locks an edit of the invoice's amounts needs (caller is inside
     `transaction.atomic`): the invoice's own and those of the commitment's later invoices,
-    whose figures it feeds. One query, in primary key order like every other path that
-    locks several invoices (the ERP services, the admin), so an edit and a send of a
+    whose figures it feeds, in one `lock_invoices` query, so an edit and a send of a
     later invoice serialize instead of deadlocking.
 
     The invoice's own fields are refreshed in place from its locked row; returns the
@@ -139,12 +163,8 @@ def lock_for_edit(invoice: Invoice) -> list[Invoice]:
     Invoice.DoesNotExist when the invoice is gone. An invoice's number never changes
     after it is created (no service renumbers, admin keeps it read-only), so the number
     read before waiting for the locks still picks the right later invoices."""
-    rows = list(
-        Invoice.objects.select_for_update(of=("self",))
-        .filter(
-            Q(pk=invoice.pk) | Q(commitment_id=invoice.commitment_id, number__gt=invoice.number)
-        )
-        .order_by("pk")
+    rows = lock_invoices(
+        Q(pk=invoice.pk) | Q(commitment_id=invoice.commitment_id, number__gt=invoice.number)
     )
     current = next((row for row in rows if row.pk == invoice.pk), None)
     if current is None:

@@ -76,7 +76,7 @@ def pay_application_filename(invoice: Invoice) -> str:
 def pay_application_context(invoice: Invoice) -> dict:
     """What the print template shows; every amount comes from `invoices.amounts`.
     `invoice` must have its commitment, project, company and vendor loaded
-    (`access_invoice` loads them). Three queries, however many lines."""
+    (the access functions load them). Three queries, however many lines."""
     amounts = invoice_amounts(invoice)
     latest_item = invoice_latest_export_item(invoice)
     active_item = latest_item if latest_item is not None and latest_item.is_active else None

@@ -3,10 +3,12 @@ the Commitments tool of the invoice's project."""
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.http import Http404
 
 from commitments.models import Commitment
 from commitments.permissions import can_view_commitment, is_invoice_contact
+from invoices.locking import lock_invoices
 from invoices.models import (
     EDITABLE_STATUSES,
     STATUS_TRANSITIONS,
@@ -67,33 +69,79 @@ def can_decide_export(user: User, invoice: Invoice) -> bool:
     return is_accounting_approver(user, invoice.commitment.project.company)
 
 
-def can_see_in_erp_queue(user: User, invoice: Invoice) -> bool:
-    """The approver reaches an invoice through the company queue, even without access
-    to the project's Commitments tool; only one that has been sent there, so drafts and
-    private commitments' other invoices stay with the project."""
-    if can_view_invoice(user, invoice):
-        return True
+def can_read_as_approver(user: User, invoice: Invoice) -> bool:
+    """The approver reads an invoice that was sent to his company's ERP Integrations
+    (its attachments, from the review page), even without access to the project's
+    Commitments tool; drafts and private commitments' other invoices stay with the
+    project. Not a way onto the project's pages: those ask `can_view_invoice`."""
     return invoice.has_been_sent and can_decide_export(user, invoice)
 
 
-def access_invoice(
-    user: User, invoice_id: int, *, commitment_id: int | None = None, for_update: bool = False
+NO_SUCH_INVOICE = "No such invoice."
+
+
+def _load_invoice(
+    invoice_id: int, *, project_id: int | None, commitment_id: int | None, for_update: bool
 ) -> Invoice:
-    """The invoice (commitment, project and company loaded), or 404 when the user may not
-    see it. With `for_update` the invoice row is locked until the transaction ends, so the
-    caller may change it; the caller must be inside `transaction.atomic`."""
-    invoices = Invoice.objects.select_related("commitment__project__company", "commitment__vendor")
-    if for_update:
-        invoices = invoices.select_for_update(of=("self",))
-    filters = {"pk": invoice_id}
+    """The invoice (commitment, project, company and vendor loaded), or 404 when there is
+    none by that id under the project and commitment given."""
+    where = Q(pk=invoice_id)
     if commitment_id is not None:
-        filters["commitment_id"] = commitment_id
+        where &= Q(commitment_id=commitment_id)
+    related = ("commitment__project__company", "commitment__vendor")
     try:
-        invoice = invoices.get(**filters)
-    except (Invoice.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such invoice.") from None
-    if not can_see_in_erp_queue(user, invoice):
-        raise Http404("No such invoice.")
+        if for_update:
+            invoice = next(iter(lock_invoices(where, select_related=related)), None)
+        else:
+            invoice = Invoice.objects.select_related(*related).filter(where).first()
+    except (ValueError, TypeError):
+        invoice = None
+    if invoice is None or (project_id is not None and invoice.commitment.project_id != project_id):
+        raise Http404(NO_SUCH_INVOICE)
+    return invoice
+
+
+def access_invoice_on_project(
+    user: User,
+    invoice_id: int,
+    *,
+    project_id: int | None = None,
+    commitment_id: int | None = None,
+    for_update: bool = False,
+) -> Invoice:
+    """The invoice through its project's Commitments tool: the invoice page, its edits,
+    review moves, sending and retrieving, attachments. Returns the invoice (commitment,
+    project, company and vendor loaded) to whoever sees its commitment
+    (`can_view_invoice`); Http404 for anyone else, accounting approvers included: they
+    reach invoices through the queue (`erp_integrations.permissions
+    .access_invoice_in_queue`). `project_id` and `commitment_id`, when given (from the
+    URL), must be the invoice's.
+
+    With `for_update` the invoice row is locked (`lock_invoices`) until the transaction
+    ends, so the caller may change it; the caller must be inside `transaction.atomic`.
+    What the user may do to the invoice is the caller's to ask (`can_edit_invoice`,
+    `can_send_or_retrieve`...)."""
+    invoice = _load_invoice(
+        invoice_id, project_id=project_id, commitment_id=commitment_id, for_update=for_update
+    )
+    if not can_view_invoice(user, invoice):
+        raise Http404(NO_SUCH_INVOICE)
+    return invoice
+
+
+def access_invoice_to_download(
+    user: User, invoice_id: int, *, project_id: int | None = None, commitment_id: int | None = None
+) -> Invoice:
+    """Reading only, never locked: the invoice whose attachments the user downloads. Both
+    the invoice page and the approver's review page link to them, so this opens the
+    invoice to whoever `access_invoice_on_project` opens it to, and to the accounting
+    approver once it was sent to ERP Integrations (`can_read_as_approver`); Http404 for
+    anyone else. Not for changing anything: those paths go through one of the two."""
+    invoice = _load_invoice(
+        invoice_id, project_id=project_id, commitment_id=commitment_id, for_update=False
+    )
+    if not (can_view_invoice(user, invoice) or can_read_as_approver(user, invoice)):
+        raise Http404(NO_SUCH_INVOICE)
     return invoice
 
 

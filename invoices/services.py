@@ -31,7 +31,7 @@ from invoices.models import (
     InvoiceLine,
     InvoiceStatus,
 )
-from invoices.permissions import access_invoice, can_create_invoice, can_edit_invoice
+from invoices.permissions import access_invoice_on_project, can_create_invoice, can_edit_invoice
 from projects.models import ToolLevel
 from projects.permissions import commitments_level
 
@@ -213,7 +213,7 @@ def invoice_update(
     `header` may hold the billing dates (HEADER_FIELDS); `lines` maps an invoice line id
     to the values to set. A user who may not edit the invoice raises `ActionRefused`.
     """
-    invoice = access_invoice(user, invoice_id, commitment_id=commitment_id)
+    invoice = access_invoice_on_project(user, invoice_id, commitment_id=commitment_id)
     later = _lock_for_edit(invoice)
     if not can_edit_invoice(user, invoice):
         raise ActionRefused(MAY_NOT_EDIT.format(label=invoice.label))
@@ -401,7 +401,9 @@ def invoice_set_status(
 ) -> Invoice:
     """Move an unlocked invoice through review. Submitting (Draft or Revise & Resubmit
     to Under Review) is for whoever may edit it; every other move is a project admin's."""
-    invoice = access_invoice(user, invoice_id, commitment_id=commitment_id, for_update=True)
+    invoice = access_invoice_on_project(
+        user, invoice_id, commitment_id=commitment_id, for_update=True
+    )
     if status not in InvoiceStatus.values:
         raise ValidationError(UNKNOWN_STATUS.format(status=status))
     new = InvoiceStatus(status)

@@ -55,13 +55,13 @@ from invoices.locking import edit_lock_message, lock_message
 from invoices.models import Invoice, InvoiceAttachment, InvoiceStatus
 from invoices.pdf import pay_application_response
 from invoices.permissions import (
-    access_invoice,
+    access_invoice_on_project,
+    access_invoice_to_download,
     can_add_attachment,
     can_create_invoice,
     can_edit_invoice,
     can_remove_attachment,
     can_send_or_retrieve,
-    can_view_invoice,
     status_moves_for,
 )
 from invoices.selectors import (
@@ -103,12 +103,11 @@ STATUS_MOVE_STYLES = {
 
 
 def _access(request: HtmxHttpRequest, project_id: int, commitment_id: int, invoice_id: int):
-    """The invoice, or 404 unless the user sees it through the project's Commitments
-    tool (an approver reviews invoices in the ERP Integrations queue instead)."""
-    invoice = access_invoice(request.user, invoice_id, commitment_id=commitment_id)
-    if invoice.commitment.project_id != project_id or not can_view_invoice(request.user, invoice):
-        raise Http404("No such invoice.")
-    return invoice
+    """The invoice of the URL, or 404 unless the user sees it through the project's
+    Commitments tool (an approver reviews invoices in the ERP Integrations queue)."""
+    return access_invoice_on_project(
+        request.user, invoice_id, project_id=project_id, commitment_id=commitment_id
+    )
 
 
 def _detail_context(request: HtmxHttpRequest, invoice: Invoice) -> dict:
@@ -512,9 +511,9 @@ def attachment_download(
 ) -> FileResponse:
     """Stream an attachment to whoever may open its invoice: the invoice page's viewers,
     and the accounting approver once the invoice was sent to ERP Integrations."""
-    invoice = access_invoice(request.user, invoice_id, commitment_id=commitment_id)
-    if invoice.commitment.project_id != project_id:
-        raise Http404("No such invoice.")
+    invoice = access_invoice_to_download(
+        request.user, invoice_id, project_id=project_id, commitment_id=commitment_id
+    )
     attachment = InvoiceAttachment.objects.filter(invoice=invoice, pk=attachment_id).first()
     if attachment is None:
         raise Http404(NO_SUCH_ATTACHMENT)

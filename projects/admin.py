@@ -28,6 +28,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import csrf_protect_m
 from django.contrib.admin.utils import unquote
 from django.db import router, transaction
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from guardian.admin import (
     AdminUserObjectPermissionsForm,
@@ -37,6 +38,7 @@ from guardian.shortcuts import get_user_perms
 
 from core.admin import ModelAdminMixin, ObjectGrantsAdminMixin, posted_changes
 from invoices.admin import CascadeDeletesRecordsMixin
+from invoices.locking import lock_invoices
 from invoices.models import ERP_WORKFLOW, Invoice
 from projects.models import (
     COMMITMENTS_LEVEL_PERMISSIONS,
@@ -80,15 +82,10 @@ def by_commitment(invoices) -> list[Invoice]:
 
 def lock_invoices_in_erp(**owner) -> list[Invoice]:
     """Take the row locks of every invoice of the owner (`commitment__project_id=3`;
-    caller is inside `transaction.atomic`), in primary key order like every path that
-    locks invoices, so a send of any of them waits for this save or lands before it.
+    caller is inside `transaction.atomic` and holds the owner's row lock) through
+    `lock_invoices`, so a send of any of them waits for this save or lands before it.
     Returns those in ERP Integrations, by commitment and number."""
-    invoices = (
-        Invoice.objects.select_for_update(of=("self",))
-        .select_related("commitment")
-        .filter(**owner)
-        .order_by("pk")
-    )
+    invoices = lock_invoices(Q(**owner), select_related=("commitment",))
     return by_commitment(
         invoice
         for invoice in invoices

@@ -23,6 +23,8 @@ from erp_integrations.services import (
 )
 from erp_integrations.systems import things_to_know
 from invoices.models import ChangeHistoryEntry, InvoiceErpStatus
+from projects.models import ToolLevel
+from projects.services import project_set_commitments_level
 from tests.factories import ChangeHistoryEntryFactory
 from tests.world import build_world
 
@@ -789,6 +791,25 @@ def test_review_shows_invoice_lines_and_history(client, headers):
     assertContains(response, "<td>Not Sent</td>", html=True)
     assertContains(response, f"Accept {invoice.label}")
     assertContains(response, f"Reason for rejecting {invoice.label}")
+
+
+def test_review_links_to_the_invoice_page_only_for_who_sees_it_on_its_project(client):
+    """The approver reviews the invoice in the queue; the invoice page is the project's,
+    so its link shows only once he also sees the invoice there."""
+    world = build_world()
+    invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    url = review_url(world, item_of(invoice))
+    invoice_page = f'href="{invoice.get_absolute_url()}"'
+
+    assertNotContains(as_user(client, world).get(url), invoice_page)
+    assert client.get(invoice.get_absolute_url()).status_code == 404
+
+    project_set_commitments_level(
+        user=world.users["approver"], project=world.project, level=ToolLevel.READ_ONLY
+    )
+
+    assertContains(client.get(url), invoice_page)
+    assert client.get(invoice.get_absolute_url()).status_code == 200
 
 
 def test_review_of_a_synced_item_has_no_actions(client):

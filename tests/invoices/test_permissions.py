@@ -21,11 +21,12 @@ from erp_integrations.models import ExportState
 from invoices.models import InvoiceStatus
 from invoices.permissions import (
     STATUS_MOVE_ORDER,
-    access_invoice,
+    access_invoice_on_project,
+    access_invoice_to_download,
     can_create_invoice,
     can_decide_export,
     can_edit_invoice,
-    can_see_in_erp_queue,
+    can_read_as_approver,
     can_send_or_retrieve,
     can_view_invoice,
     status_moves_for,
@@ -35,14 +36,22 @@ from tests.access_world import ROLES, AccessWorld
 from tests.world import build_world
 
 
-def opens_invoice(w: AccessWorld, user, name: str) -> bool:
-    """True when access_invoice returns the invoice, False when it raises 404."""
+def opens_invoice(w: AccessWorld, user, name: str, access=access_invoice_to_download) -> bool:
+    """True when the access function returns the invoice, False when it raises 404."""
     invoice = w.invoices[name]
+    commitment = invoice.commitment
     try:
-        access_invoice(user, invoice.pk, commitment_id=invoice.commitment_id)
+        found = access(
+            user, invoice.pk, project_id=commitment.project_id, commitment_id=commitment.pk
+        )
     except Http404:
         return False
+    assert found == invoice
     return True
+
+
+def opens_on_project(w: AccessWorld, user, name: str) -> bool:
+    return opens_invoice(w, user, name, access=access_invoice_on_project)
 
 
 def invoice_question(check, name: str):
@@ -73,10 +82,21 @@ QUESTIONS = {
     "can_decide_export(other_company_locked)": invoice_question(
         can_decide_export, "other_company_locked"
     ),
-    "access_invoice(approved)": lambda w, user: opens_invoice(w, user, "approved"),
-    "access_invoice(private_draft)": lambda w, user: opens_invoice(w, user, "private_draft"),
-    "access_invoice(private_locked)": lambda w, user: opens_invoice(w, user, "private_locked"),
-    "access_invoice(other_company_locked)": lambda w, user: opens_invoice(
+    "access_invoice_on_project(approved)": lambda w, user: opens_on_project(w, user, "approved"),
+    "access_invoice_on_project(private_locked)": lambda w, user: opens_on_project(
+        w, user, "private_locked"
+    ),
+    "access_invoice_on_project(other_company_locked)": lambda w, user: opens_on_project(
+        w, user, "other_company_locked"
+    ),
+    "access_invoice_to_download(approved)": lambda w, user: opens_invoice(w, user, "approved"),
+    "access_invoice_to_download(private_draft)": lambda w, user: opens_invoice(
+        w, user, "private_draft"
+    ),
+    "access_invoice_to_download(private_locked)": lambda w, user: opens_invoice(
+        w, user, "private_locked"
+    ),
+    "access_invoice_to_download(other_company_locked)": lambda w, user: opens_invoice(
         w, user, "other_company_locked"
     ),
 }
@@ -297,73 +317,123 @@ EXPECTED = {
     ("outsider", "can_decide_export(other_company_locked)"): False,
     ("inactive_admin", "can_decide_export(other_company_locked)"): False,
     ("anonymous", "can_decide_export(other_company_locked)"): False,
-    # access_invoice: who sees the commitment, and the company's approvers for invoices
-    # that have been sent to the queue (they reach them there without any Commitments
-    # level; the approved invoice here was never sent); everyone else gets 404.
-    ("superuser", "access_invoice(approved)"): True,
-    ("project_admin", "access_invoice(approved)"): True,
-    ("standard", "access_invoice(approved)"): True,
-    ("standard_via_group", "access_invoice(approved)"): True,
-    ("read_only", "access_invoice(approved)"): True,
-    ("listed_read_only", "access_invoice(approved)"): True,
-    ("listed_standard", "access_invoice(approved)"): True,
-    ("invoice_contact", "access_invoice(approved)"): True,
-    ("approver", "access_invoice(approved)"): False,
-    ("approver_via_group", "access_invoice(approved)"): False,
-    ("erp_standard_without_push", "access_invoice(approved)"): False,
-    ("erp_read_only_with_push", "access_invoice(approved)"): False,
-    ("other_project_admin", "access_invoice(approved)"): False,
-    ("outsider", "access_invoice(approved)"): False,
-    ("inactive_admin", "access_invoice(approved)"): False,
-    ("anonymous", "access_invoice(approved)"): False,
-    ("superuser", "access_invoice(private_draft)"): True,
-    ("project_admin", "access_invoice(private_draft)"): True,
-    ("standard", "access_invoice(private_draft)"): False,
-    ("standard_via_group", "access_invoice(private_draft)"): False,
-    ("read_only", "access_invoice(private_draft)"): False,
-    ("listed_read_only", "access_invoice(private_draft)"): True,
-    ("listed_standard", "access_invoice(private_draft)"): True,
-    ("invoice_contact", "access_invoice(private_draft)"): False,
-    ("approver", "access_invoice(private_draft)"): False,
-    ("approver_via_group", "access_invoice(private_draft)"): False,
-    ("erp_standard_without_push", "access_invoice(private_draft)"): False,
-    ("erp_read_only_with_push", "access_invoice(private_draft)"): False,
-    ("other_project_admin", "access_invoice(private_draft)"): False,
-    ("outsider", "access_invoice(private_draft)"): False,
-    ("inactive_admin", "access_invoice(private_draft)"): False,
-    ("anonymous", "access_invoice(private_draft)"): False,
-    ("superuser", "access_invoice(private_locked)"): True,
-    ("project_admin", "access_invoice(private_locked)"): True,
-    ("standard", "access_invoice(private_locked)"): False,
-    ("standard_via_group", "access_invoice(private_locked)"): False,
-    ("read_only", "access_invoice(private_locked)"): False,
-    ("listed_read_only", "access_invoice(private_locked)"): True,
-    ("listed_standard", "access_invoice(private_locked)"): True,
-    ("invoice_contact", "access_invoice(private_locked)"): False,
-    ("approver", "access_invoice(private_locked)"): True,
-    ("approver_via_group", "access_invoice(private_locked)"): True,
-    ("erp_standard_without_push", "access_invoice(private_locked)"): False,
-    ("erp_read_only_with_push", "access_invoice(private_locked)"): False,
-    ("other_project_admin", "access_invoice(private_locked)"): False,
-    ("outsider", "access_invoice(private_locked)"): False,
-    ("inactive_admin", "access_invoice(private_locked)"): False,
-    ("anonymous", "access_invoice(private_locked)"): False,
-    ("superuser", "access_invoice(other_company_locked)"): True,
-    ("project_admin", "access_invoice(other_company_locked)"): False,
-    ("standard", "access_invoice(other_company_locked)"): False,
-    ("standard_via_group", "access_invoice(other_company_locked)"): False,
-    ("read_only", "access_invoice(other_company_locked)"): False,
-    ("listed_read_only", "access_invoice(other_company_locked)"): False,
-    ("listed_standard", "access_invoice(other_company_locked)"): False,
-    ("invoice_contact", "access_invoice(other_company_locked)"): False,
-    ("approver", "access_invoice(other_company_locked)"): False,
-    ("approver_via_group", "access_invoice(other_company_locked)"): False,
-    ("erp_standard_without_push", "access_invoice(other_company_locked)"): False,
-    ("erp_read_only_with_push", "access_invoice(other_company_locked)"): False,
-    ("other_project_admin", "access_invoice(other_company_locked)"): False,
-    ("outsider", "access_invoice(other_company_locked)"): False,
-    ("inactive_admin", "access_invoice(other_company_locked)"): False,
-    ("anonymous", "access_invoice(other_company_locked)"): False,
+    # access_invoice_on_project: who sees the commitment, and nobody else: not the
+    # approver, not even for an invoice waiting in his queue.
+    ("superuser", "access_invoice_on_project(approved)"): True,
+    ("project_admin", "access_invoice_on_project(approved)"): True,
+    ("standard", "access_invoice_on_project(approved)"): True,
+    ("standard_via_group", "access_invoice_on_project(approved)"): True,
+    ("read_only", "access_invoice_on_project(approved)"): True,
+    ("listed_read_only", "access_invoice_on_project(approved)"): True,
+    ("listed_standard", "access_invoice_on_project(approved)"): True,
+    ("invoice_contact", "access_invoice_on_project(approved)"): True,
+    ("approver", "access_invoice_on_project(approved)"): False,
+    ("approver_via_group", "access_invoice_on_project(approved)"): False,
+    ("erp_standard_without_push", "access_invoice_on_project(approved)"): False,
+    ("erp_read_only_with_push", "access_invoice_on_project(approved)"): False,
+    ("other_project_admin", "access_invoice_on_project(approved)"): False,
+    ("outsider", "access_invoice_on_project(approved)"): False,
+    ("inactive_admin", "access_invoice_on_project(approved)"): False,
+    ("anonymous", "access_invoice_on_project(approved)"): False,
+    ("superuser", "access_invoice_on_project(private_locked)"): True,
+    ("project_admin", "access_invoice_on_project(private_locked)"): True,
+    ("standard", "access_invoice_on_project(private_locked)"): False,
+    ("standard_via_group", "access_invoice_on_project(private_locked)"): False,
+    ("read_only", "access_invoice_on_project(private_locked)"): False,
+    ("listed_read_only", "access_invoice_on_project(private_locked)"): True,
+    ("listed_standard", "access_invoice_on_project(private_locked)"): True,
+    ("invoice_contact", "access_invoice_on_project(private_locked)"): False,
+    ("approver", "access_invoice_on_project(private_locked)"): False,
+    ("approver_via_group", "access_invoice_on_project(private_locked)"): False,
+    ("erp_standard_without_push", "access_invoice_on_project(private_locked)"): False,
+    ("erp_read_only_with_push", "access_invoice_on_project(private_locked)"): False,
+    ("other_project_admin", "access_invoice_on_project(private_locked)"): False,
+    ("outsider", "access_invoice_on_project(private_locked)"): False,
+    ("inactive_admin", "access_invoice_on_project(private_locked)"): False,
+    ("anonymous", "access_invoice_on_project(private_locked)"): False,
+    ("superuser", "access_invoice_on_project(other_company_locked)"): True,
+    ("project_admin", "access_invoice_on_project(other_company_locked)"): False,
+    ("standard", "access_invoice_on_project(other_company_locked)"): False,
+    ("standard_via_group", "access_invoice_on_project(other_company_locked)"): False,
+    ("read_only", "access_invoice_on_project(other_company_locked)"): False,
+    ("listed_read_only", "access_invoice_on_project(other_company_locked)"): False,
+    ("listed_standard", "access_invoice_on_project(other_company_locked)"): False,
+    ("invoice_contact", "access_invoice_on_project(other_company_locked)"): False,
+    ("approver", "access_invoice_on_project(other_company_locked)"): False,
+    ("approver_via_group", "access_invoice_on_project(other_company_locked)"): False,
+    ("erp_standard_without_push", "access_invoice_on_project(other_company_locked)"): False,
+    ("erp_read_only_with_push", "access_invoice_on_project(other_company_locked)"): False,
+    ("other_project_admin", "access_invoice_on_project(other_company_locked)"): False,
+    ("outsider", "access_invoice_on_project(other_company_locked)"): False,
+    ("inactive_admin", "access_invoice_on_project(other_company_locked)"): False,
+    ("anonymous", "access_invoice_on_project(other_company_locked)"): False,
+    # access_invoice_to_download: who sees the commitment, and the company's approvers for
+    # invoices that have been sent to the queue (they reach them there without any
+    # Commitments level; the approved invoice here was never sent); everyone else gets 404.
+    ("superuser", "access_invoice_to_download(approved)"): True,
+    ("project_admin", "access_invoice_to_download(approved)"): True,
+    ("standard", "access_invoice_to_download(approved)"): True,
+    ("standard_via_group", "access_invoice_to_download(approved)"): True,
+    ("read_only", "access_invoice_to_download(approved)"): True,
+    ("listed_read_only", "access_invoice_to_download(approved)"): True,
+    ("listed_standard", "access_invoice_to_download(approved)"): True,
+    ("invoice_contact", "access_invoice_to_download(approved)"): True,
+    ("approver", "access_invoice_to_download(approved)"): False,
+    ("approver_via_group", "access_invoice_to_download(approved)"): False,
+    ("erp_standard_without_push", "access_invoice_to_download(approved)"): False,
+    ("erp_read_only_with_push", "access_invoice_to_download(approved)"): False,
+    ("other_project_admin", "access_invoice_to_download(approved)"): False,
+    ("outsider", "access_invoice_to_download(approved)"): False,
+    ("inactive_admin", "access_invoice_to_download(approved)"): False,
+    ("anonymous", "access_invoice_to_download(approved)"): False,
+    ("superuser", "access_invoice_to_download(private_draft)"): True,
+    ("project_admin", "access_invoice_to_download(private_draft)"): True,
+    ("standard", "access_invoice_to_download(private_draft)"): False,
+    ("standard_via_group", "access_invoice_to_download(private_draft)"): False,
+    ("read_only", "access_invoice_to_download(private_draft)"): False,
+    ("listed_read_only", "access_invoice_to_download(private_draft)"): True,
+    ("listed_standard", "access_invoice_to_download(private_draft)"): True,
+    ("invoice_contact", "access_invoice_to_download(private_draft)"): False,
+    ("approver", "access_invoice_to_download(private_draft)"): False,
+    ("approver_via_group", "access_invoice_to_download(private_draft)"): False,
+    ("erp_standard_without_push", "access_invoice_to_download(private_draft)"): False,
+    ("erp_read_only_with_push", "access_invoice_to_download(private_draft)"): False,
+    ("other_project_admin", "access_invoice_to_download(private_draft)"): False,
+    ("outsider", "access_invoice_to_download(private_draft)"): False,
+    ("inactive_admin", "access_invoice_to_download(private_draft)"): False,
+    ("anonymous", "access_invoice_to_download(private_draft)"): False,
+    ("superuser", "access_invoice_to_download(private_locked)"): True,
+    ("project_admin", "access_invoice_to_download(private_locked)"): True,
+    ("standard", "access_invoice_to_download(private_locked)"): False,
+    ("standard_via_group", "access_invoice_to_download(private_locked)"): False,
+    ("read_only", "access_invoice_to_download(private_locked)"): False,
+    ("listed_read_only", "access_invoice_to_download(private_locked)"): True,
+    ("listed_standard", "access_invoice_to_download(private_locked)"): True,
+    ("invoice_contact", "access_invoice_to_download(private_locked)"): False,
+    ("approver", "access_invoice_to_download(private_locked)"): True,
+    ("approver_via_group", "access_invoice_to_download(private_locked)"): True,
+    ("erp_standard_without_push", "access_invoice_to_download(private_locked)"): False,
+    ("erp_read_only_with_push", "access_invoice_to_download(private_locked)"): False,
+    ("other_project_admin", "access_invoice_to_download(private_locked)"): False,
+    ("outsider", "access_invoice_to_download(private_locked)"): False,
+    ("inactive_admin", "access_invoice_to_download(private_locked)"): False,
+    ("anonymous", "access_invoice_to_download(private_locked)"): False,
+    ("superuser", "access_invoice_to_download(other_company_locked)"): True,
+    ("project_admin", "access_invoice_to_download(other_company_locked)"): False,
+    ("standard", "access_invoice_to_download(other_company_locked)"): False,
+    ("standard_via_group", "access_invoice_to_download(other_company_locked)"): False,
+    ("read_only", "access_invoice_to_download(other_company_locked)"): False,
+    ("listed_read_only", "access_invoice_to_download(other_company_locked)"): False,
+    ("listed_standard", "access_invoice_to_download(other_company_locked)"): False,
+    ("invoice_contact", "access_invoice_to_download(other_company_locked)"): False,
+    ("approver", "access_invoice_to_download(other_company_locked)"): False,
+    ("approver_via_group", "access_invoice_to_download(other_company_locked)"): False,
+    ("erp_standard_without_push", "access_invoice_to_download(other_company_locked)"): False,
+    ("erp_read_only_with_push", "access_invoice_to_download(other_company_locked)"): False,
+    ("other_project_admin", "access_invoice_to_download(other_company_locked)"): False,
+    ("outsider", "access_invoice_to_download(other_company_locked)"): False,
+    ("inactive_admin", "access_invoice_to_download(other_company_locked)"): False,
+    ("anonymous", "access_invoice_to_download(other_company_locked)"): False,
 }
 
 
@@ -377,10 +447,50 @@ def test_access_layer_answer(access, role, question):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_access_invoice_opens_what_the_queue_check_allows(access, role):
+def test_access_invoice_on_project_opens_what_can_view_invoice_allows(access, role):
     user = access.users[role]
     for name, invoice in access.invoices.items():
-        assert opens_invoice(access, user, name) == can_see_in_erp_queue(user, invoice), name
+        assert opens_on_project(access, user, name) == can_view_invoice(user, invoice), name
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_invoice_to_download_opens_the_project_path_and_the_approvers(access, role):
+    user = access.users[role]
+    for name, invoice in access.invoices.items():
+        expected = can_view_invoice(user, invoice) or can_read_as_approver(user, invoice)
+        assert opens_invoice(access, user, name) == expected, name
+
+
+@pytest.mark.parametrize("role", ["approver", "approver_via_group"])
+def test_access_invoice_on_project_refuses_the_approver_even_for_his_queue(access, role):
+    """The approver reads the invoices of his queue, but never through the project: no
+    invoice page, edit, send, retrieve or attachment change."""
+    user = access.users[role]
+    for name in ("locked", "private_locked"):
+        assert opens_invoice(access, user, name), name
+        assert not opens_on_project(access, user, name), name
+        invoice = access.invoices[name]
+        with pytest.raises(Http404), transaction.atomic():
+            access_invoice_on_project(user, invoice.pk, for_update=True)
+
+
+def test_access_invoice_on_project_is_404_under_another_project(access):
+    """The URL's project must be the invoice's, like its commitment."""
+    invoice = access.invoices["approved"]
+    with pytest.raises(Http404):
+        access_invoice_on_project(
+            access.users["superuser"],
+            invoice.pk,
+            project_id=access.other_project.pk,
+            commitment_id=invoice.commitment_id,
+        )
+    with pytest.raises(Http404):
+        access_invoice_to_download(
+            access.users["superuser"],
+            invoice.pk,
+            project_id=access.other_project.pk,
+            commitment_id=invoice.commitment_id,
+        )
 
 
 def test_the_locked_invoice_is_locked(access):
@@ -389,41 +499,46 @@ def test_the_locked_invoice_is_locked(access):
     assert not access.invoices["approved"].is_locked
 
 
-def test_access_invoice_is_404_under_another_commitment(access):
+@pytest.mark.parametrize("access_function", [access_invoice_on_project, access_invoice_to_download])
+def test_access_is_404_under_another_commitment(access, access_function):
     """Even a superuser cannot reach an invoice through another commitment's address."""
     invoice = access.invoices["approved"]
     other = access.commitments["private"]
     with pytest.raises(Http404):
-        access_invoice(access.users["superuser"], invoice.pk, commitment_id=other.pk)
+        access_function(access.users["superuser"], invoice.pk, commitment_id=other.pk)
 
 
+@pytest.mark.parametrize("access_function", [access_invoice_on_project, access_invoice_to_download])
 @pytest.mark.parametrize("invoice_id", [0, 999_999, "abc", None])
-def test_access_invoice_is_404_for_an_id_that_names_no_invoice(access, invoice_id):
+def test_access_is_404_for_an_id_that_names_no_invoice(access, access_function, invoice_id):
     with pytest.raises(Http404):
-        access_invoice(access.users["superuser"], invoice_id)
+        access_function(access.users["superuser"], invoice_id)
 
 
-def test_access_invoice_loads_commitment_project_company_and_vendor(
-    access, django_assert_num_queries
+@pytest.mark.parametrize("access_function", [access_invoice_on_project, access_invoice_to_download])
+def test_access_loads_commitment_project_company_and_vendor(
+    access, access_function, django_assert_num_queries
 ):
     invoice = access.invoices["approved"]
     with django_assert_num_queries(1):
-        found = access_invoice(access.users["superuser"], invoice.pk)
+        found = access_function(access.users["superuser"], invoice.pk)
         assert found.commitment.project.company == access.company
         assert found.commitment.vendor == invoice.commitment.vendor
 
 
-def test_access_invoice_for_update_returns_the_invoice_inside_a_transaction(access):
+def test_access_invoice_on_project_for_update_returns_the_invoice_inside_a_transaction(access):
     invoice = access.invoices["locked"]
     with transaction.atomic():
-        found = access_invoice(access.users["project_admin"], invoice.pk, for_update=True)
+        found = access_invoice_on_project(
+            access.users["project_admin"], invoice.pk, for_update=True
+        )
     assert found == invoice
 
 
-def test_access_invoice_for_update_still_refuses_who_may_not_see(access):
+def test_access_invoice_on_project_for_update_still_refuses_who_may_not_see(access):
     invoice = access.invoices["private_locked"]
     with pytest.raises(Http404), transaction.atomic():
-        access_invoice(access.users["read_only"], invoice.pk, for_update=True)
+        access_invoice_on_project(access.users["read_only"], invoice.pk, for_update=True)
 
 
 def test_a_removed_invoice_contact_can_no_longer_edit_their_draft(fresh):
@@ -432,7 +547,7 @@ def test_a_removed_invoice_contact_can_no_longer_edit_their_draft(fresh):
     assert not can_edit_invoice(user, draft)
     assert not can_create_invoice(user, fresh.commitments["public"])
     with pytest.raises(Http404):
-        access_invoice(user, draft.pk)
+        access_invoice_on_project(user, draft.pk)
 
 
 # --- status_moves_for: the review buttons agree with the service --------------------------
