@@ -9,13 +9,12 @@ import argparse
 import os
 
 import django
+import psycopg
+from psycopg import sql
 
 
 def ensure_database(url: str) -> bool:
     """Create the PostgreSQL database of `url` when missing; True when it was created."""
-    import psycopg
-    from psycopg import sql
-
     name = str(psycopg.conninfo.conninfo_to_dict(url)["dbname"])
     server = psycopg.conninfo.make_conninfo(url, dbname="postgres")
     with psycopg.connect(server, autocommit=True) as connection:
@@ -38,7 +37,7 @@ def main() -> None:
         print("Created the database.")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
-    from benchmarks import scenario  # needs the app registry
+    from benchmarks import scenario  # noqa: PLC0415 (models load after django.setup())
 
     scenario.prepare(
         scale=args.scale,

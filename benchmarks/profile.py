@@ -17,6 +17,9 @@ import pstats
 import time
 
 import django
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
 
 
 def main() -> None:
@@ -29,10 +32,6 @@ def main() -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
-    from django.contrib.auth import get_user_model
-    from django.db import connection
-    from django.test import Client
-
     client = Client(SERVER_NAME="127.0.0.1", headers={"X-Forwarded-Proto": "https"})
     client.force_login(get_user_model().objects.get(username=args.user))
     first = client.get(args.path, secure=True)

@@ -61,18 +61,36 @@ def memory_table(memory: list[dict]) -> list[str]:
     ]
 
 
+def _peak_lines(peaks: dict, *, reset: bool | None, of: str) -> list[str]:
+    since = f"since the {of} requests began" if reset else "since start"
+    return [f"worker pid {pid}: peak {mb:.1f} MB ({since})" for pid, mb in sorted(peaks.items())]
+
+
 def downloads_table(downloads: dict | None) -> list[str]:
-    """The CSV's rows and query count, and each worker's peak memory while writing it."""
-    if not downloads or downloads.get("csv_rows") is None:
+    """The PDF with attachments' pages and the CSV's rows and query count, with each
+    worker's peak memory while each was written."""
+    if not downloads:
         return ["not measured"]
-    lines = [
-        f"CSV of Ready to Export: {downloads['csv_rows']:,} rows, "
-        f"{downloads['csv_queries']} queries (counted in process: the file is streamed)"
-    ]
-    since = "since the CSV requests began" if downloads.get("peak_reset") else "since start"
-    for pid, mb in sorted(downloads.get("peak_mb", {}).items()):
-        lines.append(f"worker pid {pid}: peak {mb:.1f} MB ({since})")
-    return lines
+    lines = []
+    bundle = downloads.get("pdf_with_attachments")
+    if bundle:
+        pages = "-" if bundle["pages"] is None else f"{bundle['pages']:,}"
+        lines.append(
+            f"PDF with attachments: {pages} pages ({bundle['pdf_attachments']} PDF "
+            f"attachments appended, {bundle['other_attachments']} others listed)"
+        )
+        lines += _peak_lines(
+            bundle.get("peak_mb", {}), reset=bundle.get("peak_reset"), of="PDF with attachments"
+        )
+    if downloads.get("csv_rows") is not None:
+        lines.append(
+            f"CSV of Ready to Export: {downloads['csv_rows']:,} rows, "
+            f"{downloads['csv_queries']} queries (counted in process: the file is streamed)"
+        )
+        lines += _peak_lines(
+            downloads.get("peak_mb", {}), reset=downloads.get("peak_reset"), of="CSV"
+        )
+    return lines or ["not measured"]
 
 
 def summary(results: dict) -> str:

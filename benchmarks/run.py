@@ -21,10 +21,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import django
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client as DjangoClient
+from django.test.utils import CaptureQueriesContext
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
 
 from benchmarks import memory, report, stats, wrk
 from benchmarks.client import BenchmarkError, Client, Response
@@ -90,8 +97,8 @@ def wait_for_server(client: Client, seconds: float = 60) -> None:
 
 
 def log_in_clients(port: int) -> dict[str, Client]:
-    from benchmarks.data import BENCH_ADMIN_USERNAME, BENCH_APPROVER_USERNAME, BENCH_PASSWORD
-    from benchmarks.scenario import STAFF_PASSWORD, STAFF_USERNAME
+    from benchmarks.data import BENCH_ADMIN_USERNAME, BENCH_APPROVER_USERNAME, BENCH_PASSWORD  # noqa: PLC0415 (models load after django.setup())
+    from benchmarks.scenario import STAFF_PASSWORD, STAFF_USERNAME  # noqa: PLC0415 (models load after django.setup())
 
     users = {
         BENCH_ADMIN_USERNAME: BENCH_PASSWORD,
@@ -204,8 +211,8 @@ def probe(client: Client, path: str) -> str | None:
 
 def measure_retrieves(s, client: Client, *, warmups: int, requests: int) -> list[Measured]:
     """Single and bulk retrieve, each followed by the send that puts the invoices back."""
-    from benchmarks.scenario import invoices_are
-    from invoices.models import InvoiceErpStatus as Erp
+    from benchmarks.scenario import invoices_are  # noqa: PLC0415 (models load after django.setup())
+    from invoices.models import InvoiceErpStatus as Erp  # noqa: PLC0415 (models load after django.setup())
 
     invoices = f"/projects/{s.bench_project_id}/commitments/{s.bench_commitment_id}/invoices"
     single = f"{invoices}/{s.single_invoice_id}"
@@ -269,8 +276,8 @@ def measure_retrieves(s, client: Client, *, warmups: int, requests: int) -> list
 
 def measure_accepts(s, client: Client, *, warmups: int, requests: int) -> Measured:
     """Bulk accepts of 100 fresh Ready to Export items each (small batches to warm up)."""
-    from benchmarks.scenario import ACCEPT_WARMUP_SIZE, BULK_SIZE, items_are
-    from erp_integrations.models import ExportState
+    from benchmarks.scenario import ACCEPT_WARMUP_SIZE, BULK_SIZE, items_are  # noqa: PLC0415 (models load after django.setup())
+    from erp_integrations.models import ExportState  # noqa: PLC0415 (models load after django.setup())
 
     path = f"/companies/{s.company_id}/erp-integrations/accept/"
     measured = Measured("bulk accept 100 (Ready to Export)", "POST", path, "bench_approver")
@@ -294,11 +301,6 @@ def measure_accepts(s, client: Client, *, warmups: int, requests: int) -> Measur
 def streamed_query_count(path: str, username: str) -> int:
     """The queries of one request, counted in this process: a streamed response runs its
     queries after the X-Query-Count header has gone out, so the header cannot say."""
-    from django.contrib.auth import get_user_model
-    from django.db import connection
-    from django.test import Client as DjangoClient
-    from django.test.utils import CaptureQueriesContext
-
     client = DjangoClient(HTTP_HOST=HOST, HTTP_X_FORWARDED_PROTO="https")
     client.force_login(
         get_user_model().objects.get(username=username),
@@ -311,43 +313,79 @@ def streamed_query_count(path: str, username: str) -> int:
     return len(queries)
 
 
+def pdf_page_count(body: bytes) -> int | None:
+    """The pages of a downloaded PDF, or None when it does not read as one."""
+    try:
+        return len(PdfReader(BytesIO(body)).pages)
+    except (PdfReadError, ValueError):
+        return None
+
+
 def measure_downloads(
     s, clients: dict[str, Client], master_pid: int, *, warmups: int, requests: int
 ) -> tuple[list[Measured], dict]:
-    """The PDF of the 150-line invoice and the CSV of the whole Ready to Export tab, with
-    the rows the CSV held and each worker's peak memory while the CSVs were written."""
-    commitment = f"/projects/{s.print_project_id}/commitments/{s.print_commitment_id}"
-    pdf = Measured(
-        "PDF of a 150-line invoice",
+    """The PDF of the 150-line invoice, the same with its attachments, and the CSV of the
+    whole Ready to Export tab; with the pages of the PDF with attachments, the rows the CSV
+    held, and each worker's peak memory while each of those two was written."""
+    from benchmarks.scenario import PRINT_OTHER_ATTACHMENTS, PRINT_PDF_ATTACHMENTS  # noqa: PLC0415 (models load after django.setup())
+
+    invoice = (
+        f"/projects/{s.print_project_id}/commitments/{s.print_commitment_id}"
+        f"/invoices/{s.print_invoice_id}"
+    )
+    pdf = Measured("PDF of a 150-line invoice", "GET", f"{invoice}/pdf/", "bench_admin")
+    attachments = PRINT_PDF_ATTACHMENTS + PRINT_OTHER_ATTACHMENTS
+    bundle = Measured(
+        f"PDF with attachments (150 lines, {attachments} files)",
         "GET",
-        f"{commitment}/invoices/{s.print_invoice_id}/pdf/",
+        f"{invoice}/pdf/with-attachments/",
         "bench_admin",
     )
     csv_path = f"/companies/{s.company_id}/erp-integrations/ready-to-export/csv/"
     csv = Measured("CSV of the Ready to Export tab", "GET", csv_path, "bench_approver")
-    details: dict = {"csv_rows": None, "csv_queries": None, "peak_reset": None, "peak_mb": {}}
-    for measured in (pdf, csv):
+    details: dict = {
+        "csv_rows": None,
+        "csv_queries": None,
+        "peak_reset": None,
+        "peak_mb": {},
+        "pdf_with_attachments": None,
+    }
+    for measured in (pdf, bundle, csv):
+        body = b""
+        peak_reset: bool | None = None
         for round_number in range(warmups + requests):
             response = clients[measured.user].get(measured.path)
             if response.status != 200:
                 measured.error = f"HTTP {response.status}"
                 break
+            body = response.body
             if measured is csv:
                 # Rows after the header; no cell of this tab holds a line break.
-                details["csv_rows"] = response.body.count(b"\n") - 1
+                details["csv_rows"] = body.count(b"\n") - 1
             if round_number >= warmups:
                 measured.add(response)
-            if measured is csv and round_number == warmups - 1:
-                # The peak from here on is the CSVs' own, not the pages' before them.
-                details["peak_reset"] = memory.reset_peaks(master_pid)
+            if measured is not pdf and round_number == warmups - 1:
+                # The peak from here on is this download's own, not the requests' before.
+                peak_reset = memory.reset_peaks(master_pid)
+        if measured is bundle and bundle.error is None:
+            details["pdf_with_attachments"] = {
+                "pdf_attachments": PRINT_PDF_ATTACHMENTS,
+                "other_attachments": PRINT_OTHER_ATTACHMENTS,
+                "pages": pdf_page_count(body),
+                "peak_reset": peak_reset,
+                "peak_mb": worker_peaks(master_pid),
+            }
     if csv.error is None:
-        details["peak_mb"] = {
-            pid: round(mb, 1) for pid, mb in memory.worker_peak_mb(master_pid).items()
-        }
+        details["peak_reset"] = peak_reset
+        details["peak_mb"] = worker_peaks(master_pid)
         details["csv_queries"] = streamed_query_count(csv.path, csv.user)
         csv.queries = [details["csv_queries"]] * len(csv.samples_ms)
         csv.name = f"CSV of the Ready to Export tab ({details['csv_rows']:,} rows)"
-    return [pdf, csv], details
+    return [pdf, bundle, csv], details
+
+
+def worker_peaks(master_pid: int) -> dict[int, float]:
+    return {pid: round(mb, 1) for pid, mb in memory.worker_peak_mb(master_pid).items()}
 
 
 # --- Throughput and results -------------------------------------------------------------
@@ -453,9 +491,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = [round(load, 2) for load in os.getloadavg()]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
-    from django.db import connection
-
-    from benchmarks.scenario import ACTION_WARMUPS, PAGE_WARMUPS, accept_items_needed, find_scenario
+    from benchmarks.scenario import ACTION_WARMUPS, PAGE_WARMUPS, accept_items_needed, find_scenario  # noqa: PLC0415 (models load after django.setup())
 
     wait_for_server(Client(HOST, args.port))
     s = find_scenario(accept_items=accept_items_needed(args.requests, ACTION_WARMUPS))
@@ -469,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     master_pid = int(args.pid_file.read_text().strip())
     print("Measuring the PDF and CSV downloads...", flush=True)
-    (pdf, csv), downloads = measure_downloads(
+    (pdf, pdf_with_attachments, csv), downloads = measure_downloads(
         s, clients, master_pid, warmups=ACTION_WARMUPS, requests=args.requests
     )
     # Before the bulk accepts, which take items off the Ready to Export tab.
@@ -491,6 +527,7 @@ def main(argv: list[str] | None = None) -> int:
         "bulk_send": bulk_send,
         "accept": accept,
         "pdf": pdf,
+        "pdf_with_attachments": pdf_with_attachments,
         "csv": csv,
     }
     rows = request_rows(

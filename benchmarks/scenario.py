@@ -13,11 +13,13 @@ Needs Django set up (`django.setup()`) before use, with the benchmark's environm
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db.models import Count
 
@@ -28,9 +30,10 @@ from benchmarks.data import (
     BenchCounts,
     bench_data_exists,
 )
-from commitments.models import Commitment
+from commitments.models import Commitment, CommitmentType, SovLine
+from demo.documents import text_pdf
 from erp_integrations.models import ExportItem, ExportState
-from invoices.models import Invoice, InvoiceErpStatus
+from invoices.models import Invoice, InvoiceAttachment, InvoiceErpStatus, InvoiceLine, InvoiceStatus
 from projects.models import Company, Project
 
 # The invoice the PDF row prints: 150 lines, on a commitment of its own beside the seeded
@@ -48,6 +51,15 @@ PAGE_WARMUPS = 3
 # The invoice page measured with this many attachments (its queries must not grow with
 # them).
 ATTACHMENTS_ON_PAGE = 20
+# The PDF with attachments row: the print invoice's PDF attachments (one page each),
+# appended after its pay application, and two that are not PDFs (listed on the last page).
+PRINT_PDF_ATTACHMENTS = 10
+PRINT_OTHER_ATTACHMENTS = 2
+# A 1x1 PNG, the print invoice's "site photo".
+SITE_PHOTO_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 ACTION_WARMUPS = 2
 
 
@@ -114,6 +126,7 @@ def prepare(*, scale: float, accept_items: int, report=print) -> None:
     ensure_staff_user()
     ensure_attachments()
     ensure_print_invoice()
+    ensure_print_attachments()
 
 
 def ensure_staff_user() -> None:
@@ -136,39 +149,85 @@ def attachments_invoice() -> Invoice:
     )
 
 
-def ensure_attachments() -> None:
-    """Give the attachments invoice its ATTACHMENTS_ON_PAGE attachments (small generated
-    PDFs, written as rows like the demo's), unless it has them already."""
-    import hashlib
+@dataclass(frozen=True)
+class Document:
+    """A file the harness attaches to a measured invoice."""
 
-    from django.core.files.base import ContentFile
+    name: str
+    content_type: str
+    content: bytes
 
-    from demo.documents import text_pdf
-    from invoices.models import InvoiceAttachment
 
-    invoice = attachments_invoice()
-    user = invoice.created_by
-    for number in range(invoice.attachments.count() + 1, ATTACHMENTS_ON_PAGE + 1):
-        name = f"Backup {number:02d}.pdf"
-        content = text_pdf([f"Backup document {number} of {invoice.label}"])
+def backup_pdfs(invoice: Invoice, count: int) -> list[Document]:
+    """`count` small generated one-page PDFs, as the demo's."""
+    return [
+        Document(
+            f"Backup {number:02d}.pdf",
+            "application/pdf",
+            text_pdf([f"Backup document {number} of {invoice.label}"]),
+        )
+        for number in range(1, count + 1)
+    ]
+
+
+def print_invoice_documents(invoice: Invoice) -> list[Document]:
+    """The print invoice's attachments: PRINT_PDF_ATTACHMENTS PDFs, whose pages the PDF
+    with attachments appends, and a CSV and a PNG, which its last page lists."""
+    return [
+        *backup_pdfs(invoice, PRINT_PDF_ATTACHMENTS),
+        Document("Quantities.csv", "text/csv", b"item,qty\nRebar,12\nForms,3\n"),
+        Document("Site photo.png", "image/png", SITE_PHOTO_PNG),
+    ]
+
+
+def ensure_documents(invoice: Invoice, documents: list[Document]) -> None:
+    """Give `invoice` exactly these attachments (written as rows, like the demo's), each
+    with its file in this checkout's storage. A row whose file is missing (the database
+    was prepared from another checkout, whose MEDIA_ROOT holds the files) is made again,
+    so a download never measures a missing file."""
+    wanted = {document.name: document for document in documents}
+    present = set()
+    for attachment in invoice.attachments.order_by("pk"):
+        name = attachment.original_name
+        if (
+            name in wanted
+            and name not in present
+            and bool(attachment.file.name)
+            and attachment.file.storage.exists(str(attachment.file.name))
+        ):
+            present.add(name)
+        else:
+            attachment.delete()
+    for document in documents:
+        if document.name in present:
+            continue
         attachment = InvoiceAttachment(
             invoice=invoice,
-            original_name=name,
-            size=len(content),
-            content_type="application/pdf",
-            sha256=hashlib.sha256(content).hexdigest(),
-            added_by=user,
+            original_name=document.name,
+            size=len(document.content),
+            content_type=document.content_type,
+            sha256=hashlib.sha256(document.content).hexdigest(),
+            added_by=invoice.created_by,
         )
-        attachment.file.save(name, ContentFile(content), save=False)
+        attachment.file.save(document.name, ContentFile(document.content), save=False)
         attachment.save()
+
+
+def ensure_attachments() -> None:
+    """Give the attachments invoice its ATTACHMENTS_ON_PAGE attachments."""
+    invoice = attachments_invoice()
+    ensure_documents(invoice, backup_pdfs(invoice, ATTACHMENTS_ON_PAGE))
+
+
+def ensure_print_attachments() -> None:
+    """Give the print invoice the attachments the PDF with attachments row appends."""
+    invoice = ensure_print_invoice()
+    ensure_documents(invoice, print_invoice_documents(invoice))
 
 
 def ensure_print_invoice() -> Invoice:
     """The 150-line invoice of the PDF row, on the bench company's smallest project (so
     the Commitments tool's biggest project stays the one it was)."""
-    from commitments.models import CommitmentType, SovLine
-    from invoices.models import InvoiceLine, InvoiceStatus
-
     existing = Invoice.objects.filter(
         commitment__project__company__name=BENCH_COMPANY_NAME,
         commitment__number=PRINT_COMMITMENT_NUMBER,

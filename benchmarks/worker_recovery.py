@@ -30,6 +30,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import django
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Count, Max
+
+from benchmarks import stats
+from benchmarks.prepare import ensure_database
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALE = 0.1  # 10,000 invoices, 500 of them Ready to Export
@@ -76,7 +83,7 @@ class Workers:
 
     def running_export(self) -> subprocess.Popen | None:
         """A live worker that is running an export task right now."""
-        from django_tasks_db.models import DBTaskResult
+        from django_tasks_db.models import DBTaskResult  # noqa: PLC0415 (models load after django.setup())
 
         busy = {
             worker_ids[-1]
@@ -104,8 +111,6 @@ class Workers:
 def kill_workers(workers: Workers, *, every: float, until: float, kills: list[str]) -> None:
     """Every `every` seconds until `until` (monotonic), SIGKILL a worker that is exporting
     (waiting up to a few seconds for one to be) and start another in its place."""
-    from django.db import connection
-
     try:
         next_kill = time.monotonic() + every
         while next_kill <= until:
@@ -138,21 +143,16 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["ERP_EXPORT_DIR"] = str(export_dir)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-    from benchmarks.prepare import ensure_database
-
     ensure_database(os.environ["DATABASE_URL"])
     django.setup()
 
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.db.models import Count, Max
-    from django_tasks_db.models import DBTaskResult
+    from django_tasks_db.models import DBTaskResult  # noqa: PLC0415 (models load after django.setup())
 
-    from benchmarks import scenario, stats
-    from benchmarks.data import BENCH_APPROVER_USERNAME
-    from erp_integrations.models import ExportItem, ExportState
-    from erp_integrations.services import export_items_accept
-    from invoices.models import ChangeHistoryEntry
+    from benchmarks import scenario  # noqa: PLC0415 (models load after django.setup())
+    from benchmarks.data import BENCH_APPROVER_USERNAME  # noqa: PLC0415 (models load after django.setup())
+    from erp_integrations.models import ExportItem, ExportState  # noqa: PLC0415 (models load after django.setup())
+    from erp_integrations.services import export_items_accept  # noqa: PLC0415 (models load after django.setup())
+    from invoices.models import ChangeHistoryEntry  # noqa: PLC0415 (models load after django.setup())
 
     scenario.prepare(scale=SCALE, accept_items=args.invoices, report=print)
     item_ids = list(

@@ -1,5 +1,7 @@
 """The access layer for commitments: who sees which commitment, and who is its
-invoice contact."""
+invoice contact. Which projects a user may open is decided here too, not in
+projects/permissions.py: an invoice contact on one of a project's commitments opens the
+project, and projects sit below commitments."""
 
 from __future__ import annotations
 
@@ -102,3 +104,25 @@ def access_commitment(user: User, project_id: int, commitment_id: int) -> Commit
     if not can_view_commitment(user, commitment):
         raise Http404("No such commitment.")
     return commitment
+
+
+def visible_projects(user: User) -> QuerySet[Project]:
+    """Projects the user can open: any Commitments level, or invoice contact on one of
+    the project's commitments."""
+    projects = Project.objects.select_related("company")
+    if not user.is_authenticated or not user.is_active:
+        return projects.none()
+    if user.is_superuser:
+        return projects.all()
+    contact_projects = commitments_user_contacts(user).values("project_id")
+    return projects.filter(
+        projects_with_commitments_level(user, ToolLevel.READ_ONLY) | Q(pk__in=contact_projects)
+    )
+
+
+def access_project(user: User, project_id: int) -> Project:
+    """The project, or 404 when the user may not see it (existence does not leak)."""
+    try:
+        return visible_projects(user).get(pk=project_id)
+    except (Project.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such project.") from None

@@ -21,13 +21,8 @@ from django_tables2 import RequestConfig
 
 from commitments.filters import CommitmentFilter
 from commitments.models import Commitment
-from commitments.permissions import access_commitment
-from commitments.selectors import (
-    commitment_history,
-    commitment_invoices,
-    commitment_sov_lines,
-    commitments_for_tool,
-)
+from commitments.permissions import access_commitment, access_project
+from commitments.selectors import commitment_sov_lines
 from commitments.tables import CommitmentTable
 from core.csv_export import csv_response
 from core.downloads import download_name
@@ -48,7 +43,7 @@ from erp_integrations.services import (
 from invoices.amounts import totals_of_invoices
 from invoices.csv_export import INVOICES_TAB_HEADER, invoices_tab_rows
 from invoices.permissions import can_create_invoice, can_send_or_retrieve_on_commitment
-from projects.permissions import access_project
+from invoices.selectors import commitment_history, commitment_invoices, commitments_for_tool
 
 COMMITMENTS_PER_PAGE = 25
 HISTORY_PER_PAGE = 50

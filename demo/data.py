@@ -39,8 +39,7 @@ from commitments.permissions import is_invoice_contact, is_on_private_access_lis
 from commitments.services import commitment_add_invoice_contact, commitment_grant_private_access
 from demo.attachments import seed_demo_attachments
 from erp_integrations.models import ConnectorKind, ErpConnection, ErpSystem, ExportItem
-from erp_integrations.services import ERP_STATUS_CHANGE
-from invoices.history import history_entry, record_history
+from invoices.history import ERP_STATUS_CHANGE, history_entry, record_history
 from invoices.models import ChangeHistoryEntry, Invoice, InvoiceErpStatus, InvoiceLine
 from invoices.models import InvoiceStatus as Status
 from projects.models import (

@@ -19,11 +19,15 @@ An attempt has three steps, so that no transaction stays open while the ERP is c
 A batch (one task per accept) claims its items one at a time, as it comes to each: the
 items it has not reached are free for any other worker. So when a worker dies, only the
 item it held waits, until its heartbeat-less claim runs out (one lease at most);
-`requeue_stalled_exports` (`manage.py requeue_exports`) enqueues again that item, the
-items accepted but not picked up within ERP_EXPORT_PICKUP_SECONDS (the rest of a dead
-worker's batch, a lost task's), and retries whose task was lost, or every due retry when
-the task backend cannot defer tasks. A task that meets an item already claimed or
-finished skips it without a delivery, so enqueuing an item twice is harmless.
+`stalled_export_ids` finds that item, the items accepted but not picked up within
+ERP_EXPORT_PICKUP_SECONDS (the rest of a dead worker's batch, a lost task's), and retries
+whose task was lost, or every due retry when the task backend cannot defer tasks, for
+`manage.py requeue_exports` to enqueue again. A task that meets an item already claimed
+or finished skips it without a delivery, so enqueuing an item twice is harmless.
+
+This module enqueues nothing: a batch returns what it leaves to schedule (an `ExportRun`:
+the retries, with when each is due, and the failures to email about), and tasks.py,
+which runs the batch, enqueues it.
 """
 
 from __future__ import annotations
@@ -32,10 +36,9 @@ import logging
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import partial
 
 from django.conf import settings
 from django.db import connections, transaction
@@ -50,10 +53,9 @@ from erp_integrations.connectors import (
 )
 from erp_integrations.models import ExportItem
 from erp_integrations.payloads import build_document, invoice_attachments_for_export
-from erp_integrations.services import ERP_STATUS_CHANGE
-from invoices.history import history_entry, record_history
+from invoices.history import erp_status_entry, record_history
 from invoices.locking import lock_invoices
-from invoices.models import ERP_WORKFLOW, ErpTransition, Invoice, InvoiceErpStatus
+from invoices.models import ERP_WORKFLOW, ErpTransition, Invoice
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +69,8 @@ REFERENCE_TOO_LONG = (
     "The ERP answered with a document reference longer than {limit} characters: {reference}"
 )
 
-# At most this many stalled items are enqueued per `requeue_stalled_exports` call; the
-# next call takes the rest.
+# At most this many stalled items are enqueued per `requeue_exports` run; the next run
+# takes the rest.
 REQUEUE_LIMIT = 1000
 
 
@@ -103,6 +105,35 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 @dataclass(frozen=True)
+class Attempt:
+    """How one attempt ended. `retry_at` is when the next attempt is due, for a
+    RETRY_SCHEDULED attempt only."""
+
+    outcome: ExportOutcome
+    retry_at: datetime | None = None
+
+
+@dataclass
+class ExportRun:
+    """What a batch did to each item (ids by outcome), and what it leaves to schedule:
+    each retry's next attempt, and one email to the approvers about the failures."""
+
+    outcomes: dict[str, list[int]] = field(
+        default_factory=lambda: {outcome.value: [] for outcome in ExportOutcome}
+    )
+    retries: dict[int, datetime] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[int]:
+        return self.outcomes[ExportOutcome.FAILED]
+
+    def add(self, export_item_id: int, attempt: Attempt) -> None:
+        self.outcomes[attempt.outcome].append(export_item_id)
+        if attempt.retry_at is not None:
+            self.retries[export_item_id] = attempt.retry_at
+
+
+@dataclass(frozen=True)
 class Claim:
     """One worker's hold on one attempt; its result counts only while this still holds."""
 
@@ -111,14 +142,14 @@ class Claim:
     started_at: datetime
 
 
-def export_items(export_item_ids: Iterable[int], *, worker: str = "") -> dict[str, list[int]]:
-    """Make one export attempt for each item, claiming each as it comes to it; return the
-    item ids by outcome. `worker` names the task, recorded on its claims. The approvers
-    get one email about all the items that failed.
+def export_items(export_item_ids: Iterable[int], *, worker: str = "") -> ExportRun:
+    """Make one export attempt for each item, claiming each as it comes to it; return
+    what each attempt came to and what is left to schedule (`tasks.export_batch`
+    schedules it). `worker` names the task, recorded on its claims.
 
     An item whose rows another transaction holds is passed over and tried again after
     the rest of the batch, rather than holding the batch up."""
-    outcomes: dict[str, list[int]] = {outcome.value: [] for outcome in ExportOutcome}
+    run = ExportRun()
     ids = list(dict.fromkeys(export_item_ids))
     # One query passes over the items finished or held elsewhere: a batch enqueued again
     # by the sweep costs next to nothing once its items are done.
@@ -127,44 +158,36 @@ def export_items(export_item_ids: Iterable[int], *, worker: str = "") -> dict[st
             "pk", flat=True
         )
     )
-    outcomes[ExportOutcome.SKIPPED] = [pk for pk in ids if pk not in claimable]
+    run.outcomes[ExportOutcome.SKIPPED] = [pk for pk in ids if pk not in claimable]
     passed_over = []
     with ClaimHeartbeat() as heartbeat:
         for export_item_id in (pk for pk in ids if pk in claimable):
-            outcome = _attempt(export_item_id, worker, heartbeat, skip_locked=True)
-            if outcome is None:
+            attempt = _attempt(export_item_id, worker, heartbeat, skip_locked=True)
+            if attempt is None:
                 passed_over.append(export_item_id)
             else:
-                outcomes[outcome].append(export_item_id)
+                run.add(export_item_id, attempt)
         for export_item_id in passed_over:
-            outcome = _attempt(export_item_id, worker, heartbeat, skip_locked=False)
-            outcomes[outcome or ExportOutcome.SKIPPED].append(export_item_id)
-    failed = outcomes[ExportOutcome.FAILED]
-    if failed:
-        # The failures are recorded; an email that cannot be enqueued must not fail the
-        # export task.
-        transaction.on_commit(partial(_email_failures, failed), robust=True)
-    return outcomes
+            attempt = _attempt(export_item_id, worker, heartbeat, skip_locked=False)
+            run.add(export_item_id, attempt or Attempt(ExportOutcome.SKIPPED))
+    return run
 
 
 def export_item(export_item_id: int) -> ExportOutcome:
-    """Make one export attempt for one item."""
-    outcomes = export_items([export_item_id])
+    """Make one export attempt for one item, scheduling nothing."""
+    outcomes = export_items([export_item_id]).outcomes
     return next(ExportOutcome(name) for name, ids in outcomes.items() if ids)
 
 
-def requeue_stalled_exports(now: datetime | None = None) -> list[int]:
-    """Enqueue again the Exporting items nobody is working on: those whose claim ran out
-    (their worker died while it held them), those accepted and not picked up within the
-    pickup grace (a dead worker's batch that it never reached, a lost task's), and those
-    whose retry is due but whose deferred task was lost (or every due retry, when the
-    task backend cannot defer). Returns their ids. Enqueuing an item twice is harmless:
-    the claim lets one attempt through at a time."""
-    from erp_integrations.tasks import backend_supports_defer, enqueue_exports
-
-    now = now or timezone.now()
+def stalled_export_ids(now: datetime, *, retries_deferred: bool) -> list[int]:
+    """The Exporting items nobody is working on, to enqueue again: those whose claim ran
+    out (their worker died while it held them), those accepted and not picked up within
+    the pickup grace (a dead worker's batch that it never reached, a lost task's), and
+    those whose retry is due but whose deferred task was lost. When retries are not
+    deferred (the task backend cannot defer), every due retry. Enqueuing an item twice
+    is harmless: the claim lets one attempt through at a time."""
     # A deferred retry task normally runs on time; only one long overdue was lost.
-    retry_grace = lease_duration() if backend_supports_defer() else timedelta(0)
+    retry_grace = lease_duration() if retries_deferred else timedelta(0)
     unclaimed = Q(export_started_at__isnull=True)
     stalled = (~unclaimed & ~_live_claim(now)) | (
         unclaimed
@@ -174,14 +197,11 @@ def requeue_stalled_exports(now: datetime | None = None) -> list[int]:
             & (Q(decided_at__lte=now - pickup_grace()) | Q(decided_at__isnull=True))
         )
     )
-    ids = list(
+    return list(
         ExportItem.objects.filter(stalled, state__in=ERP_WORKFLOW.exporting_statuses)
         .order_by("pk")
         .values_list("pk", flat=True)[:REQUEUE_LIMIT]
     )
-    if ids:
-        enqueue_exports(ids)
-    return ids
 
 
 def tasks_holding_claims(since: datetime) -> set[str]:
@@ -201,21 +221,23 @@ def tasks_holding_claims(since: datetime) -> set[str]:
 
 def _attempt(
     export_item_id: int, worker: str, heartbeat: ClaimHeartbeat, *, skip_locked: bool
-) -> ExportOutcome | None:
+) -> Attempt | None:
     """One attempt, or None when `skip_locked` and another transaction holds the rows."""
     try:
         return _export(export_item_id, worker, heartbeat, skip_locked=skip_locked)
     except Exception:
         logger.exception("Export of item %s broke down; it will be requeued", export_item_id)
-        return ExportOutcome.INTERRUPTED
+        return Attempt(ExportOutcome.INTERRUPTED)
 
 
 def _export(
     export_item_id: int, worker: str, heartbeat: ClaimHeartbeat, *, skip_locked: bool
-) -> ExportOutcome | None:
+) -> Attempt | None:
     claim = claim_export(export_item_id, worker=worker, skip_locked=skip_locked)
+    if claim is None:
+        return None
     if not isinstance(claim, Claim):
-        return claim
+        return Attempt(claim)
     try:
         with heartbeat.holding(claim):
             reference = deliver_export(export_item_id)
@@ -343,7 +365,7 @@ def deliver_export(export_item_id: int) -> str:
 
 def finish_export(
     claim: Claim, *, reference: str | None = None, error: ExportError | None = None
-) -> ExportOutcome:
+) -> Attempt:
     """Step 3: record the attempt's outcome, if the claim still holds."""
     reference_limit = ExportItem._meta.get_field("erp_reference").max_length
     assert reference_limit is not None  # a CharField always has one
@@ -354,7 +376,7 @@ def finish_export(
     with transaction.atomic():
         locked = _lock(claim.export_item_id)
         if locked is None:
-            return ExportOutcome.SKIPPED
+            return Attempt(ExportOutcome.SKIPPED)
         invoice, item = locked
         if (
             item.state not in ERP_WORKFLOW.exporting_statuses
@@ -362,7 +384,7 @@ def finish_export(
             or item.export_started_at != claim.started_at
         ):
             # Our lease ran out and another worker took over; its outcome stands.
-            return ExportOutcome.SKIPPED
+            return Attempt(ExportOutcome.SKIPPED)
         now = timezone.now()
         if error is None:
             assert reference is not None  # without one, the error was set above
@@ -377,19 +399,18 @@ def finish_export(
                 ERP_WORKFLOW.export_succeeded,
                 ["erp_reference", "synced_at", "last_error", "next_retry_at", *CLAIM_FIELDS],
             )
-            return ExportOutcome.SYNCED
+            return Attempt(ExportOutcome.SYNCED)
         if isinstance(error, TransientExportError) and item.attempts < max_attempts():
             item.last_error = str(error)
             item.next_retry_at = now + retry_delay(item.attempts)
             _release_claim(item, now)
             item.save(update_fields=["last_error", "next_retry_at", *CLAIM_FIELDS])
-            transaction.on_commit(partial(_schedule_retry, item.pk, item.next_retry_at))
-            return ExportOutcome.RETRY_SCHEDULED
+            return Attempt(ExportOutcome.RETRY_SCHEDULED, retry_at=item.next_retry_at)
         message = str(error)
         if isinstance(error, TransientExportError):
             message = GAVE_UP.format(error=message, attempts=item.attempts)
         _fail(invoice, item, message)
-        return ExportOutcome.FAILED
+        return Attempt(ExportOutcome.FAILED)
 
 
 # --- Helpers -----------------------------------------------------------------------------
@@ -455,23 +476,13 @@ def _lock(export_item_id: int, *, skip_locked: bool = False):
 def _move(invoice: Invoice, item: ExportItem, transition: ErpTransition, fields: list[str]) -> None:
     """Move the item and its invoice's ERP status as the transition says, with a history
     row. Caller holds both row locks and has checked that the transition allows it."""
-    from_label = InvoiceErpStatus(invoice.erp_status).label
     state = transition.to_status
+    entry = erp_status_entry(invoice, to_status=state, action_by=None)
     item.state = state
     item.save(update_fields=["state", *fields])
     invoice.erp_status = state
     invoice.save(update_fields=["erp_status", "updated_at"])
-    record_history(
-        [
-            history_entry(
-                invoice,
-                action_by=None,
-                changed=ERP_STATUS_CHANGE,
-                from_value=from_label,
-                to_value=InvoiceErpStatus(state).label,
-            )
-        ]
-    )
+    record_history([entry])
 
 
 def _fail(invoice: Invoice, item: ExportItem, message: str) -> None:
@@ -484,15 +495,3 @@ def _fail(invoice: Invoice, item: ExportItem, message: str) -> None:
         ERP_WORKFLOW.export_failed,
         ["last_error", "next_retry_at", *CLAIM_FIELDS],
     )
-
-
-def _schedule_retry(export_item_id: int, run_after: datetime) -> None:
-    from erp_integrations.tasks import schedule_export_retry
-
-    schedule_export_retry(export_item_id, run_after=run_after)
-
-
-def _email_failures(export_item_ids: list[int]) -> None:
-    from erp_integrations.tasks import enqueue_email, send_export_failed_email
-
-    enqueue_email(send_export_failed_email, export_item_ids)

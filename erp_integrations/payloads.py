@@ -25,6 +25,7 @@ from erp_integrations.systems import (
     VENDOR_NAME,
     SystemProfile,
     profile_for,
+    send_refusals,
 )
 from invoices.amounts import ZERO, LineAmounts, invoice_amounts, percent_of, to_cents
 from invoices.models import InvoiceAttachment, InvoiceLine
@@ -57,8 +58,6 @@ def build_document(
     changed after it was sent, it has no lines, or the ERP system's rules now refuse it,
     e.g. because the connection's settings changed).
     """
-    from erp_integrations.systems import send_refusals
-
     invoice = export_item.invoice
     commitment = invoice.commitment
     project = commitment.project

@@ -34,8 +34,23 @@ from commitments.permissions import access_commitment
 from core.display import display_name
 from core.errors import ActionRefused
 from erp_integrations.models import REJECTION_REASON_MAX_LENGTH, ErpConnection, ExportItem
+from erp_integrations.systems import send_refusals, unlink_refusal
+from erp_integrations.tasks import (
+    enqueue_email,
+    enqueue_exports,
+    send_invoices_rejected_email,
+    send_invoices_sent_email,
+    send_invoices_unlinked_email,
+)
 from invoices.amounts import totals_of_invoices
-from invoices.history import history_entry, record_history
+from invoices.history import (
+    ERP_REFERENCE_CHANGE,
+    REJECTION_REASON_CHANGE,
+    UNLINK_REASON_CHANGE,
+    erp_status_entry,
+    history_entry,
+    record_history,
+)
 from invoices.locking import lock_invoices
 from invoices.models import (
     ERP_WORKFLOW,
@@ -121,11 +136,6 @@ LATER_INVOICE_IN_ERP = (
 NOT_FAILED = "{label}: only invoices that failed to export can be retried ({erp_status})."
 NOT_DECIDABLE = "{label}: {erp_status} invoices cannot be {verb}."
 WRITE_FAILED = "{label}: could not be saved ({error}). Nothing changed for it."
-
-ERP_STATUS_CHANGE = "ERP Status"
-REJECTION_REASON_CHANGE = "Rejection Reason"
-UNLINK_REASON_CHANGE = "Unlink Reason"
-ERP_REFERENCE_CHANGE = "ERP Reference"
 
 
 class Outcome:
@@ -258,14 +268,7 @@ def _write_all_or_each[Pair: tuple[Invoice, ExportItem | None]](
 
 
 def _status_entry(invoice: Invoice, *, to_state: str, by, action: ActionResult):
-    return history_entry(
-        invoice,
-        action_by=by,
-        changed=ERP_STATUS_CHANGE,
-        from_value=InvoiceErpStatus(invoice.erp_status).label,
-        to_value=InvoiceErpStatus(to_state).label,
-        batch_id=action.batch_id,
-    )
+    return erp_status_entry(invoice, to_status=to_state, action_by=by, batch_id=action.batch_id)
 
 
 def _move_items(
@@ -297,8 +300,6 @@ def _move_items(
 
 
 def _send_refusal(invoice: Invoice, totals, connection: ErpConnection | None) -> str | None:
-    from erp_integrations.systems import send_refusals
-
     label = invoice.label
     if not ERP_WORKFLOW.send.allows(invoice.erp_status):
         if invoice.erp_status == InvoiceErpStatus.SYNCED:
@@ -406,12 +407,8 @@ def _send(
             WRITE_FAILED.format(label=invoice.label, error=error),
         )
     if created and direct:
-        from erp_integrations.tasks import enqueue_exports
-
         transaction.on_commit(partial(enqueue_exports, [item.pk for item in created]))
     elif created:
-        from erp_integrations.tasks import enqueue_email, send_invoices_sent_email
-
         transaction.on_commit(
             partial(enqueue_email, send_invoices_sent_email, [item.pk for item in created]),
             robust=True,
@@ -612,8 +609,6 @@ def export_items_accept(
     Raises Http404 when the user may not open the company's ERP Integrations and
     `ActionRefused` when they are not its accounting approver.
     """
-    from erp_integrations.tasks import enqueue_exports
-
     now = timezone.now()
     action, moved = _approver_action(
         user=user,
@@ -667,8 +662,6 @@ def export_items_reject(
         extra_history=reason_entry,
     )
     if moved:
-        from erp_integrations.tasks import enqueue_email, send_invoices_rejected_email
-
         transaction.on_commit(
             partial(enqueue_email, send_invoices_rejected_email, moved), robust=True
         )
@@ -681,8 +674,6 @@ def export_items_retry(
 ) -> ActionResult:
     """Export Failed to Export items again, with a fresh set of attempts. The idempotency
     key stays the same, so an export that in fact reached the ERP is not created twice."""
-    from erp_integrations.tasks import enqueue_exports
-
     action, moved = _approver_action(
         user=user,
         company_id=company_id,
@@ -736,8 +727,6 @@ def _unlink_refusal(
     invoice: Invoice, item: ExportItem, later_in_erp: list[Invoice]
 ) -> tuple[str, str] | None:
     """Why the item cannot be unlinked (or is already), or None when it can."""
-    from erp_integrations.systems import unlink_refusal
-
     label = invoice.label
     if item.is_unlinked:
         # A second unlink (a double click) finds the item where the first left it.
@@ -847,8 +836,6 @@ def export_items_unlink(
         else:
             moved.append(item.pk)
     if moved:
-        from erp_integrations.tasks import enqueue_email, send_invoices_unlinked_email
-
         transaction.on_commit(
             partial(enqueue_email, send_invoices_unlinked_email, moved), robust=True
         )

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 
+from django.db import transaction
 from django.tasks import Task, TaskContext, TaskResultStatus, task
 from django.utils import timezone
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
-from erp_integrations.exporting import export_items, lease_duration, tasks_holding_claims
+from erp_integrations.exporting import (
+    export_items,
+    lease_duration,
+    stalled_export_ids,
+    tasks_holding_claims,
+)
 from erp_integrations.notifications import (
     notify_export_failed,
     notify_invoices_rejected,
@@ -29,7 +36,26 @@ from erp_integrations.notifications import (
 def export_invoices(context: TaskContext, export_item_ids: list[int]) -> dict[str, list[int]]:
     """One export attempt for each Exporting item; returns the ids by outcome. Its claims
     name the task, which tells the sweep that it is alive (`fail_dead_tasks`)."""
-    return export_items(export_item_ids, worker=str(context.task_result.id))
+    return export_batch(export_item_ids, worker=str(context.task_result.id))
+
+
+def export_batch(export_item_ids: Iterable[int], *, worker: str = "") -> dict[str, list[int]]:
+    """One export attempt for each item (`exporting.export_items`), then what the batch
+    leaves to schedule, on commit: each retry's deferred attempt, and one email to the
+    approvers about all the items that failed. Returns the ids by outcome.
+
+    A retry is scheduled once the whole batch is done; should the worker die before, the
+    sweep (`requeue_stalled_exports`) enqueues the retry once it is overdue."""
+    run = export_items(export_item_ids, worker=worker)
+    for export_item_id, run_after in run.retries.items():
+        transaction.on_commit(partial(schedule_export_retry, export_item_id, run_after=run_after))
+    if run.failed:
+        # The failures are recorded; an email that cannot be enqueued must not fail the
+        # export task.
+        transaction.on_commit(
+            partial(enqueue_email, send_export_failed_email, run.failed), robust=True
+        )
+    return run.outcomes
 
 
 def enqueue_exports(export_item_ids: Iterable[int]) -> None:
@@ -52,6 +78,14 @@ def schedule_export_retry(export_item_id: int, *, run_after: datetime) -> bool:
         return False
     export_invoices.using(run_after=run_after).enqueue(export_item_ids=[export_item_id])
     return True
+
+
+def requeue_stalled_exports(now: datetime | None = None) -> list[int]:
+    """Enqueue again the Exporting items nobody is working on
+    (`exporting.stalled_export_ids`): one task for all of them. Returns their ids."""
+    ids = stalled_export_ids(now or timezone.now(), retries_deferred=backend_supports_defer())
+    enqueue_exports(ids)
+    return ids
 
 
 class WorkerGone(Exception):

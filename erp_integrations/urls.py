@@ -11,6 +11,11 @@ urlpatterns = [
     path("unlink/", views.unlink, name="unlink"),
     path("items/<dbid:item_id>/", views.review, name="review"),
     path("items/<dbid:item_id>/pdf/", views.review_pdf, name="review_pdf"),
+    path(
+        "items/<dbid:item_id>/pdf/with-attachments/",
+        views.review_pdf_with_attachments,
+        name="review_pdf_with_attachments",
+    ),
     path("<slug:tab>/", views.tab, name="tab"),
     path("<slug:tab>/csv/", views.tab_csv, name="tab_csv"),
 ]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -56,6 +56,7 @@ from erp_integrations.services import (
 )
 from erp_integrations.systems import things_to_know
 from invoices.pdf import pay_application_response
+from invoices.pdf_with_attachments import pay_application_with_attachments_response
 from invoices.permissions import can_view_invoice
 from projects.models import Company
 from projects.permissions import access_erp_integrations, is_accounting_approver
@@ -317,6 +318,18 @@ def review_pdf(request: HtmxHttpRequest, company_id: int, item_id: int) -> HttpR
     """The review page's "Download PDF": the item's invoice as a pay application, for
     whoever may open the review page."""
     return pay_application_response(
+        access_invoice_in_queue(request.user, company_id, item_id).invoice
+    )
+
+
+@require_GET
+@login_required
+def review_pdf_with_attachments(
+    request: HtmxHttpRequest, company_id: int, item_id: int
+) -> FileResponse:
+    """The review page's "Download PDF with attachments", for whoever may download its
+    PDF: the pay application, its PDF attachments' pages, and a list of the others."""
+    return pay_application_with_attachments_response(
         access_invoice_in_queue(request.user, company_id, item_id).invoice
     )
 

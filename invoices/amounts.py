@@ -23,10 +23,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from invoices.models import Invoice, InvoiceLine
+from django.db.models import F
+
+from invoices.models import Invoice, InvoiceLine
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -167,10 +168,6 @@ def _lines_up_to(wanted: dict[tuple[int, int], int]):
     """Every line of the wanted invoices' commitments up to the highest invoice number
     asked for: the invoices' own lines and the earlier ones that make up their previous
     billing, in billing order."""
-    from django.db.models import F
-
-    from invoices.models import InvoiceLine
-
     return (
         InvoiceLine.objects.filter(
             invoice__commitment_id__in={commitment_id for commitment_id, _ in wanted},
@@ -284,8 +281,6 @@ def period_amounts_of_invoices(invoice_ids: Iterable[int]) -> dict[int, PeriodAm
     """This period's amounts of each invoice, from its own lines only (one query).
     They equal `invoice_amounts(invoice).totals` for the same fields, as both are sums of
     the same per-line rounded amounts."""
-    from invoices.models import InvoiceLine
-
     invoice_ids = list(invoice_ids)
     totals = {invoice_id: PeriodAmounts() for invoice_id in invoice_ids}
     rows = InvoiceLine.objects.filter(invoice_id__in=invoice_ids).values_list(

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from commitments.models import Commitment
-from commitments.selectors import commitment_invoices
 from core.csv_export import Cell
 from invoices.amounts import totals_of_invoices
+from invoices.selectors import commitment_invoices
 
 INVOICES_TAB_HEADER = (
     "Number",

@@ -46,7 +46,8 @@ def static_path_of(url: str) -> str | None:
 
 def static_files_fetcher():
     """A WeasyPrint URL fetcher that serves the site's static files and nothing else."""
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
+    # WeasyPrint on first use, as in `html_to_pdf`.
+    from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: PLC0415
 
     class StaticFilesFetcher(URLFetcher):
         def fetch(self, url, headers=None):
@@ -103,8 +104,10 @@ def pay_application_html(invoice: Invoice) -> str:
 
 def html_to_pdf(html: str) -> bytes:
     """A page of the site as PDF bytes; its links resolve against BASE_URL."""
-    # Imported on first use: a worker that prints nothing does not carry WeasyPrint.
-    from weasyprint import HTML
+    # Imported on first use: importing WeasyPrint takes over half a second and needs
+    # Pango's libraries, which a process that prints nothing (a task worker, a management
+    # command) need neither pay for nor have.
+    from weasyprint import HTML  # noqa: PLC0415
 
     return HTML(string=html, base_url=BASE_URL, url_fetcher=static_files_fetcher()).write_pdf()
 

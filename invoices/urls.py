@@ -22,4 +22,9 @@ urlpatterns = [
         name="attachment_remove",
     ),
     path("<dbid:invoice_id>/pdf/", views.invoice_pdf, name="pdf"),
+    path(
+        "<dbid:invoice_id>/pdf/with-attachments/",
+        views.invoice_pdf_with_attachments,
+        name="pdf_with_attachments",
+    ),
 ]

@@ -54,6 +54,7 @@ from invoices.forms import (
 from invoices.locking import edit_lock_message, lock_message
 from invoices.models import Invoice, InvoiceAttachment, InvoiceStatus
 from invoices.pdf import pay_application_response
+from invoices.pdf_with_attachments import pay_application_with_attachments_response
 from invoices.permissions import (
     access_invoice_on_project,
     access_invoice_to_download,
@@ -562,3 +563,15 @@ def invoice_pdf(
 ) -> HttpResponse:
     """The invoice page's "Download PDF": whoever sees the invoice page may download it."""
     return pay_application_response(_access(request, project_id, commitment_id, invoice_id))
+
+
+@require_GET
+@login_required
+def invoice_pdf_with_attachments(
+    request: HtmxHttpRequest, project_id: int, commitment_id: int, invoice_id: int
+) -> FileResponse:
+    """The invoice page's "Download PDF with attachments", for whoever may download the
+    PDF: the pay application, its PDF attachments' pages, and a list of the others."""
+    return pay_application_with_attachments_response(
+        _access(request, project_id, commitment_id, invoice_id)
+    )

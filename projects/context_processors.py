@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from projects.permissions import approver_companies, visible_projects
+from commitments.permissions import visible_projects
+from projects.permissions import approver_companies
 
 NAV_PROJECT_LIMIT = 25
 

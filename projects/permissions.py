@@ -7,6 +7,7 @@ codename per level; a user's level is the highest they hold, directly or through
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth import models as auth_models
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
@@ -108,22 +109,6 @@ def projects_with_commitments_level(user: User, minimum: ToolLevel) -> Q:
     )
 
 
-def visible_projects(user: User) -> QuerySet[Project]:
-    """Projects the user can open: any Commitments level, or invoice contact on one of
-    the project's commitments."""
-    from commitments.permissions import commitments_user_contacts
-
-    projects = Project.objects.select_related("company")
-    if not user.is_authenticated or not user.is_active:
-        return projects.none()
-    if user.is_superuser:
-        return projects.all()
-    contact_projects = commitments_user_contacts(user).values("project_id")
-    return projects.filter(
-        projects_with_commitments_level(user, ToolLevel.READ_ONLY) | Q(pk__in=contact_projects)
-    )
-
-
 def approver_companies(user: User) -> QuerySet[Company]:
     """Companies whose ERP Integrations page the user works as an accounting approver."""
     if not user.is_authenticated or not user.is_active:
@@ -152,8 +137,6 @@ def approver_companies(user: User) -> QuerySet[Company]:
 def accounting_approvers(company: Company) -> QuerySet:
     """The users who approve for `company` (superusers excluded: they administer the site,
     they do not work the queue), e.g. to notify them."""
-    from django.contrib.auth import get_user_model
-
     user_model = get_user_model()
     level_codes = [
         code
@@ -175,14 +158,6 @@ def accounting_approvers(company: Company) -> QuerySet:
     return user_model.objects.filter(
         holds(level_codes), holds([PUSH_TO_ACCOUNTING_PERMISSION]), is_active=True
     )
-
-
-def access_project(user: User, project_id: int) -> Project:
-    """The project, or 404 when the user may not see it (existence does not leak)."""
-    try:
-        return visible_projects(user).get(pk=project_id)
-    except (Project.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such project.") from None
 
 
 def access_erp_integrations(user: User, company_id: int) -> Company:

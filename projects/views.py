@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from projects.permissions import access_project, visible_projects
+from commitments.permissions import access_project, visible_projects
 
 
 @require_GET

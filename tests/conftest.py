@@ -9,7 +9,7 @@ import pytest
 from asgiref.local import Local
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.tasks import task_backends
+from django.tasks import default_task_backend, task_backends
 from hypothesis import settings as hypothesis_settings
 
 from tests.access_world import AccessWorld, build_access_world, shared_access_world
@@ -74,8 +74,6 @@ def _media_folder(settings, tmp_path):
 def dummy_tasks(settings):
     """Enqueued tasks are recorded, not run (django.tasks' dummy backend)."""
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
-    from django.tasks import default_task_backend
-
     default_task_backend.clear()
     return default_task_backend
 

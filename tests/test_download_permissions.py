@@ -1,11 +1,13 @@
-"""Who may download what: the invoice's PDF (from the invoice page and from the approver's
-review page) and the CSV exports (the commitment's Invoices tab, each ERP Integrations
-tab), every role of tests/access_world.py against every invoice state there.
+"""Who may download what: the invoice's PDF and its PDF with attachments (from the invoice
+page and from the approver's review page) and the CSV exports (the commitment's Invoices
+tab, each ERP Integrations tab), every role of tests/access_world.py against every
+invoice state there.
 
 A download checks the permission of the page it sits on, so the whole matrix asserts
 that the download answers as its page does; the roles DESIGN.md names are written out
-by hand as well, so the matrix does not rest on the pages alone. The PDF's rendering is
-replaced here by a stub (it is tested in tests/invoices/test_pdf.py): these tests are
+by hand as well, so the matrix does not rest on the pages alone. The PDFs' rendering is
+replaced here by a stub (tested in tests/invoices/test_pdf.py and
+test_pdf_with_attachments.py): these tests are
 about who gets it.
 """
 
@@ -38,6 +40,21 @@ PRIVATE = ("private_draft", "private_locked")
 @pytest.fixture(autouse=True)
 def _stub_pdf(monkeypatch):
     monkeypatch.setattr("invoices.pdf.render_pay_application", lambda invoice: b"%PDF-stub")
+    monkeypatch.setattr(
+        "invoices.pdf_with_attachments.write_pay_application_with_attachments",
+        lambda invoice, output: output.write(b"%PDF-stub"),
+    )
+
+
+# Each PDF download of a page, and the same with the invoice's attachments appended.
+INVOICE_PDFS = pytest.mark.parametrize(
+    "pdf", ["invoices:pdf", "invoices:pdf_with_attachments"], ids=["pdf", "with_attachments"]
+)
+REVIEW_PDFS = pytest.mark.parametrize(
+    "pdf",
+    ["erp_integrations:review_pdf", "erp_integrations:review_pdf_with_attachments"],
+    ids=["pdf", "with_attachments"],
+)
 
 
 def get_as(client, w: AccessWorld, role: str, url: str, headers=None):
@@ -76,30 +93,26 @@ def answer(response) -> int | str:
 # --- The whole matrix: each download answers as its page -------------------------------
 
 
+@INVOICE_PDFS
 @pytest.mark.parametrize("invoice_name", INVOICES)
 @pytest.mark.parametrize("role", ROLES)
-def test_invoice_pdf_answers_as_the_invoice_page(client, access, role, invoice_name):
+def test_invoice_pdf_answers_as_the_invoice_page(client, access, role, invoice_name, pdf):
     page = answer(
         get_as(client, access, role, invoice_url("invoices:detail", access, invoice_name))
     )
-    download = answer(
-        get_as(client, access, role, invoice_url("invoices:pdf", access, invoice_name))
-    )
+    download = answer(get_as(client, access, role, invoice_url(pdf, access, invoice_name)))
 
     assert download == page
 
 
+@REVIEW_PDFS
 @pytest.mark.parametrize("invoice_name", QUEUED)
 @pytest.mark.parametrize("role", ROLES)
-def test_review_pdf_answers_as_the_review_page(client, access, role, invoice_name):
+def test_review_pdf_answers_as_the_review_page(client, access, role, invoice_name, pdf):
     page = answer(
         get_as(client, access, role, review_url("erp_integrations:review", access, invoice_name))
     )
-    download = answer(
-        get_as(
-            client, access, role, review_url("erp_integrations:review_pdf", access, invoice_name)
-        )
-    )
+    download = answer(get_as(client, access, role, review_url(pdf, access, invoice_name)))
 
     assert download == page
 
@@ -152,32 +165,33 @@ INVOICE_PDF_OK = {
 }
 
 
+@INVOICE_PDFS
 @REQUEST_KINDS
 @pytest.mark.parametrize("invoice_name", INVOICES)
 @pytest.mark.parametrize("role", INVOICE_PDF_OK)
-def test_invoice_pdf_by_role(client, access, role, invoice_name, headers):
-    response = get_as(
-        client, access, role, invoice_url("invoices:pdf", access, invoice_name), headers
-    )
+def test_invoice_pdf_by_role(client, access, role, invoice_name, headers, pdf):
+    response = get_as(client, access, role, invoice_url(pdf, access, invoice_name), headers)
 
     assert response.status_code == (200 if invoice_name in INVOICE_PDF_OK[role] else 404)
 
 
+@INVOICE_PDFS
 @pytest.mark.parametrize("invoice_name", INVOICES)
-def test_another_companys_approver_gets_404_for_the_invoice_pdf(client, access, invoice_name):
+def test_another_companys_approver_gets_404_for_the_invoice_pdf(client, access, invoice_name, pdf):
     client.force_login(access.other_company_approver)
 
-    response = client.get(invoice_url("invoices:pdf", access, invoice_name))
+    response = client.get(invoice_url(pdf, access, invoice_name))
 
     assert response.status_code == 404
 
 
+@REVIEW_PDFS
 @REQUEST_KINDS
 @pytest.mark.parametrize("invoice_name", QUEUED)
 @pytest.mark.parametrize(
     "role", ["project_admin", "standard", "read_only", "invoice_contact", "approver"]
 )
-def test_review_pdf_by_role(client, access, role, invoice_name, headers):
+def test_review_pdf_by_role(client, access, role, invoice_name, headers, pdf):
     """Only the approver, and only for the items in his company's queue."""
     in_his_queue = role == "approver" and invoice_name != "other_company_locked"
 
@@ -185,28 +199,28 @@ def test_review_pdf_by_role(client, access, role, invoice_name, headers):
         client,
         access,
         role,
-        review_url("erp_integrations:review_pdf", access, invoice_name, company=access.company),
+        review_url(pdf, access, invoice_name, company=access.company),
         headers,
     )
 
     assert response.status_code == (200 if in_his_queue else 404)
 
 
+@REVIEW_PDFS
 @pytest.mark.parametrize("invoice_name", QUEUED)
-def test_another_companys_approver_gets_404_for_our_review_pdf(client, access, invoice_name):
+def test_another_companys_approver_gets_404_for_our_review_pdf(client, access, invoice_name, pdf):
     client.force_login(access.other_company_approver)
 
-    response = client.get(
-        review_url("erp_integrations:review_pdf", access, invoice_name, company=access.company)
-    )
+    response = client.get(review_url(pdf, access, invoice_name, company=access.company))
 
     assert response.status_code == 404
 
 
-def test_another_companys_approver_downloads_his_own_queues_pdf(client, access):
+@REVIEW_PDFS
+def test_another_companys_approver_downloads_his_own_queues_pdf(client, access, pdf):
     client.force_login(access.other_company_approver)
 
-    response = client.get(review_url("erp_integrations:review_pdf", access, "other_company_locked"))
+    response = client.get(review_url(pdf, access, "other_company_locked"))
 
     assert response.status_code == 200
 
@@ -264,9 +278,11 @@ def test_another_companys_approver_gets_404_for_our_queue_csv(client, access, sl
 def test_anonymous_downloads_go_to_the_login_page(client, access):
     urls = [
         invoice_url("invoices:pdf", access, "approved"),
+        invoice_url("invoices:pdf_with_attachments", access, "approved"),
         review_url("erp_integrations:review_pdf", access, "locked"),
+        review_url("erp_integrations:review_pdf_with_attachments", access, "locked"),
         commitment_url("commitments:invoices_csv", access, "public"),
         reverse("erp_integrations:tab_csv", args=[access.company.pk, "ready-to-export"]),
     ]
 
-    assert [answer(client.get(url)) for url in urls] == ["login"] * 4
+    assert [answer(client.get(url)) for url in urls] == ["login"] * 6

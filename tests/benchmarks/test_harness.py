@@ -158,3 +158,23 @@ def test_summary_reports_the_csvs_rows_queries_and_worker_peaks():
 
 def test_summary_of_a_run_without_downloads_says_not_measured():
     assert report.downloads_table(None) == ["not measured"]
+
+
+def test_summary_reports_the_pdf_with_attachments_pages_and_worker_peaks():
+    lines = report.downloads_table(
+        {
+            "csv_rows": None,
+            "pdf_with_attachments": {
+                "pdf_attachments": 10,
+                "other_attachments": 2,
+                "pages": 16,
+                "peak_reset": True,
+                "peak_mb": {"12": 101.04},
+            },
+        }
+    )
+
+    assert lines == [
+        "PDF with attachments: 16 pages (10 PDF attachments appended, 2 others listed)",
+        "worker pid 12: peak 101.0 MB (since the PDF with attachments requests began)",
+    ]

@@ -20,7 +20,17 @@ from benchmarks.data import (
     INVALID_SCALE,
     BenchCounts,
 )
+from benchmarks.scenario import (
+    ATTACHMENTS_ON_PAGE,
+    PRINT_OTHER_ATTACHMENTS,
+    PRINT_PDF_ATTACHMENTS,
+    attachments_invoice,
+    ensure_attachments,
+    ensure_print_attachments,
+    ensure_print_invoice,
+)
 from commitments.models import Commitment, SovLine
+from commitments.permissions import visible_projects
 from erp_integrations.models import ExportItem, ExportState
 from invoices.models import Invoice, InvoiceErpStatus, InvoiceLine
 from projects.models import Company, Project, ToolLevel, Vendor
@@ -28,7 +38,6 @@ from projects.permissions import (
     approver_companies,
     commitments_level,
     is_accounting_approver,
-    visible_projects,
 )
 from tests.factories import ProjectFactory
 
@@ -239,10 +248,36 @@ def test_seed_bench_refuses_a_scale_of_zero():
 def test_the_harness_gives_the_measured_invoice_its_attachments_once():
     """`ensure_attachments` (run by the harness before it measures) gives SC-BENCH-150's
     second invoice its 20 attachments, and a second call adds none."""
-    from benchmarks.scenario import ATTACHMENTS_ON_PAGE, attachments_invoice, ensure_attachments
-
     seed_bench()
     ensure_attachments()
     ensure_attachments()
     invoice = attachments_invoice()
     assert invoice.attachments.count() == ATTACHMENTS_ON_PAGE == 20
+
+
+def test_the_harness_gives_the_print_invoice_pdf_and_other_attachments_once():
+    seed_bench()
+    ensure_print_attachments()
+    ensure_print_attachments()
+
+    types = list(
+        ensure_print_invoice().attachments.order_by("pk").values_list("content_type", flat=True)
+    )
+    assert types.count("application/pdf") == PRINT_PDF_ATTACHMENTS
+    assert len(types) == PRINT_PDF_ATTACHMENTS + PRINT_OTHER_ATTACHMENTS
+
+
+def test_an_attachment_whose_file_is_missing_is_made_again():
+    """A database prepared from another checkout has the rows but not the files: the
+    harness writes them again instead of measuring a download of missing files."""
+    seed_bench()
+    ensure_attachments()
+    gone = attachments_invoice().attachments.order_by("pk").first()
+    gone.file.storage.delete(gone.file.name)
+
+    ensure_attachments()
+
+    attachments = list(attachments_invoice().attachments.all())
+    assert len(attachments) == 20
+    assert all(attachment.file.storage.exists(attachment.file.name) for attachment in attachments)
+    assert gone.original_name in {attachment.original_name for attachment in attachments}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import expect
 
 from tests.browser.audits import PageAudits
@@ -92,8 +93,6 @@ def log_in(page, live_server):
 @pytest.fixture
 def demo(transactional_db, settings):
     """The demo data of DESIGN.md, committed so the live server sees it."""
-    from django.core.management import call_command
-
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     call_command("seed_demo", verbosity=0)
 

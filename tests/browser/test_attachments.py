@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import re
+from io import BytesIO
 
 import pytest
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from demo.documents import text_pdf
 from invoices.models import InvoiceErpStatus
@@ -89,6 +91,14 @@ def test_sam_attaches_a_pay_application_that_alex_opens_before_accepting(
         link.click()
     assert opened.value.url.endswith(link.get_attribute("href"))
     opened.value.close()
+
+    # Beside "Download PDF": the pay application with the attachment's pages appended.
+    bundle = page.get_by_role("link", name="Download PDF with attachments of INV-7")
+    response = page.request.get(live_server.url + bundle.get_attribute("href"))
+    assert response.ok
+    assert response.headers["content-type"] == "application/pdf"
+    text = " ".join(sheet.extract_text() for sheet in PdfReader(BytesIO(response.body())).pages)
+    assert "Application and Certificate for Payment INV-7" in text
 
     page.get_by_role("button", name="Accept INV-7").click()
     expect(page.get_by_role("alert").filter(has_text="INV-7: accepted.")).to_be_visible()

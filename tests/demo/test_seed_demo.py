@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import io
 from decimal import Decimal
 from io import StringIO
 
@@ -10,9 +11,15 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from commitments.models import Commitment, CommitmentErpStatus, CommitmentType
-from commitments.permissions import can_view_commitment, is_invoice_contact, visible_commitments
+from commitments.permissions import (
+    can_view_commitment,
+    is_invoice_contact,
+    visible_commitments,
+    visible_projects,
+)
 from core.errors import ActionRefused
 from erp_integrations.models import ErpConnection, ErpSystem, ExportItem, ExportState
 from erp_integrations.services import (
@@ -30,7 +37,7 @@ from invoices.models import (
 )
 from invoices.models import InvoiceStatus as Status
 from projects.models import Company, Project, ToolLevel, VendorEmployee
-from projects.permissions import commitments_level, is_accounting_approver, visible_projects
+from projects.permissions import commitments_level, is_accounting_approver
 from projects.terms import PointOfView
 
 pytestmark = pytest.mark.django_db
@@ -422,10 +429,6 @@ def test_billing_periods_are_fixed_dates_in_2026(demo):
 def test_a_few_invoices_come_with_a_pay_application_and_a_lien_waiver(demo):
     """SC-001's first four invoices have a signed pay application, two also a lien
     waiver: real PDFs generated at seed time whose text names the invoice."""
-    import io
-
-    from pypdf import PdfReader
-
     attachments = {
         (attachment.invoice.number, attachment.original_name): attachment
         for attachment in InvoiceAttachment.objects.filter(invoice__commitment=sc_001())

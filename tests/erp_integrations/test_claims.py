@@ -61,7 +61,7 @@ def test_a_heartbeat_keeps_a_delivery_that_outlasts_its_lease_claimed(world, set
 
     connector = SlowConnector(seconds=2.4, during=meanwhile)
     monkeypatch.setattr(exporting, "connector_for", lambda connection: connector)
-    outcomes = exporting.export_items([item.pk])
+    outcomes = exporting.export_items([item.pk]).outcomes
     assert outcomes[ExportOutcome.SYNCED] == [item.pk]
     assert seen["other worker"] == ExportOutcome.SKIPPED
     assert seen["renewed"] > timedelta(seconds=0.9)
@@ -91,7 +91,7 @@ def test_a_locked_item_does_not_hold_up_the_rest_of_its_batch(world, monkeypatch
     releaser = threading.Timer(1.0, release.set)
     releaser.start()
     try:
-        outcomes = exporting.export_items([item.pk for item in items])
+        outcomes = exporting.export_items([item.pk for item in items]).outcomes
     finally:
         release.set()
         holder.join()

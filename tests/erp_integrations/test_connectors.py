@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import socket
 import uuid
 
 import pytest
+from django.utils import timezone
 
 from erp_integrations.connectors import (
     FileConnector,
@@ -17,13 +19,20 @@ from erp_integrations.connectors import (
     TransientExportError,
     connector_for,
 )
-from erp_integrations.models import ConnectorKind, ErpConnection, ErpSystem
+from erp_integrations.exporting import ExportOutcome, export_item
+from erp_integrations.models import ConnectorKind, ErpConnection, ErpSystem, ExportState
+from erp_integrations.payloads import build_document, invoice_attachments_for_export
+from invoices.attachment_links import attachment_for_link, attachment_link_token, link_lifetime
+from invoices.attachments import attachment_add
+from invoices.models import Invoice
+from tests import attachment_files as files
 from tests.erp_integrations.erp_server import (
     REJECT_MESSAGE,
     SERVER_ERROR_MESSAGE,
     Fault,
     running_gateway,
 )
+from tests.world import build_world
 
 DOCUMENT = {"header": {"invoice_id": 7, "invoice_number": "INV-7"}, "lines": [], "totals": {}}
 
@@ -261,19 +270,12 @@ def test_connector_for_an_http_connection_uses_its_url_and_timeout():
 @pytest.fixture
 def exporting_with_attachments(db, dummy_tasks):
     """An Exporting invoice with a PDF and a CSV attached (while it was Ready to Export)."""
-    from erp_integrations.models import ExportState
-    from invoices.attachments import attachment_add
-    from tests import attachment_files as files
-    from tests.world import build_world
-
     world = build_world()
     invoice = world.invoice(erp_state=ExportState.READY_TO_EXPORT)
     admin = world.users["project_admin"]
     attachment_add(user=admin, invoice_id=invoice.pk, upload=files.pdf_upload("Pay App 3.pdf"))
     attachment_add(user=admin, invoice_id=invoice.pk, upload=files.csv_upload("qty.csv"))
     item = invoice.export_items.get()
-    from invoices.models import Invoice
-
     item.state = ExportState.EXPORTING
     item.save(update_fields=["state"])
     Invoice.objects.filter(pk=invoice.pk).update(erp_status=ExportState.EXPORTING)
@@ -283,8 +285,6 @@ def exporting_with_attachments(db, dummy_tasks):
 def test_file_connector_writes_the_attachments_beside_the_document(
     exporting_with_attachments, settings
 ):
-    from erp_integrations.exporting import ExportOutcome, export_item
-
     _world, item = exporting_with_attachments
     assert export_item(item.pk) == ExportOutcome.SYNCED
     key = str(item.idempotency_key)
@@ -300,8 +300,6 @@ def test_file_connector_writes_the_attachments_beside_the_document(
 def test_file_connector_refuses_an_attachment_missing_from_storage(
     exporting_with_attachments, tmp_path
 ):
-    from erp_integrations.payloads import build_document, invoice_attachments_for_export
-
     _world, item = exporting_with_attachments
     attachments = invoice_attachments_for_export(item.invoice_id)
     os.unlink(attachments[0].file.path)
@@ -317,8 +315,6 @@ def test_file_connector_refuses_an_attachment_missing_from_storage(
 def test_http_connector_sends_each_attachment_with_a_signed_link_that_downloads_it(
     exporting_with_attachments, gateway, client, settings
 ):
-    from erp_integrations.payloads import build_document, invoice_attachments_for_export
-
     settings.SITE_URL = "https://erp.example.com"
     _world, item = exporting_with_attachments
     attachments = invoice_attachments_for_export(item.invoice_id)
@@ -341,16 +337,8 @@ def test_http_connector_sends_each_attachment_with_a_signed_link_that_downloads_
 
 
 def test_a_signed_link_expires_after_the_configured_lifetime(exporting_with_attachments, client):
-    import datetime
-
-    from django.utils import timezone
-
-    from invoices.attachment_links import attachment_for_link, link_lifetime
-
     _world, item = exporting_with_attachments
     attachment = item.invoice.attachments.first()
-    from invoices.attachment_links import attachment_link_token
-
     issued = timezone.now()
     token = attachment_link_token(attachment.pk, issued + link_lifetime())
     almost = issued + link_lifetime() - datetime.timedelta(seconds=1)

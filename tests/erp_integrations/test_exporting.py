@@ -18,7 +18,14 @@ from erp_integrations import exporting, services
 from erp_integrations.connectors import PermanentExportError, TransientExportError
 from erp_integrations.exporting import ExportOutcome, export_item, export_items
 from erp_integrations.models import ExportItem, ExportState
-from erp_integrations.tasks import WORKER_GONE, enqueue_exports, export_invoices, fail_dead_tasks
+from erp_integrations.tasks import (
+    WORKER_GONE,
+    enqueue_exports,
+    export_batch,
+    export_invoices,
+    fail_dead_tasks,
+    requeue_stalled_exports,
+)
 from invoices.models import ChangeHistoryEntry, Invoice, InvoiceErpStatus
 from tests.erp_integrations.email_tasks import (
     email_tasks,
@@ -147,7 +154,7 @@ def test_transient_error_schedules_a_retry_after_the_base_delay(
     connector.script = [BUSY]
     before = timezone.now()
     with django_capture_on_commit_callbacks(execute=True):
-        assert export_item(item.pk) == ExportOutcome.RETRY_SCHEDULED
+        assert export_batch([item.pk])[ExportOutcome.RETRY_SCHEDULED] == [item.pk]
     item, invoice = reload(item)
     assert (item.state, invoice.erp_status) == (ExportState.EXPORTING, ExportState.EXPORTING)
     assert (item.attempts, item.last_error, item.export_started_at) == (1, str(BUSY), None)
@@ -205,7 +212,7 @@ def test_failed_export_emails_the_accounting_approvers_with_the_error(
     item = exporting_item(world, attempts=4)
     connector.script = [BUSY]
     with django_capture_on_commit_callbacks(execute=True):
-        export_item(item.pk)
+        export_batch([item.pk])
     (email,) = mail.outbox
     assert email.to == [world.users["approver"].email]
     assert item.invoice.label in email.body
@@ -219,7 +226,7 @@ def test_permanent_error_fails_the_export_at_once(
     item = exporting_item(world)
     connector.script = [REFUSED]
     with django_capture_on_commit_callbacks(execute=True):
-        assert export_item(item.pk) == ExportOutcome.FAILED
+        assert export_batch([item.pk])[ExportOutcome.FAILED] == [item.pk]
     item, invoice = reload(item)
     assert (item.state, item.attempts, item.last_error) == (
         ExportState.FAILED_TO_EXPORT,
@@ -240,14 +247,14 @@ def test_unexpected_error_is_retried_like_a_transient_one(world, connector, dumm
     assert item.last_error == "The export failed unexpectedly (RuntimeError: boom)."
 
 
-def test_export_items_emails_each_approver_once_for_all_failures(
+def test_a_batch_emails_each_approver_once_for_all_failures(
     world, connector, django_capture_on_commit_callbacks
 ):
     """Two failures in one batch make one email that lists both."""
     first, second = exporting_item(world), exporting_item(world)
     connector.script = [REFUSED, REFUSED]
     with django_capture_on_commit_callbacks(execute=True):
-        outcomes = export_items([first.pk, second.pk])
+        outcomes = export_batch([first.pk, second.pk])
     assert outcomes[ExportOutcome.FAILED] == [first.pk, second.pk]
     (email,) = mail.outbox
     assert first.invoice.label in email.body and second.invoice.label in email.body
@@ -261,10 +268,25 @@ def test_failed_exports_enqueue_one_email_task_with_their_ids(
     first, second, synced = exporting_item(world), exporting_item(world), exporting_item(world)
     connector.script = [REFUSED, REFUSED, "ERP-1"]
     with django_capture_on_commit_callbacks(execute=True):
-        export_items([first.pk, second.pk, synced.pk])
+        export_batch([first.pk, second.pk, synced.pk])
     assert email_tasks(dummy_tasks) == [
         ("send_export_failed_email", {"export_item_ids": [first.pk, second.pk]})
     ]
+    assert mail.outbox == []
+
+
+def test_a_batch_reports_what_is_left_to_schedule_and_enqueues_nothing_itself(
+    world, connector, dummy_tasks, django_capture_on_commit_callbacks
+):
+    """`export_items` returns each retry with when it is due, and the failures; enqueuing
+    them is the export task's job (`export_batch`)."""
+    busy, refused = exporting_item(world), exporting_item(world)
+    connector.script = [BUSY, REFUSED]
+    with django_capture_on_commit_callbacks(execute=True):
+        run = export_items([busy.pk, refused.pk])
+    assert run.retries == {busy.pk: reload(busy)[0].next_retry_at}
+    assert run.failed == [refused.pk]
+    assert dummy_tasks.results == []
     assert mail.outbox == []
 
 
@@ -277,7 +299,7 @@ def test_failed_export_stands_when_the_mail_server_is_unreachable(
     item = exporting_item(world)
     connector.script = [REFUSED]
     with django_capture_on_commit_callbacks(execute=True):
-        assert export_item(item.pk) == ExportOutcome.FAILED
+        assert export_batch([item.pk])[ExportOutcome.FAILED] == [item.pk]
     item, invoice = reload(item)
     assert item.state == invoice.erp_status == ExportState.FAILED_TO_EXPORT
     assert failed_task_logs(caplog) == [
@@ -321,8 +343,8 @@ def test_a_worker_whose_lease_ran_out_cannot_overwrite_the_takeover(world):
     slow = exporting.claim_export(item.pk)
     ExportItem.objects.filter(pk=item.pk).update(claim_expires_at=timezone.now())
     fast = exporting.claim_export(item.pk)
-    assert exporting.finish_export(fast, reference="ERP-FAST") == ExportOutcome.SYNCED
-    assert exporting.finish_export(slow, error=REFUSED) == ExportOutcome.SKIPPED
+    assert exporting.finish_export(fast, reference="ERP-FAST").outcome == ExportOutcome.SYNCED
+    assert exporting.finish_export(slow, error=REFUSED).outcome == ExportOutcome.SKIPPED
     item, invoice = reload(item)
     assert (item.state, item.erp_reference, item.attempts) == (ExportState.SYNCED, "ERP-FAST", 2)
     assert invoice.erp_status == InvoiceErpStatus.SYNCED
@@ -335,7 +357,7 @@ def test_a_worker_that_died_on_the_last_attempt_fails_the_export(
     interrupted."""
     item = exporting_item(world, **claimed(LEASE) | {"attempts": 5})
     with django_capture_on_commit_callbacks(execute=True):
-        assert export_item(item.pk) == ExportOutcome.FAILED
+        assert export_batch([item.pk])[ExportOutcome.FAILED] == [item.pk]
     item, _ = reload(item)
     assert item.last_error == exporting.INTERRUPTED.format(attempts=5)
     assert connector.keys == []
@@ -348,7 +370,7 @@ def test_a_worker_that_died_on_the_last_attempt_fails_the_export(
 def test_a_stalled_item_with_an_expired_lease_is_requeued_and_exported(world, connector):
     """The worker died mid-export; requeueing (immediate backend) exports it again."""
     item = exporting_item(world, **claimed(LEASE + timedelta(seconds=1)))
-    assert exporting.requeue_stalled_exports() == [item.pk]
+    assert requeue_stalled_exports() == [item.pk]
     item, invoice = reload(item)
     assert (item.state, item.attempts) == (ExportState.SYNCED, 2)
     assert invoice.erp_status == InvoiceErpStatus.SYNCED
@@ -360,7 +382,7 @@ def test_requeue_leaves_items_that_are_being_worked_on_alone(world, dummy_tasks)
     exporting_item(world, **claimed(timedelta(seconds=5)))
     exporting_item(world, attempts=1, next_retry_at=now + timedelta(seconds=30))
     exporting_item(world, decided_at=now)
-    assert exporting.requeue_stalled_exports() == []
+    assert requeue_stalled_exports() == []
     assert dummy_tasks.results == []
 
 
@@ -368,7 +390,7 @@ def test_requeue_picks_up_an_accepted_item_not_claimed_within_the_pickup_grace(w
     """Accepted and not picked up by a worker within the pickup grace, well before a lease
     (its batch's worker died before reaching it, or its task was lost): enqueued again."""
     item = exporting_item(world, decided_at=timezone.now() - PICKUP - timedelta(seconds=1))
-    assert exporting.requeue_stalled_exports() == [item.pk]
+    assert requeue_stalled_exports() == [item.pk]
     (task,) = dummy_tasks.results
     assert task.kwargs == {"export_item_ids": [item.pk]}
 
@@ -377,7 +399,7 @@ def test_requeue_runs_due_retries_when_the_backend_cannot_defer(world, connector
     """With the immediate backend there is no deferred task: a due retry is requeued as
     soon as it is due."""
     item = exporting_item(world, attempts=1, next_retry_at=timezone.now() - timedelta(seconds=1))
-    assert exporting.requeue_stalled_exports() == [item.pk]
+    assert requeue_stalled_exports() == [item.pk]
     assert reload(item)[0].state == ExportState.SYNCED
 
 
@@ -387,7 +409,7 @@ def test_requeue_leaves_due_retries_to_their_deferred_task(world, dummy_tasks):
     now = timezone.now()
     exporting_item(world, attempts=1, next_retry_at=now - timedelta(seconds=1))
     lost = exporting_item(world, attempts=1, next_retry_at=now - LEASE - timedelta(seconds=1))
-    assert exporting.requeue_stalled_exports() == [lost.pk]
+    assert requeue_stalled_exports() == [lost.pk]
 
 
 def test_requeue_exports_command_reports_what_it_requeued(world, dummy_tasks):
@@ -474,7 +496,7 @@ def test_an_item_claimed_by_another_worker_in_the_meantime_is_skipped(world, con
     exporting.claim_export(held.pk, worker="task-1")
     export_items([done.pk])
     connector.keys.clear()
-    outcomes = export_items([held.pk, done.pk])
+    outcomes = export_items([held.pk, done.pk]).outcomes
     assert outcomes[ExportOutcome.SKIPPED] == [held.pk, done.pk]
     assert connector.keys == []
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from erp_integrations import exporting, services
 from erp_integrations.models import ConnectorKind, ErpConnection, ErpSystem, ExportItem, ExportState
-from erp_integrations.tasks import enqueue_exports
+from erp_integrations.tasks import enqueue_exports, export_batch, requeue_stalled_exports
 from invoices.models import ChangeHistoryEntry, Invoice
 from tests.erp_integrations.email_tasks import is_export
 from tests.erp_integrations.erp_server import (
@@ -126,7 +126,7 @@ def drive(backend, run_batch) -> int:
     for round_number in range(1, MAX_ROUNDS + 1):
         for batch in drain(backend):
             run_batch(batch)
-        exporting.requeue_stalled_exports()
+        requeue_stalled_exports()
         if (
             not backend.results
             and not ExportItem.objects.filter(state=ExportState.EXPORTING).exists()
@@ -187,7 +187,7 @@ def test_every_accepted_invoice_ends_synced_or_failed_and_is_never_created_twice
         enqueue_exports(
             item.pk for item in items if plans[item.pk].kind not in {"worker_died", "task_lost"}
         )
-        rounds = drive(dummy_tasks, exporting.export_items)
+        rounds = drive(dummy_tasks, export_batch)
 
         # The approver retries the failures whose document the ERP had in fact stored.
         retried = {pk for pk, plan in plans.items() if plan.kind == "stored_then_exhausted"}
@@ -196,7 +196,7 @@ def test_every_accepted_invoice_ends_synced_or_failed_and_is_never_created_twice
             services.export_items_retry(
                 user=approver, company_id=world.company.pk, export_item_ids=retried
             )
-            rounds += drive(dummy_tasks, exporting.export_items)
+            rounds += drive(dummy_tasks, export_batch)
         faults_met = Counter(fault.value for _, fault in gateway.requests if fault)
         deliveries = len(gateway.requests)
     elapsed = time.monotonic() - started
@@ -248,7 +248,7 @@ def test_workers_racing_on_the_same_items_export_each_invoice_once(dummy_tasks, 
             def worker(order: list[int]) -> None:
                 try:
                     barrier.wait()
-                    exporting.export_items(order)
+                    export_batch(order)
                 except BaseException as error:  # reported below, in the test's thread
                     errors.append(error)
                 finally:
@@ -268,7 +268,7 @@ def test_workers_racing_on_the_same_items_export_each_invoice_once(dummy_tasks, 
             for batch in drain(dummy_tasks):
                 race(batch)
             # Retry tasks were enqueued in the workers' threads; find their items here.
-            exporting.requeue_stalled_exports(now=timezone.now() + LEASE + timedelta(seconds=1))
+            requeue_stalled_exports(now=timezone.now() + LEASE + timedelta(seconds=1))
             if not dummy_tasks.results:
                 break
         attempts = dict(ExportItem.objects.filter(pk__in=plans).values_list("pk", "attempts"))

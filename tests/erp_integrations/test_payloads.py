@@ -11,7 +11,9 @@ import pytest
 from erp_integrations.connectors import PermanentExportError
 from erp_integrations.models import ErpSystem, ExportState
 from erp_integrations.payloads import build_document
+from invoices.attachments import attachment_add
 from invoices.models import Invoice
+from tests import attachment_files as files
 from tests.factories import (
     CommitmentFactory,
     ErpConnectionFactory,
@@ -219,9 +221,6 @@ def test_a_limit_broken_since_sending_is_a_permanent_error():
 
 
 def test_the_document_lists_each_attachment_with_name_type_size_and_hash(settings, tmp_path):
-    from invoices.attachments import attachment_add
-    from tests import attachment_files as files
-
     item = exported(ErpSystem.VIEWPOINT_VISTA)
     invoice = item.invoice
     admin = invoice.created_by

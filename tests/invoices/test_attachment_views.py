@@ -23,6 +23,7 @@ from invoices.models import InvoiceAttachment, InvoiceStatus
 from invoices.views import ALREADY_REMOVED, ATTACHED, REMOVED
 from tests import attachment_files as files
 from tests.factories import CommitmentFactory, InvoiceFactory, UserFactory
+from tests.invoices.test_views import INVOICE_PAGE_QUERIES
 from tests.world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -431,8 +432,6 @@ def test_the_erp_queue_rows_show_a_paperclip_count(client, world):
 def test_invoice_page_queries_do_not_grow_with_attachments(
     client, world, django_assert_num_queries, kind
 ):
-    from tests.invoices.test_views import INVOICE_PAGE_QUERIES
-
     few, many = invoice_in(world, "approved"), invoice_in(world, "approved")
     attach(world, few)
     for _ in range(20):

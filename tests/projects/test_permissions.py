@@ -10,17 +10,17 @@ from __future__ import annotations
 import pytest
 from django.http import Http404
 
+from commitments.permissions import access_project, visible_projects
 from projects.models import ToolLevel
 from projects.permissions import (
     access_erp_integrations,
-    access_project,
     accounting_approvers,
     approver_companies,
     commitments_level,
     erp_integrations_level,
     is_accounting_approver,
-    visible_projects,
 )
+from projects.services import company_set_push_to_accounting
 from tests.access_world import ROLES
 
 ADMIN, STANDARD, READ_ONLY, NONE = (
@@ -229,8 +229,6 @@ def test_approver_of_another_company_cannot_open_this_companys_erp_integrations(
 
 
 def test_losing_the_push_privilege_ends_the_approver_role(fresh):
-    from projects.services import company_set_push_to_accounting
-
     approver = fresh.users["approver"]
     assert is_accounting_approver(approver, fresh.company)
     company_set_push_to_accounting(user=approver, company=fresh.company, allowed=False)

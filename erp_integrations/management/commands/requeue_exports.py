@@ -10,8 +10,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
-from erp_integrations.exporting import requeue_stalled_exports
-from erp_integrations.tasks import fail_dead_tasks
+from erp_integrations.tasks import fail_dead_tasks, requeue_stalled_exports
 
 
 class Command(BaseCommand):
