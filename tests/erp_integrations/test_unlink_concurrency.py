@@ -149,7 +149,8 @@ def test_unlink_while_the_export_finishes(world):
 
         unlinked, finished = race(unlink(world, item), finish)
         assert not isinstance(unlinked, Exception), unlinked
-        assert finished == exporting.ExportOutcome.SYNCED
+        assert not isinstance(finished, Exception), finished
+        assert finished.outcome == exporting.ExportOutcome.SYNCED
         invoice.refresh_from_db()
         item.refresh_from_db()
         assert item.erp_reference == reference
