@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import OuterRef, QuerySet
+from django.db.models import IntegerField, OuterRef, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils.formats import number_format
 
@@ -15,6 +16,7 @@ from invoices.amounts import InvoiceAmounts, invoice_amounts, period_amounts_of_
 from invoices.models import ERP_WORKFLOW, ChangeHistoryEntry, InvoiceAttachment
 from invoices.selectors import attachment_count_of, invoice_attachments
 from projects.models import Company
+from projects.permissions import User, approver_companies
 
 # A tab counts its items up to this many and shows "1,000+" beyond: counting every row
 # of a queue with 100,000 items on each page view would cost more than the page.
@@ -130,6 +132,41 @@ def queue_tab_counts(company: Company) -> list[TabCount]:
         cursor.execute(f"SELECT {', '.join(counts_sql)}", params)
         counts = cursor.fetchone()
     return [TabCount(tab, count) for tab, count in zip(QUEUE_TABS, counts, strict=True)]
+
+
+def _capped_ready_to_export_count() -> RawSQL:
+    """The company row's Ready to Export count, capped like the tab's (TAB_COUNT_LIMIT
+    + 1), as a scalar subquery of the company query: the same derived table of at most
+    that many ids from the queue index as `queue_tab_counts`, which the ORM cannot
+    write around a correlated filter."""
+    items = ExportItem._meta.db_table
+    companies = Company._meta.db_table
+    return RawSQL(
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM {items} AS waiting"
+        f" WHERE waiting.company_id = {companies}.id AND waiting.state = %s"
+        f" LIMIT %s) AS capped",
+        (ExportState.READY_TO_EXPORT.value, TAB_COUNT_LIMIT + 1),
+        output_field=IntegerField(),
+    )
+
+
+def approver_companies_with_ready_counts(user: User) -> list[Company]:
+    """The companies the user approves for (`approver_companies`), by name, each with
+    `ready_to_export`: the TabCount of its Ready to Export tab, for the navigation. One
+    query, however many companies and items: the count is a subquery of the companies
+    found, so a user who approves for none pays nothing more than the list itself."""
+    companies: list[Company] = list(
+        approver_companies(user)
+        .annotate(ready_to_export_count=_capped_ready_to_export_count())
+        .order_by("name")
+    )
+    for company in companies:
+        # Carried on the row for the navigation; not a field of the model.
+        company.ready_to_export = TabCount(  # type: ignore[attr-defined]
+            DEFAULT_TAB,
+            company.ready_to_export_count,  # type: ignore[attr-defined]
+        )
+    return companies
 
 
 @dataclass(frozen=True)

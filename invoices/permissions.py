@@ -17,7 +17,12 @@ from invoices.models import (
     InvoiceStatus,
 )
 from projects.models import ToolLevel
-from projects.permissions import User, commitments_level, is_accounting_approver
+from projects.permissions import (
+    User,
+    can_view_erp_integrations,
+    commitments_level,
+    is_accounting_approver,
+)
 
 
 def can_view_invoice(user: User, invoice: Invoice) -> bool:
@@ -69,12 +74,19 @@ def can_decide_export(user: User, invoice: Invoice) -> bool:
     return is_accounting_approver(user, invoice.commitment.project.company)
 
 
-def can_read_as_approver(user: User, invoice: Invoice) -> bool:
-    """The approver reads an invoice that was sent to his company's ERP Integrations
-    (its attachments, from the review page), even without access to the project's
-    Commitments tool; drafts and private commitments' other invoices stay with the
-    project. Not a way onto the project's pages: those ask `can_view_invoice`."""
-    return invoice.has_been_sent and can_decide_export(user, invoice)
+def can_read_through_queue(user: User, invoice: Invoice) -> bool:
+    """Whoever may open the review page of the invoice in its company's ERP Integrations
+    queue (the tool's Read Only level and above, approver or not) reads what that page
+    shows of it: its attachments, read-only, even without access to the project's
+    Commitments tool. Only an invoice that has an item in that queue (sent at least once,
+    even if retrieved, rejected or unlinked since): drafts and private commitments' other
+    invoices stay with the project. Not a way onto the project's pages: those ask
+    `can_view_invoice`."""
+    company = invoice.commitment.project.company
+    if not can_view_erp_integrations(user, company):
+        return False
+    # The reverse accessor of erp_integrations' ExportItem: no import from the layer above.
+    return invoice.export_items.filter(company=company).exists()
 
 
 NO_SUCH_INVOICE = "No such invoice."
@@ -133,14 +145,14 @@ def access_invoice_to_download(
     user: User, invoice_id: int, *, project_id: int | None = None, commitment_id: int | None = None
 ) -> Invoice:
     """Reading only, never locked: the invoice whose attachments the user downloads. Both
-    the invoice page and the approver's review page link to them, so this opens the
-    invoice to whoever `access_invoice_on_project` opens it to, and to the accounting
-    approver once it was sent to ERP Integrations (`can_read_as_approver`); Http404 for
-    anyone else. Not for changing anything: those paths go through one of the two."""
+    the invoice page and the queue's review page link to them, so this opens the invoice
+    to whoever `access_invoice_on_project` opens it to, and to whoever may open its review
+    page in the company's ERP Integrations (`can_read_through_queue`); Http404 for anyone
+    else. Not for changing anything: those paths go through one of the two."""
     invoice = _load_invoice(
         invoice_id, project_id=project_id, commitment_id=commitment_id, for_update=False
     )
-    if not (can_view_invoice(user, invoice) or can_read_as_approver(user, invoice)):
+    if not (can_view_invoice(user, invoice) or can_read_through_queue(user, invoice)):
         raise Http404(NO_SUCH_INVOICE)
     return invoice
 

@@ -511,7 +511,7 @@ def attachment_download(
     request: HttpRequest, project_id: int, commitment_id: int, invoice_id: int, attachment_id: int
 ) -> FileResponse:
     """Stream an attachment to whoever may open its invoice: the invoice page's viewers,
-    and the accounting approver once the invoice was sent to ERP Integrations."""
+    and whoever may open its review page in ERP Integrations (both pages list them)."""
     invoice = access_invoice_to_download(
         request.user, invoice_id, project_id=project_id, commitment_id=commitment_id
     )

@@ -190,7 +190,12 @@ def test_navigation_lists_the_users_projects(client):
 def test_navigation_shows_erp_integrations_to_an_accounting_approver(client, headers):
     """An accounting approver gets a link to the company's ERP Integrations page."""
     company = CompanyFactory()
-    client.force_login(approver_of(company))
+    user = approver_of(company)
+    # A project too, so the project list shows (an approver without one lands on the queue).
+    project_set_commitments_level(
+        user=user, project=ProjectFactory(company=company), level=ToolLevel.READ_ONLY
+    )
+    client.force_login(user)
 
     response = client.get(reverse("projects:list"), **headers)
 
@@ -229,6 +234,9 @@ def test_navigation_lists_each_company_an_approver_works_for(client):
     user = approver_of(first)
     company_set_erp_integrations_level(user=user, company=second, level=ToolLevel.ADMIN)
     company_set_push_to_accounting(user=user, company=second, allowed=True)
+    project_set_commitments_level(
+        user=user, project=ProjectFactory(company=first), level=ToolLevel.READ_ONLY
+    )
     client.force_login(user)
 
     response = client.get(reverse("projects:list"))

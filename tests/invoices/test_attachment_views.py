@@ -184,15 +184,18 @@ def test_upload_is_post_only(client, world):
 
 DOWNLOAD_STATES = ("draft", ExportState.READY_TO_EXPORT, ExportState.SYNCED, "private")
 DOWNLOAD = {
-    # Who sees the invoice page downloads its attachments; the approver downloads those
-    # of invoices sent to ERP Integrations; nobody else learns they exist.
+    # Who sees the invoice page downloads its attachments; whoever opens the review page of
+    # an invoice sent to ERP Integrations downloads those it lists; nobody else learns they
+    # exist.
     "superuser": (200, 200, 200, 200),
     "project_admin": (200, 200, 200, 200),
     "standard": (200, 200, 200, 404),
     "read_only": (200, 200, 200, 404),
     "invoice_contact": (200, 200, 200, 404),
     "approver": (404, 200, 200, 404),
-    "erp_standard_without_push": (404, 404, 404, 404),
+    # Standard on ERP Integrations without "Can push to accounting" is no approver, but
+    # opens the review page, read-only, with its attachment list: its links open too.
+    "erp_standard_without_push": (404, 200, 200, 404),
     "outsider": (404, 404, 404, 404),
 }
 

@@ -26,7 +26,7 @@ from invoices.permissions import (
     can_create_invoice,
     can_decide_export,
     can_edit_invoice,
-    can_read_as_approver,
+    can_read_through_queue,
     can_send_or_retrieve,
     can_view_invoice,
     status_moves_for,
@@ -367,7 +367,9 @@ EXPECTED = {
     ("outsider", "access_invoice_on_project(other_company_locked)"): False,
     ("inactive_admin", "access_invoice_on_project(other_company_locked)"): False,
     ("anonymous", "access_invoice_on_project(other_company_locked)"): False,
-    # access_invoice_to_download: who sees the commitment, and the company's approvers for
+    # access_invoice_to_download: who sees the commitment, and whoever may open the
+    # invoice's review page in the company's ERP Integrations (any level of the tool,
+    # approver or not: the review page lists the attachments, so its links must open) for
     # invoices that have been sent to the queue (they reach them there without any
     # Commitments level; the approved invoice here was never sent); everyone else gets 404.
     ("superuser", "access_invoice_to_download(approved)"): True,
@@ -412,8 +414,8 @@ EXPECTED = {
     ("invoice_contact", "access_invoice_to_download(private_locked)"): False,
     ("approver", "access_invoice_to_download(private_locked)"): True,
     ("approver_via_group", "access_invoice_to_download(private_locked)"): True,
-    ("erp_standard_without_push", "access_invoice_to_download(private_locked)"): False,
-    ("erp_read_only_with_push", "access_invoice_to_download(private_locked)"): False,
+    ("erp_standard_without_push", "access_invoice_to_download(private_locked)"): True,
+    ("erp_read_only_with_push", "access_invoice_to_download(private_locked)"): True,
     ("other_project_admin", "access_invoice_to_download(private_locked)"): False,
     ("outsider", "access_invoice_to_download(private_locked)"): False,
     ("inactive_admin", "access_invoice_to_download(private_locked)"): False,
@@ -454,10 +456,10 @@ def test_access_invoice_on_project_opens_what_can_view_invoice_allows(access, ro
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_access_invoice_to_download_opens_the_project_path_and_the_approvers(access, role):
+def test_access_invoice_to_download_opens_the_project_path_and_the_queue_path(access, role):
     user = access.users[role]
     for name, invoice in access.invoices.items():
-        expected = can_view_invoice(user, invoice) or can_read_as_approver(user, invoice)
+        expected = can_view_invoice(user, invoice) or can_read_through_queue(user, invoice)
         assert opens_invoice(access, user, name) == expected, name
 
 
