@@ -143,8 +143,8 @@ def send_a_riverside_invoice():
 
 @pytest.mark.django_db(transaction=True)
 def test_alex_filters_to_one_project_checks_three_invoices_and_accepts_them(demo, log_in):
-    """alex filters the queue to Riverside (the filter lands in the URL and survives a
-    reload), checks its three invoices one by one (the checked total follows each box)
+    """alex filters the queue to Riverside (the filter lands in the URL and survives Back,
+    Forward and a reload), checks its three invoices one by one (the checked total follows each box)
     and accepts them; Harbor View's invoice stays waiting."""
     send_a_riverside_invoice()
     page = log_in("alex")
@@ -157,7 +157,14 @@ def test_alex_filters_to_one_project_checks_three_invoices_and_accepts_them(demo
     page.get_by_role("button", name="Filter").click()
     expect(page).to_have_url(re.compile(r"/erp-integrations/ready-to-export/\?project=\d+$"))
     expect(page.get_by_role("link", name=re.compile(r"\(HVO-"))).to_have_count(0)
+    # Back shows the whole queue again, Forward the filtered one, a reload keeps it.
+    page.go_back()
+    expect(page.get_by_role("link", name=re.compile(r"\(HVO-"))).to_have_count(1)
+    page.go_forward()
+    expect(page).to_have_url(re.compile(r"\?project=\d+$"))
+    expect(page.get_by_role("link", name=re.compile(r"\(HVO-"))).to_have_count(0)
     page.reload()
+    expect(page.get_by_label("Project", exact=True)).to_have_value(re.compile(r"^\d+$"))
     boxes = page.get_by_role("checkbox", name=re.compile(r"^Select INV-\d+ of .* \(RMC-101\)$"))
     expect(boxes).to_have_count(3)
     page_total = page.locator(".erp-totals strong").first.inner_text()
