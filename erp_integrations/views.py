@@ -18,8 +18,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url
 
@@ -32,6 +32,7 @@ from core.htmx import (
     answer_action,
     render_region,
     vary_on_htmx_target,
+    with_messages,
 )
 from erp_integrations.csv_export import queue_tab_header, queue_tab_rows
 from erp_integrations.filters import SORTABLE_COLUMNS, QueueFilter, queue_filter
@@ -68,15 +69,24 @@ from projects.permissions import access_erp_integrations, is_accounting_approver
 # none of them (a boosted link, say) gets the whole page.
 QUEUE_REGION = "erp-queue"
 TABS_REGION = "erp-queue-tabs"
+# The Exporting tab's poll: the rows and, out of band, the tab counts; never the filter
+# form, so what the user is typing in it stays.
+ROWS_REGION = "erp-queue-rows"
 REVIEW_REGION = "erp-review"
 REVIEW_STATUS_REGION = "erp-review-status"
 
 
+def queue_query(query: str, page: int = 1) -> str:
+    """The query string of a tab's page: `query` (QueueFilter.query: the filters and
+    sort), and the page number unless it is the first."""
+    return "&".join(part for part in (query, f"page={page}" if page > 1 else "") if part)
+
+
 def tab_url(company: Company, tab: QueueTab, page: int = 1, query: str = "") -> str:
     """The tab's URL; `query` carries the filters and sort (QueueFilter.query)."""
-    url = reverse("erp_integrations:tab", args=[company.pk, tab.slug])
-    params = "&".join(part for part in (query, f"page={page}" if page > 1 else "") if part)
-    return f"{url}?{params}" if params else url
+    return _with_query(
+        reverse("erp_integrations:tab", args=[company.pk, tab.slug]), queue_query(query, page)
+    )
 
 
 @dataclass(frozen=True)
@@ -148,7 +158,15 @@ def _render_queue(
         csv_url=_with_query(
             reverse("erp_integrations:tab_csv", args=[company.pk, tab.slug]), query
         ),
+        # The review links carry the filters, sort and page, for its way back here.
+        review_query=queue_query(query, page.number),
     )
+    if request.htmx and request.htmx.target == ROWS_REGION:
+        rows = render_to_string("erp_integrations/queue.html#rows", context, request=request)
+        tabs = render_to_string(
+            "erp_integrations/queue.html#tabs", {**context, "tabs_out_of_band": True}, request
+        )
+        return with_messages(request, rows + tabs)
     if request.htmx and request.htmx.target == QUEUE_REGION:
         response = render_region(request, "erp_integrations/queue.html#queue", context)
         if request.method == "GET" and _has_blank_params(request.GET):
@@ -215,18 +233,10 @@ def _report(request: HtmxHttpRequest, result: ActionResult, *, done: str, refuse
         messages.error(request, refused.format(invoices=_plural(len(result.refused))))
 
 
-def _back_url(
-    request: HtmxHttpRequest, company: Company, tab: QueueTab, page: int, data: QueryDict
-) -> str:
-    """Where a plain POST returns: the page it came from when it says so (the review
-    page), else the tab it was sent from, filtered and sorted as it was."""
-    next_url = request.POST.get("next", "")
-    # Only a path on this site: `redirect` would take any other text ("0") for the name
-    # of a URL pattern, and fail.
-    if next_url.startswith("/") and url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return next_url
+def _back_url(company: Company, tab: QueueTab, page: int, data: QueryDict) -> str:
+    """Where a plain POST returns, from the queue or the review page: the tab and page it
+    names, filtered and sorted as it was. Built from the known parameters alone, so it
+    is always this site's tab, never an address the request supplied."""
     return tab_url(company, tab, page, queue_filter(data, company).query())
 
 
@@ -262,7 +272,7 @@ def _act(
         region=lambda result, errors: _render_queue(
             request, company, tab, page, data, result=result, errors=errors
         ),
-        redirect_to=_back_url(request, company, tab, page, data),
+        redirect_to=_back_url(company, tab, page, data),
     )
 
 
@@ -350,6 +360,10 @@ def review(request: HtmxHttpRequest, company_id: int, item_id: int) -> HttpRespo
     company = item.company
     details = item_review(item)
     tab = TABS_BY_STATE.get(item.state)
+    # The queue's filters, sort and page the review was opened from (only the known
+    # parameters, re-encoded), for the way back: the tab link and the actions' return.
+    query = queue_filter(request.GET, company).query()
+    page = page_number(request.GET.get("page"))
     context = {
         "company": company,
         "item": item,
@@ -360,8 +374,13 @@ def review(request: HtmxHttpRequest, company_id: int, item_id: int) -> HttpRespo
         "history": details.history,
         "attachments": details.attachments,
         "tab": tab,
-        "tab_link": tab_url(company, tab or DEFAULT_TAB),
-        "review_url": reverse("erp_integrations:review", args=[company.pk, item.pk]),
+        "tab_link": tab_url(company, tab or DEFAULT_TAB, page, query),
+        "query": query,
+        "page_number": page,
+        "review_url": _with_query(
+            reverse("erp_integrations:review", args=[company.pk, item.pk]),
+            queue_query(query, page),
+        ),
         "can_act": is_accounting_approver(request.user, company),
         # The link to the invoice page, for whoever also sees the invoice on its project.
         "can_open_invoice": can_view_invoice(request.user, item.invoice),

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from commitments.models import CommitmentErpStatus
+from erp_integrations.models import ExportItem, ExportState
 from erp_integrations.services import REJECTION_REASON_REQUIRED, invoices_send_to_erp
 from invoices.models import Invoice, InvoiceErpStatus, InvoiceStatus
 from tests.browser.conftest import save_screenshot
@@ -192,3 +193,53 @@ def test_alex_filters_to_one_project_checks_three_invoices_and_accepts_them(demo
         page.get_by_role("link", name=re.compile(r"^Review INV-1 of SC-001 \(HVO-"))
     ).to_be_visible()
     expect(page.get_by_role("checkbox", name=re.compile(r"\(RMC-101\)$"))).to_have_count(0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_exporting_tab_updates_its_rows_while_alex_types_a_search(demo, log_in):
+    """While an invoice exports, the Exporting tab reloads its rows and counts every few
+    seconds; the search alex is typing stays, and the row leaves once its export ends."""
+    item = ExportItem.objects.filter(state=ExportState.READY_TO_EXPORT).order_by("pk").first()
+    ExportItem.objects.filter(pk=item.pk).update(state=ExportState.EXPORTING)
+    name = f"{item.invoice.label} of {item.invoice.commitment.number}"
+    page = log_in("alex")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="ERP Integrations").click()
+    open_tab(page, "Exporting")
+    expect(page.get_by_role("link", name=re.compile(rf"^Review {name} "))).to_be_visible()
+    search = page.get_by_label("Search invoice or commitment number")
+    search.fill("SC-0")
+
+    with page.expect_response(lambda response: "/exporting/" in response.url):
+        pass
+    ExportItem.objects.filter(pk=item.pk).update(
+        state=ExportState.FAILED_TO_EXPORT, last_error="The ERP timed out."
+    )
+
+    expect(page.get_by_text("No invoices are exporting.")).to_be_visible(timeout=10_000)
+    expect(search).to_have_value("SC-0")
+    expect(search).to_be_focused()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_alex_reviews_a_filtered_invoice_and_returns_to_the_filtered_tab(demo, log_in):
+    """The review keeps the queue's filter: its tab link and its Accept return to the
+    filtered tab."""
+    page = log_in("alex")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="ERP Integrations").click()
+    page.get_by_label("Project", exact=True).select_option(label="RMC-101 Riverside Medical Center")
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"/ready-to-export/\?project=\d+$"))
+    filtered = page.url
+
+    page.get_by_role("link", name=INV_3).click()
+    page.get_by_role("navigation", name="Breadcrumb").get_by_role(
+        "link", name="Ready to Export"
+    ).click()
+    expect(page).to_have_url(filtered)
+
+    page.get_by_role("link", name=INV_3).click()
+    page.get_by_role("button", name="Accept INV-3").click()
+
+    expect(page).to_have_url(filtered)
+    expect(page.get_by_role("alert").filter(has_text="INV-3")).to_be_visible()
+    expect(page.get_by_label("Project", exact=True)).to_have_value(re.compile(r"^\d+$"))

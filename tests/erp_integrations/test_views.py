@@ -715,14 +715,40 @@ def test_actions_refuse_get(client):
 # --- Exporting items update without a reload ---------------------------------------------
 
 
-def test_exporting_tab_polls_while_items_export(client, dummy_tasks):
+ROWS_POLL = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "erp-queue-rows"}
+
+
+def test_exporting_tab_polls_its_rows_not_the_filter_form(client, dummy_tasks):
+    """The poll reloads the rows region, which comes after the filter form: what the
+    user is typing in the form stays."""
     world = build_world()
     world.invoice(erp_state=ExportState.EXPORTING)
 
     response = as_user(client, world).get(tab_url(world, "exporting"), **HTMX)
 
+    content = response.content.decode()
     assertContains(response, 'hx-trigger="every 3s"', count=1)
-    assertContains(response, f'hx-get="{tab_url(world, "exporting")}" hx-trigger="every 3s"')
+    polled = content.index(
+        f'<div id="erp-queue-rows"\n           hx-get="{tab_url(world, "exporting")}" '
+        'hx-trigger="every 3s" hx-target="this"'
+    )
+    assert content.index('role="search"') < polled
+
+
+def test_exporting_rows_poll_gets_the_rows_and_the_counts_without_the_filter_form(client):
+    world = build_world()
+    invoice = world.invoice(erp_state=ExportState.EXPORTING)
+    world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+
+    response = as_user(client, world).get(f"{tab_url(world, 'exporting')}?q=SC", **ROWS_POLL)
+
+    content = response.content.decode()
+    assert content.lstrip().startswith('<div id="erp-queue-rows"')
+    assertContains(response, invoice.label)
+    assertContains(response, 'id="erp-queue-tabs"', count=1)
+    assertContains(response, 'hx-swap-oob="true"', count=1)
+    assertNotContains(response, 'role="search"')
+    assertNotContains(response, 'name="q"')
 
 
 def test_exporting_tab_stops_polling_when_none_export(client):
@@ -835,17 +861,68 @@ def test_review_of_another_company_item_is_404(client):
     assert response.status_code == 404
 
 
-def test_accept_from_the_review_returns_to_the_review(client, dummy_tasks):
+FILTERED = "q=SC&sort=-vendor"
+
+
+def test_review_links_back_to_the_tab_with_its_filters_sort_and_page(client):
+    """The queue's review links carry its filters, sort and page; the review's tab link
+    takes them back, only the known parameters, re-encoded."""
     world = build_world()
     item = item_of(world.invoice(erp_state=ExportState.READY_TO_EXPORT))
-    url = review_url(world, item)
+    client = as_user(client, world)
+    queue_page = client.get(f"{tab_url(world, 'ready-to-export')}?{FILTERED}&page=1")
+    assertContains(queue_page, f'href="{escape(review_url(world, item))}?{escape(FILTERED)}"')
 
-    response = as_user(client, world).post(
-        action_url(world, "accept"), {"item_ids": [item.pk], "next": url}
+    response = client.get(f"{review_url(world, item)}?{FILTERED}&page=2&next=https://evil.example/")
+
+    back = f"{tab_url(world, 'ready-to-export')}?{FILTERED}&page=2"
+    assertContains(response, f'href="{escape(back)}"')
+    assertNotContains(response, "evil.example")
+
+
+@pytest.mark.parametrize(
+    ("action", "state", "data"),
+    [
+        ("accept", ExportState.READY_TO_EXPORT, {}),
+        ("reject", ExportState.READY_TO_EXPORT, {"reason": "Wrong period"}),
+        ("unlink", ExportState.SYNCED, {"reason": "Deleted in the ERP", "confirm": "on"}),
+    ],
+)
+def test_an_action_from_the_review_returns_to_the_filtered_tab(
+    client, dummy_tasks, action, state, data
+):
+    """The review's forms send back the tab, page and filters it was opened with."""
+    world = build_world()
+    item = item_of(world.invoice(erp_state=state))
+    slug = selectors.TABS_BY_STATE[state].slug
+    client = as_user(client, world)
+    review = client.get(f"{review_url(world, item)}?{FILTERED}&page=2")
+    assertContains(review, f'<input type="hidden" name="query" value="{escape(FILTERED)}">')
+    assertContains(review, '<input type="hidden" name="page" value="2">')
+
+    response = client.post(
+        action_url(world, action),
+        {"item_ids": [item.pk], "tab": slug, "page": "2", "query": FILTERED, **data},
     )
 
-    assertRedirects(response, url, fetch_redirect_response=False)
-    assert state_of(item) == ExportState.EXPORTING
+    assertRedirects(
+        response, f"{tab_url(world, slug)}?{FILTERED}&page=2", fetch_redirect_response=False
+    )
+    assert state_of(item) != state
+
+
+def test_an_unknown_query_sent_back_from_the_review_is_dropped(client, dummy_tasks):
+    world = build_world()
+    item = item_of(world.invoice(erp_state=ExportState.READY_TO_EXPORT))
+
+    response = as_user(client, world).post(
+        action_url(world, "accept"),
+        {"item_ids": [item.pk], "tab": "ready-to-export", "query": "next=//evil.example&q=SC"},
+    )
+
+    assertRedirects(
+        response, f"{tab_url(world, 'ready-to-export')}?q=SC", fetch_redirect_response=False
+    )
 
 
 def test_next_to_another_site_is_ignored(client):
@@ -894,6 +971,8 @@ def test_review_status_polls_while_exporting(client):
 # htmx: the region only.
 QUERIES_PLAIN = 14
 QUERIES_HTMX = 11
+# The Exporting tab's poll of its rows: the region without the filter form's choices.
+QUERIES_ROWS_POLL = 8
 
 
 @pytest.mark.parametrize("size", [5, 100])
@@ -912,6 +991,19 @@ def test_tab_queries_do_not_grow_with_rows(
 
     with django_assert_num_queries(expected):
         response = client.get(url, **headers)
+
+    assert len(response.context["page"].items) == min(size, selectors.PAGE_SIZE)
+
+
+@pytest.mark.parametrize("size", [5, 100])
+def test_exporting_rows_poll_queries_do_not_grow_with_rows(client, django_assert_num_queries, size):
+    world = build_world()
+    for _ in range(size):
+        world.invoice(erp_state=ExportState.EXPORTING)
+    client = as_user(client, world)
+
+    with django_assert_num_queries(QUERIES_ROWS_POLL):
+        response = client.get(tab_url(world, "exporting"), **ROWS_POLL)
 
     assert len(response.context["page"].items) == min(size, selectors.PAGE_SIZE)
 
