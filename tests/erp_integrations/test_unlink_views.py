@@ -155,23 +155,32 @@ def test_unlink_is_refused_to_a_viewer_without_the_privilege(client):
     assert item.state == ExportState.SYNCED
 
 
-def test_review_page_of_a_synced_item_offers_unlink_and_returns_to_itself(client):
+def test_review_page_of_a_synced_item_offers_unlink_and_returns_to_the_tab(client):
+    """Unlinking from the review returns to the Synced tab it was opened from, with its
+    filters; the review then shows the unlinking."""
     world = build_world()
     item = synced_item(world)
     url = review_url(world, item)
 
-    page = as_user(client, world).get(url)
+    page = as_user(client, world).get(f"{url}?q=SC")
     assertContains(page, EXPLAINED)
     assertContains(page, f"Reason for unlinking {item.invoice.label}")
     assertContains(page, f"{item.invoice.label} was deleted in the ERP")
 
     response = client.post(
         unlink_url(world),
-        {"item_ids": [item.pk], "reason": "Deleted in the ERP", "confirm": "on", "next": url},
+        {
+            "item_ids": [item.pk],
+            "reason": "Deleted in the ERP",
+            "confirm": "on",
+            "tab": "synced",
+            "query": "q=SC",
+        },
     )
 
     assert response.status_code == 302
-    assert response["Location"] == url
+    synced_tab = reverse("erp_integrations:tab", args=[world.company.pk, "synced"])
+    assert response["Location"] == f"{synced_tab}?q=SC"
     shown = client.get(url)
     assertContains(shown, "Unlinked by")
     assertContains(shown, "Deleted in the ERP")
