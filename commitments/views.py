@@ -33,6 +33,7 @@ from core.htmx import (
     vary_on_htmx,
     wants_partial,
 )
+from erp_integrations.selectors import direct_export_on
 from erp_integrations.services import (
     ActionResult,
     Outcome,
@@ -176,9 +177,12 @@ def _invoices_context(
 ) -> dict:
     invoices = list(commitment_invoices(commitment))
     totals = totals_of_invoices(invoices)
+    may_send_or_retrieve = can_send_or_retrieve_on_commitment(request.user, commitment)
     return {
         "invoice_rows": [(invoice, totals[invoice.pk]) for invoice in invoices],
-        "may_send_or_retrieve": can_send_or_retrieve_on_commitment(request.user, commitment),
+        "may_send_or_retrieve": may_send_or_retrieve,
+        # Said before the click: with Direct Export on, sending is exporting.
+        "direct_export": may_send_or_retrieve and direct_export_on(commitment.project.company_id),
         "may_create_invoice": can_create_invoice(request.user, commitment),
         "action": action,
         "action_name": action_name,

@@ -1,5 +1,8 @@
 """Django admin for ERP connections and the export queue.
 
+A change of an ERP connection (Direct Export turned on or off, say) is recorded in the
+admin's log, shown on the connection's History page.
+
 Export items are view-only: their state and every field about the export change only
 through the ERP services (send, retrieve, accept, reject, retry, the export task).
 """
@@ -13,8 +16,15 @@ from erp_integrations.models import ErpConnection, ExportItem
 
 @admin.register(ErpConnection)
 class ErpConnectionAdmin(admin.ModelAdmin):
-    list_display = ["company", "system", "connector", "gateway_url", "timeout_seconds"]
-    list_filter = ["system", "connector"]
+    list_display = [
+        "company",
+        "system",
+        "connector",
+        "direct_export",
+        "gateway_url",
+        "timeout_seconds",
+    ]
+    list_filter = ["system", "connector", "direct_export"]
     search_fields = ["company__name"]
     list_select_related = ["company"]
     autocomplete_fields = ["company"]
@@ -49,6 +59,8 @@ class ExportItemAdmin(admin.ModelAdmin):
         ("Sent", {"fields": ["sent_by", "sent_at"]}),
         ("Decided", {"fields": ["decided_by", "decided_at", "rejection_reason"]}),
         ("Retrieved", {"fields": ["retrieved_by", "retrieved_at"]}),
+        ("Direct Export", {"fields": ["sent_directly"]}),
+        ("Unlinked", {"fields": ["unlinked_by", "unlinked_at", "unlink_reason"]}),
         (
             "Export",
             {
@@ -72,7 +84,12 @@ class ExportItemAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .select_related(
-                "invoice__commitment", "company", "sent_by", "decided_by", "retrieved_by"
+                "invoice__commitment",
+                "company",
+                "sent_by",
+                "decided_by",
+                "retrieved_by",
+                "unlinked_by",
             )
         )
 

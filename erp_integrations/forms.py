@@ -10,6 +10,9 @@ from erp_integrations.services import (
     NOTHING_SELECTED,
     REJECTION_REASON_REQUIRED,
     REJECTION_REASON_TOO_LONG,
+    UNLINK_NOT_CONFIRMED,
+    UNLINK_REASON_REQUIRED,
+    UNLINK_REASON_TOO_LONG,
     unique_ids,
 )
 
@@ -49,4 +52,23 @@ class RejectForm(ExportItemsForm):
             "required": REJECTION_REASON_REQUIRED,
             "max_length": REJECTION_REASON_TOO_LONG,
         },
+    )
+
+
+class UnlinkForm(ExportItemsForm):
+    """Unlink: the checked Synced items, a reason, and the approver's confirmation that
+    the invoices were deleted in the ERP first."""
+
+    reason = forms.CharField(
+        label="Reason for unlinking",
+        max_length=REJECTION_REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={
+            "required": UNLINK_REASON_REQUIRED,
+            "max_length": UNLINK_REASON_TOO_LONG,
+        },
+    )
+    confirm = forms.BooleanField(
+        label="The invoices were deleted in the ERP",
+        error_messages={"required": UNLINK_NOT_CONFIRMED},
     )

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 
-from invoices.models import ERP_WORKFLOW, Invoice, InvoiceErpStatus
+from invoices.models import ERP_WORKFLOW, UNLINKED_ITEM_STATE, Invoice, InvoiceErpStatus
 from projects.models import Company
 
 
@@ -49,6 +49,15 @@ class ErpConnection(models.Model):
         blank=True,
         help_text="QuickBooks Desktop: the item that carries retainage. Required there.",
     )
+    direct_export = models.BooleanField(
+        default=False,
+        help_text=(
+            "When on, Send to ERP exports at once: the invoice is accepted by whoever sends "
+            "it, with no accounting approver step and no window to retrieve it. Items sent "
+            "while it is on stay with the accounting approver (retry, reject, unlink) after "
+            "it is turned off."
+        ),
+    )
 
     class Meta:
         verbose_name = "ERP connection"
@@ -66,7 +75,7 @@ class ErpConnection(models.Model):
         return f"{self.company}: {self.get_system_display()} ({self.connector})"
 
 
-# A rejection reason is read by people: a few sentences, stored on the item and in the
+# A rejection or unlink reason is read by people: a few sentences, stored on the item and in the
 # invoice's history, and mailed to the sender. The limit keeps a pasted document out.
 REJECTION_REASON_MAX_LENGTH = 2000
 
@@ -87,6 +96,8 @@ class ExportState(models.TextChoices):
     )
     REJECTED = InvoiceErpStatus.REJECTED.value, InvoiceErpStatus.REJECTED.label
     RETRIEVED = InvoiceErpStatus.RETRIEVED.value, InvoiceErpStatus.RETRIEVED.label
+    # The one state that is not an invoice's: see UNLINKED_ITEM_STATE.
+    UNLINKED = UNLINKED_ITEM_STATE, "Unlinked"
 
 
 class ExportItem(models.Model):
@@ -117,6 +128,18 @@ class ExportItem(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     retrieved_at = models.DateTimeField(null=True, blank=True)
+    # Sent while the company's Direct Export was on: accepted by its sender as it was
+    # sent, never in Ready to Export.
+    sent_directly = models.BooleanField(default=False)
+    unlinked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    unlinked_at = models.DateTimeField(null=True, blank=True)
+    unlink_reason = models.TextField(
+        blank=True,
+        max_length=REJECTION_REASON_MAX_LENGTH,
+        validators=[MaxLengthValidator(REJECTION_REASON_MAX_LENGTH)],
+    )
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     next_retry_at = models.DateTimeField(null=True, blank=True)
@@ -152,8 +175,17 @@ class ExportItem(models.Model):
                 name="export_item_rejection_reason_max_length",
             ),
             models.CheckConstraint(
-                condition=~Q(state=ExportState.SYNCED) | ~Q(erp_reference=""),
+                condition=~Q(state__in=[ExportState.SYNCED, ExportState.UNLINKED])
+                | ~Q(erp_reference=""),
                 name="synced_export_item_has_erp_reference",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=ExportState.UNLINKED) | ~Q(unlink_reason=""),
+                name="unlinked_export_item_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("unlink_reason"), REJECTION_REASON_MAX_LENGTH),
+                name="export_item_unlink_reason_max_length",
             ),
         ]
         indexes = [
@@ -196,3 +228,13 @@ class ExportItem(models.Model):
     @property
     def is_retrieved(self) -> bool:
         return self.state == ExportState.RETRIEVED
+
+    @property
+    def is_unlinked(self) -> bool:
+        return self.state == ExportState.UNLINKED
+
+    @property
+    def can_be_unlinked(self) -> bool:
+        """Whether the unlink transition allows its state (the service also checks the
+        commitment's later invoices and the ERP system)."""
+        return ERP_WORKFLOW.unlink.allows(self.state)

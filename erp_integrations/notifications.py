@@ -94,3 +94,26 @@ def notify_invoices_rejected(export_item_ids: Iterable[int]) -> int:
         )
         messages.append((f"{len(items)} invoice(s) rejected by accounting", body, [sender.email]))
     return _send(messages)
+
+
+def notify_invoices_unlinked(export_item_ids: Iterable[int]) -> int:
+    """Tell each sender which of their synced invoices the approver unlinked, and why."""
+    by_sender: dict[int, list[ExportItem]] = defaultdict(list)
+    for item in _items(export_item_ids):
+        by_sender[item.sent_by_id].append(item)
+    messages = []
+    for items in by_sender.values():
+        sender = items[0].sent_by
+        if not sender.email:
+            continue
+        lines = "\n".join(
+            f"- {_describe(item)} (ERP reference {item.erp_reference}): {item.unlink_reason}"
+            for item in items
+        )
+        body = (
+            f"The accounting approver unlinked {len(items)} synced invoice(s) you sent, after "
+            "they were deleted in the ERP. Each is back to Not Sent and unlocked: correct it "
+            f"and choose Send to ERP.\n\n{lines}\n"
+        )
+        messages.append((f"{len(items)} invoice(s) unlinked from the ERP", body, [sender.email]))
+    return _send(messages)

@@ -14,7 +14,7 @@ from projects.permissions import User, access_erp_integrations
 def access_invoice_in_queue(user: User, company_id: int, item_id: int) -> ExportItem:
     """The invoice as it waits in the company's queue: its export item `item_id`, with
     the invoice (commitment, project, company and vendor), the item's company and who
-    sent, decided and retrieved it loaded. Http404 unless the user may open the
+    sent, decided, retrieved and unlinked it loaded. Http404 unless the user may open the
     company's ERP Integrations (`access_erp_integrations`) and the item is in that
     company's queue, so a project member outside the tool gets 404 even for an invoice
     his project shows him.
@@ -29,6 +29,7 @@ def access_invoice_in_queue(user: User, company_id: int, item_id: int) -> Export
             "sent_by",
             "decided_by",
             "retrieved_by",
+            "unlinked_by",
         ).get(pk=item_id, company=company)
     except (ExportItem.DoesNotExist, ValueError, TypeError):
         raise Http404("No such item.") from None

@@ -44,11 +44,15 @@ class QueueTab:
     @property
     def is_selectable(self) -> bool:
         """Whether the accounting approver may act on its items (checkboxes, actions)."""
-        return self.state in ERP_WORKFLOW.decidable_statuses
+        return self.state in ERP_WORKFLOW.approver_statuses
 
     @property
     def can_accept(self) -> bool:
         return ERP_WORKFLOW.accept.allows(self.state)
+
+    @property
+    def can_unlink(self) -> bool:
+        return ERP_WORKFLOW.unlink.allows(self.state)
 
     @property
     def is_exporting(self) -> bool:
@@ -226,6 +230,12 @@ def queue_page(company: Company, tab: QueueTab, number: int) -> QueuePage:
         item.amounts = amounts[item.invoice_id]  # type: ignore[attr-defined]
         item.name = item_name(item)  # type: ignore[attr-defined]
     return QueuePage(tab=tab, number=number, items=items, has_next=len(rows) > PAGE_SIZE)
+
+
+def direct_export_on(company_id: int) -> bool:
+    """Whether the company's ERP connection has Direct Export on: Send to ERP exports at
+    once. One query; the pages that offer Send to ERP say so before the click."""
+    return ErpConnection.objects.filter(company_id=company_id, direct_export=True).exists()
 
 
 def company_erp_connection(company: Company) -> ErpConnection | None:

@@ -1,4 +1,4 @@
-"""The ERP Integrations workflow: send, retrieve, accept, reject and retry.
+"""The ERP Integrations workflow: send, retrieve, accept, reject, retry and unlink.
 
 Every action:
 - takes the acting user and asks the access layer whether they may see (404 if not)
@@ -26,23 +26,27 @@ from functools import partial
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.http import Http404
 from django.utils import timezone
 
 from commitments.models import Commitment
 from commitments.permissions import access_commitment
 from core.display import display_name
 from core.errors import ActionRefused
-from erp_integrations.models import REJECTION_REASON_MAX_LENGTH, ExportItem
-from erp_integrations.systems import send_refusals
+from erp_integrations.models import REJECTION_REASON_MAX_LENGTH, ErpConnection, ExportItem
+from erp_integrations.systems import send_refusals, unlink_refusal
 from erp_integrations.tasks import (
     enqueue_email,
     enqueue_exports,
     send_invoices_rejected_email,
     send_invoices_sent_email,
+    send_invoices_unlinked_email,
 )
 from invoices.amounts import totals_of_invoices
 from invoices.history import (
+    ERP_REFERENCE_CHANGE,
     REJECTION_REASON_CHANGE,
+    UNLINK_REASON_CHANGE,
     erp_status_entry,
     history_entry,
     record_history,
@@ -76,6 +80,14 @@ REJECTION_REASON_TOO_LONG = (
     f"Keep the reason for the rejection to {REJECTION_REASON_MAX_LENGTH:,} characters or fewer."
 )
 NOTHING_SELECTED = "Select at least one invoice."
+UNLINK_REASON_REQUIRED = "Enter a reason for unlinking."
+UNLINK_REASON_TOO_LONG = (
+    f"Keep the reason for unlinking to {REJECTION_REASON_MAX_LENGTH:,} characters or fewer."
+)
+UNLINK_NOT_CONFIRMED = (
+    "Confirm that the invoices were deleted in the ERP first: unlinking does not delete "
+    "anything there."
+)
 
 # Refusals of one invoice. Each starts with the invoice's label ("INV-4: ...").
 NOT_FOUND = "{label}: not found on this commitment."
@@ -93,6 +105,7 @@ COMMITMENT_NOT_SYNCED = (
 NO_ERP_CONNECTION = (
     "{label}: {company} has no ERP connection. Ask your company admin to set one up."
 )
+SENT = "{label}: sent to ERP Integrations."
 NOT_SENT = "{label}: not in ERP Integrations, so there is nothing to retrieve."
 ALREADY_RETRIEVED = "{label}: already retrieved from ERP Integrations."
 ALREADY_ACCEPTED = "{label}: already accepted by the accounting approver."
@@ -108,6 +121,18 @@ RETRIEVED_BEFORE_DECISION = (
 )
 ACCEPTED_BY = "{label}: already accepted by {user}."
 REJECTED_BY = "{label}: already rejected by {user}."
+SENT_DIRECTLY = (
+    "{label}: sent with Direct Export, so it was accepted as it was sent and exported at "
+    "once: there was no window to retrieve it."
+)
+UNLINKED_BY = "{label}: unlinked from the ERP by {user}; it is back to Not Sent."
+ALREADY_UNLINKED = "{label}: already unlinked from the ERP by {user}."
+NOT_SYNCED = "{label}: only synced invoices can be unlinked. This one is {erp_status}."
+LATER_INVOICE_IN_ERP = (
+    "{label}: a later invoice of {commitment} is in ERP Integrations or synced ({later}), "
+    "and its previous work completed comes from {label}. Unlink, reject or retrieve "
+    "{later} first."
+)
 NOT_FAILED = "{label}: only invoices that failed to export can be retried ({erp_status})."
 NOT_DECIDABLE = "{label}: {erp_status} invoices cannot be {verb}."
 WRITE_FAILED = "{label}: could not be saved ({error}). Nothing changed for it."
@@ -213,7 +238,7 @@ def _lock_invoices(scope: Q, invoice_ids: Iterable[int | str]) -> dict[int, Invo
 def _lock_items(scope: Q) -> list[ExportItem]:
     return list(
         ExportItem.objects.select_for_update(of=("self",))
-        .select_related("decided_by", "retrieved_by")
+        .select_related("decided_by", "retrieved_by", "unlinked_by")
         .filter(scope)
         .order_by("pk")
     )
@@ -249,32 +274,32 @@ def _status_entry(invoice: Invoice, *, to_state: str, by, action: ActionResult):
 def _move_items(
     pairs: list[tuple[Invoice, ExportItem]],
     *,
-    to_state: InvoiceErpStatus,
+    transition: ErpTransition,
     by: User,
     action: ActionResult,
     item_changes: dict,
-    extra_history: Callable[[Invoice, ActionResult], list] | None = None,
+    extra_history: Callable[[Invoice, ExportItem, ActionResult], list] | None = None,
 ) -> None:
-    """Move the items, and their invoices' ERP status, to `to_state`, with history.
-    Caller holds the invoices' and the items' row locks."""
+    """Move the items and their invoices' ERP status as the transition says, with
+    history. Caller holds the invoices' and the items' row locks."""
     ExportItem.objects.filter(pk__in=[item.pk for _, item in pairs]).update(
-        state=to_state, **item_changes
+        state=transition.item_state, **item_changes
     )
     Invoice.objects.filter(pk__in=[invoice.pk for invoice, _ in pairs]).update(
-        erp_status=to_state, updated_at=timezone.now()
+        erp_status=transition.to_status, updated_at=timezone.now()
     )
     entries = []
-    for invoice, _ in pairs:
-        entries.append(_status_entry(invoice, to_state=to_state, by=by, action=action))
+    for invoice, item in pairs:
+        entries.append(_status_entry(invoice, to_state=transition.to_status, by=by, action=action))
         if extra_history:
-            entries.extend(extra_history(invoice, action))
+            entries.extend(extra_history(invoice, item, action))
     record_history(entries)
 
 
 # --- Send to ERP -------------------------------------------------------------------------
 
 
-def _send_refusal(invoice: Invoice, totals) -> str | None:
+def _send_refusal(invoice: Invoice, totals, connection: ErpConnection | None) -> str | None:
     label = invoice.label
     if not ERP_WORKFLOW.send.allows(invoice.erp_status):
         if invoice.erp_status == InvoiceErpStatus.SYNCED:
@@ -285,10 +310,8 @@ def _send_refusal(invoice: Invoice, totals) -> str | None:
     commitment = invoice.commitment
     if not commitment.is_synced_to_erp:
         return COMMITMENT_NOT_SYNCED.format(label=label, commitment=commitment.number)
-    company = commitment.project.company
-    connection = getattr(company, "erp_connection", None)
     if connection is None:
-        return NO_ERP_CONNECTION.format(label=label, company=company)
+        return NO_ERP_CONNECTION.format(label=label, company=commitment.project.company)
     reasons = send_refusals(invoice=invoice, totals=totals, connection=connection)
     if reasons:
         return " ".join(f"{label}: {reason}" for reason in reasons)
@@ -315,42 +338,65 @@ def _report(
     return action
 
 
-def _send(*, user: User, invoices: dict[int, Invoice], asked: list[int | str]) -> ActionResult:
+def _lock_connection(company_id: int) -> ErpConnection | None:
+    """Lock the company's ERP connection, so that Direct Export cannot be turned on or off
+    while a send reads it: the admin's change waits for the send to commit, or the send
+    for the change. The connection is the company's row, so it is locked before the
+    invoices (the order `lock_invoices` writes down)."""
+    return ErpConnection.objects.select_for_update().filter(company_id=company_id).first()
+
+
+def _send(
+    *,
+    user: User,
+    connection: ErpConnection | None,
+    invoices: dict[int, Invoice],
+    asked: list[int | str],
+) -> ActionResult:
+    """Send the invoices: to Ready to Export, or with the company's Direct Export on,
+    accepted by the sender and exporting at once. Caller holds the connection's row lock,
+    then the invoices'."""
     action = ActionResult()
+    direct = connection is not None and connection.direct_export
+    transition = ERP_WORKFLOW.send_direct if direct else ERP_WORKFLOW.send
+    done = "{label}: sent to ERP and exporting (Direct Export)." if direct else SENT
     totals = totals_of_invoices(invoices.values())
     decisions: dict[int, tuple[str, str]] = {}
     sendable: list[tuple[Invoice, None]] = []
     for invoice in invoices.values():
-        reason = _send_refusal(invoice, totals[invoice.pk])
+        reason = _send_refusal(invoice, totals[invoice.pk], connection)
         if reason:
             decisions[invoice.pk] = (Outcome.REFUSED, reason)
         else:
             sendable.append((invoice, None))
-            decisions[invoice.pk] = (Outcome.DONE, f"{invoice.label}: sent to ERP Integrations.")
+            decisions[invoice.pk] = (Outcome.DONE, done.format(label=invoice.label))
 
     created: list[ExportItem] = []
 
     def write(pairs: list[tuple[Invoice, None]]) -> None:
         now = timezone.now()
+        # With Direct Export the sender's send is the acceptance.
+        accepted = {"decided_by": user, "decided_at": now, "sent_directly": True} if direct else {}
         items = ExportItem.objects.bulk_create(
             [
                 ExportItem(
                     invoice=invoice,
                     company_id=invoice.commitment.project.company_id,
-                    state=ERP_WORKFLOW.send.to_status,
+                    state=transition.item_state,
                     invoice_revision=invoice.revision,
                     sent_by=user,
                     sent_at=now,
                     batch_id=action.batch_id,
+                    **accepted,
                 )
                 for invoice, _ in pairs
             ]
         )
         Invoice.objects.filter(pk__in=[invoice.pk for invoice, _ in pairs]).update(
-            erp_status=ERP_WORKFLOW.send.to_status, updated_at=now
+            erp_status=transition.to_status, updated_at=now
         )
         record_history(
-            _status_entry(invoice, to_state=ERP_WORKFLOW.send.to_status, by=user, action=action)
+            _status_entry(invoice, to_state=transition.to_status, by=user, action=action)
             for invoice, _ in pairs
         )
         created.extend(items)
@@ -360,7 +406,9 @@ def _send(*, user: User, invoices: dict[int, Invoice], asked: list[int | str]) -
             Outcome.REFUSED,
             WRITE_FAILED.format(label=invoice.label, error=error),
         )
-    if created:
+    if created and direct:
+        transaction.on_commit(partial(enqueue_exports, [item.pk for item in created]))
+    elif created:
         transaction.on_commit(
             partial(enqueue_email, send_invoices_sent_email, [item.pk for item in created]),
             robust=True,
@@ -380,8 +428,9 @@ def invoices_send_to_erp(
     """
     commitment = _commitment_for_send_or_retrieve(user, project_id, commitment_id)
     asked = _asked(invoice_ids)
+    connection = _lock_connection(commitment.project.company_id)
     invoices = _lock_invoices(Q(commitment=commitment), asked)
-    return _send(user=user, invoices=invoices, asked=asked)
+    return _send(user=user, connection=connection, invoices=invoices, asked=asked)
 
 
 @transaction.atomic
@@ -389,18 +438,25 @@ def invoice_send_to_erp(
     *, user: User, invoice_id: int, commitment_id: int | None = None
 ) -> InvoiceResult:
     """Send one invoice ("Send to ERP" / "Re-send to ERP" on the invoice page)."""
-    invoice = _invoice_for_send_or_retrieve(user, invoice_id, commitment_id)
-    return _send(user=user, invoices={invoice.pk: invoice}, asked=[invoice.pk]).single()
+    seen = _invoice_for_send_or_retrieve(user, invoice_id, commitment_id, for_update=False)
+    connection = _lock_connection(seen.commitment.project.company_id)
+    invoices = _lock_invoices(Q(pk=seen.pk), [seen.pk])
+    if not invoices:
+        raise Http404("No such invoice.")  # deleted while we waited for the lock
+    return _send(user=user, connection=connection, invoices=invoices, asked=[seen.pk]).single()
 
 
 # --- Retrieve from ERP -------------------------------------------------------------------
 
 
-def _retrieve_decision(invoice: Invoice) -> tuple[str, str] | None:
-    """Why the invoice cannot be retrieved (or is already), or None when it can."""
+def _retrieve_decision(invoice: Invoice, active: ExportItem | None) -> tuple[str, str] | None:
+    """Why the invoice cannot be retrieved (or is already), or None when it can.
+    `active` is its locked active export item, if it has one."""
     if ERP_WORKFLOW.retrieve.allows(invoice.erp_status):
         return None
     label = invoice.label
+    if active is not None and active.sent_directly:
+        return Outcome.REFUSED, SENT_DIRECTLY.format(label=label)
     match invoice.erp_status:
         case ERP_WORKFLOW.retrieve.to_status:
             # A second retrieve (a double click) finds the invoice where the first left it.
@@ -424,14 +480,14 @@ def _retrieve(*, user: User, invoices: dict[int, Invoice], asked: list[int | str
     decisions: dict[int, tuple[str, str]] = {}
     retrievable = []
     for invoice in invoices.values():
-        decision = _retrieve_decision(invoice)
+        decision = _retrieve_decision(invoice, items.get(invoice.pk))
         if decision is None:
             retrievable.append((invoice, items[invoice.pk]))
             decision = (Outcome.DONE, f"{invoice.label}: retrieved from ERP Integrations.")
         decisions[invoice.pk] = decision
     write = partial(
         _move_items,
-        to_state=ERP_WORKFLOW.retrieve.to_status,
+        transition=ERP_WORKFLOW.retrieve,
         by=user,
         action=action,
         item_changes={"retrieved_by": user, "retrieved_at": timezone.now()},
@@ -478,7 +534,9 @@ def invoice_retrieve_from_erp(
 def _decided_elsewhere(invoice: Invoice, item: ExportItem, verb: str) -> tuple[str, str]:
     """What happened to an item the approver can no longer act on, in plain words."""
     label = invoice.label
-    if item.is_retrieved:
+    if item.is_unlinked:
+        message = UNLINKED_BY.format(label=label, user=display_name(item.unlinked_by))
+    elif item.is_retrieved:
         message = RETRIEVED_BEFORE_DECISION.format(
             label=label, user=display_name(item.retrieved_by)
         )
@@ -499,7 +557,7 @@ def _approver_action(
     transition: ErpTransition,
     verb: str,
     item_changes: dict,
-    extra_history: Callable[[Invoice, ActionResult], list] | None = None,
+    extra_history: Callable[[Invoice, ExportItem, ActionResult], list] | None = None,
 ) -> tuple[ActionResult, list[int]]:
     """Lock the items' invoices then the items, and move those the transition allows to
     its status. Returns the result and the ids of the items moved."""
@@ -523,7 +581,7 @@ def _approver_action(
             decisions[item.pk] = _decided_elsewhere(invoice, item, verb)
     write = partial(
         _move_items,
-        to_state=transition.to_status,
+        transition=transition,
         by=user,
         action=action,
         item_changes=item_changes,
@@ -582,7 +640,7 @@ def export_items_reject(
     if len(reason) > REJECTION_REASON_MAX_LENGTH:
         raise ActionRefused(REJECTION_REASON_TOO_LONG)
 
-    def reason_entry(invoice: Invoice, action: ActionResult) -> list:
+    def reason_entry(invoice: Invoice, item: ExportItem, action: ActionResult) -> list:
         return [
             history_entry(
                 invoice,
@@ -637,6 +695,154 @@ def export_items_retry(
     return action
 
 
+# --- Unlink (the accounting approver, after the invoice was deleted in the ERP) ----------
+
+
+def _lock_invoices_and_later(scope: Q, invoice_ids: list[int]) -> tuple[dict[int, Invoice], dict]:
+    """Lock the invoices, and the later invoices of their commitments (whose previous work
+    completed comes from them), in one query in primary key order like every path that
+    locks several invoices. Returns the asked invoices by id, and every locked invoice
+    by commitment id."""
+    numbers = Invoice.objects.filter(scope, pk__in=invoice_ids).values_list(
+        "commitment_id", "number"
+    )
+    earliest: dict[int, int] = {}
+    for commitment_id, number in numbers:
+        earliest[commitment_id] = min(number, earliest.get(commitment_id, number))
+    later = Q(pk__in=invoice_ids)
+    for commitment_id, number in earliest.items():
+        later |= Q(commitment_id=commitment_id, number__gt=number)
+    rows = lock_invoices(
+        scope & later,
+        select_related=("commitment__project__company__erp_connection", "commitment__vendor"),
+    )
+    asked = set(invoice_ids)
+    by_commitment: dict[int, list[Invoice]] = {}
+    for row in rows:
+        by_commitment.setdefault(row.commitment_id, []).append(row)
+    return {row.pk: row for row in rows if row.pk in asked}, by_commitment
+
+
+def _unlink_refusal(
+    invoice: Invoice, item: ExportItem, later_in_erp: list[Invoice]
+) -> tuple[str, str] | None:
+    """Why the item cannot be unlinked (or is already), or None when it can."""
+    label = invoice.label
+    if item.is_unlinked:
+        # A second unlink (a double click) finds the item where the first left it.
+        user = display_name(item.unlinked_by)
+        return Outcome.UNCHANGED, ALREADY_UNLINKED.format(label=label, user=user)
+    if not item.can_be_unlinked:
+        if item.is_retrieved or item.is_rejected:
+            return _decided_elsewhere(invoice, item, "unlinked")
+        return Outcome.REFUSED, NOT_SYNCED.format(label=label, erp_status=item.get_state_display())
+    connection = getattr(invoice.commitment.project.company, "erp_connection", None)
+    refusal = unlink_refusal(connection.system) if connection else None
+    if refusal:
+        return Outcome.REFUSED, f"{label}: {refusal}"
+    if later_in_erp:
+        later = ", ".join(other.label for other in later_in_erp)
+        return Outcome.REFUSED, LATER_INVOICE_IN_ERP.format(
+            label=label, commitment=invoice.commitment.number, later=later
+        )
+    return None
+
+
+@transaction.atomic
+def export_items_unlink(
+    *, user: User, company_id: int, export_item_ids: Iterable[int], reason: str
+) -> ActionResult:
+    """Unlink Synced items whose invoices were deleted in the ERP: each invoice goes back
+    to Not Sent, unlocked, to be corrected and sent again as a new export document (a new
+    item, with a new idempotency key). The item stays, Unlinked, with its ERP reference;
+    the history records the reference too; the sender is emailed.
+
+    Refused per invoice when the company's ERP system cannot unlink, or a later invoice
+    of the commitment is in ERP Integrations or synced and not unlinked in this same
+    action (later invoices are unlinked first). Raises `ActionRefused` for a blank or too
+    long reason before anything is locked.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActionRefused(UNLINK_REASON_REQUIRED)
+    if len(reason) > REJECTION_REASON_MAX_LENGTH:
+        raise ActionRefused(UNLINK_REASON_TOO_LONG)
+    company = _company_for_approver(user, company_id)
+    asked = _asked(export_item_ids)
+    item_ids = _real_ids(asked)
+    invoice_ids = list(
+        ExportItem.objects.filter(pk__in=item_ids, company=company).values_list(
+            "invoice_id", flat=True
+        )
+    )
+    invoices, by_commitment = _lock_invoices_and_later(
+        Q(commitment__project__company=company), invoice_ids
+    )
+    items = _lock_items(Q(pk__in=item_ids, company=company, invoice_id__in=invoices))
+    action = ActionResult()
+    decisions: dict[int, tuple[str, str]] = {}
+    unlinkable: list[tuple[Invoice, ExportItem]] = []
+    # Latest invoice first, so that unlinking a later invoice in the same action clears
+    # the way for an earlier one.
+    going_back = set()
+    for item in sorted(items, key=lambda item: -invoices[item.invoice_id].number):
+        invoice = invoices[item.invoice_id]
+        later_in_erp = [
+            other
+            for other in by_commitment[invoice.commitment_id]
+            if other.number > invoice.number and other.is_locked and other.pk not in going_back
+        ]
+        decision = _unlink_refusal(invoice, item, later_in_erp)
+        if decision is None:
+            unlinkable.append((invoice, item))
+            going_back.add(invoice.pk)
+            decision = (Outcome.DONE, f"{invoice.label}: unlinked from the ERP; it is Not Sent.")
+        decisions[item.pk] = decision
+
+    def unlink_history(invoice: Invoice, item: ExportItem, action: ActionResult) -> list:
+        return [
+            history_entry(
+                invoice,
+                action_by=user,
+                changed=ERP_REFERENCE_CHANGE,
+                from_value=item.erp_reference,
+                batch_id=action.batch_id,
+            ),
+            history_entry(
+                invoice,
+                action_by=user,
+                changed=UNLINK_REASON_CHANGE,
+                to_value=reason,
+                batch_id=action.batch_id,
+            ),
+        ]
+
+    write = partial(
+        _move_items,
+        transition=ERP_WORKFLOW.unlink,
+        by=user,
+        action=action,
+        item_changes={"unlinked_by": user, "unlinked_at": timezone.now(), "unlink_reason": reason},
+        extra_history=unlink_history,
+    )
+    failed = {invoice.pk: error for invoice, error in _write_all_or_each(unlinkable, write)}
+    moved = []
+    for invoice, item in unlinkable:
+        if invoice.pk in failed:
+            decisions[item.pk] = (
+                Outcome.REFUSED,
+                WRITE_FAILED.format(label=invoice.label, error=failed[invoice.pk]),
+            )
+        else:
+            moved.append(item.pk)
+    if moved:
+        transaction.on_commit(
+            partial(enqueue_email, send_invoices_unlinked_email, moved), robust=True
+        )
+    labels = {item.pk: invoices[item.invoice_id].label for item in items}
+    return _report(action, asked, labels, decisions, NOT_FOUND_IN_QUEUE)
+
+
 # --- Access ------------------------------------------------------------------------------
 
 
@@ -655,10 +861,10 @@ def _commitment_for_send_or_retrieve(user: User, project_id: int, commitment_id:
 
 
 def _invoice_for_send_or_retrieve(
-    user: User, invoice_id: int, commitment_id: int | None
+    user: User, invoice_id: int, commitment_id: int | None, *, for_update: bool = True
 ) -> Invoice:
     invoice = access_invoice_on_project(
-        user, invoice_id, commitment_id=commitment_id, for_update=True
+        user, invoice_id, commitment_id=commitment_id, for_update=for_update
     )
     if not can_send_or_retrieve_on_commitment(user, invoice.commitment):
         raise ActionRefused(NOT_PROJECT_ADMIN)

@@ -165,10 +165,30 @@ class SystemProfile:
     # Whether the ERP receives the invoice's attachments: True where Procore's support
     # pages say its exports carry them, None where nothing is published.
     exports_attachments: bool | None = None
+    # Whether a synced invoice can be unlinked (after it was deleted in the ERP): True
+    # where Procore publishes the unlink steps for the system, None where its pages do
+    # not say (unlinking is offered, and the panel says it is not documented), False
+    # where they say it cannot (unlink is refused).
+    unlinks: bool | None = None
 
     @property
     def name(self) -> str:
         return self.system.label
+
+    @property
+    def unlink_note(self) -> str:
+        if self.unlinks is None:
+            return UNLINK_UNKNOWN.format(system=self.name)
+        if self.unlinks:
+            return UNLINK_SUPPORTED.format(system=self.name)
+        return UNLINK_NOT_SUPPORTED_NOTE.format(system=self.name)
+
+    @property
+    def unlink_refusal(self) -> str | None:
+        """Why a synced invoice of this system cannot be unlinked, or None."""
+        if self.unlinks is False:
+            return UNLINK_NOT_SUPPORTED.format(system=self.name)
+        return None
 
     @property
     def attachments_note(self) -> str:
@@ -181,6 +201,7 @@ class SystemProfile:
         return [
             *self.notes,
             self.attachments_note,
+            self.unlink_note,
             *(limit.things_to_know() for limit in self.length_limits),
         ]
 
@@ -235,6 +256,20 @@ ATTACHMENTS_UNKNOWN = (
     "each one (name, type, size and SHA-256, with a download link or the file beside the "
     "export document), and {system} may ignore them."
 )
+# Unlinking a synced invoice (`unlinks`).
+UNLINK_SUPPORTED = (
+    "A synced invoice can be unlinked: delete it in {system} first, then unlink it on the "
+    "Synced tab. It is back to Not Sent, to be corrected and sent again as a new document."
+)
+UNLINK_UNKNOWN = (
+    "Whether {system} supports unlinking a synced invoice is not documented. Unlinking is "
+    "offered: delete the invoice in {system} first, then unlink it on the Synced tab."
+)
+UNLINK_NOT_SUPPORTED_NOTE = "A synced invoice cannot be unlinked from {system}."
+UNLINK_NOT_SUPPORTED = (
+    "{system} does not support unlinking a synced invoice, so it stays synced. Correct it "
+    "in {system} itself."
+)
 # The "Things to know" line of every system that ignores stored materials
 # (`ignores_stored_materials`).
 STORED_MATERIALS_NOT_EXPORTED = (
@@ -282,6 +317,7 @@ PROFILES: dict[str, SystemProfile] = {
         SystemProfile(
             system=ErpSystem.ACUMATICA,
             exports_attachments=True,
+            unlinks=True,
             document_type=SUBCONTRACTOR_INVOICE,
             notes=[
                 "Retainage-release-only invoices (nothing billed this period) are not exported.",
@@ -318,6 +354,7 @@ PROFILES: dict[str, SystemProfile] = {
         ),
         SystemProfile(
             system=ErpSystem.SAGE_100_CONTRACTOR,
+            unlinks=True,
             document_type=SUBCONTRACTOR_INVOICE,
             notes=[NOTHING_ELSE_KNOWN.format(system="Sage 100 Contractor")],
             length_limits=(
@@ -372,6 +409,11 @@ def profile_for(system: str) -> SystemProfile:
 def things_to_know(connection: ErpConnection) -> list[str]:
     """The lines of the "Things to know about your ERP integration" panel."""
     return profile_for(connection.system).things_to_know
+
+
+def unlink_refusal(system: str) -> str | None:
+    """Why the ERP system refuses to unlink a synced invoice, or None when it may."""
+    return profile_for(system).unlink_refusal
 
 
 def send_refusals(*, invoice: Invoice, totals: LineAmounts, connection: ErpConnection) -> list[str]:

@@ -28,6 +28,7 @@ from erp_integrations.notifications import (
     notify_export_failed,
     notify_invoices_rejected,
     notify_invoices_sent,
+    notify_invoices_unlinked,
 )
 
 
@@ -140,6 +141,13 @@ def send_invoices_rejected_email(export_item_ids: list[int]) -> int:
     """Email each sender the invoices the approver rejected; returns the number of emails
     sent."""
     return notify_invoices_rejected(export_item_ids)
+
+
+@task
+def send_invoices_unlinked_email(export_item_ids: list[int]) -> int:
+    """Email each sender the synced invoices the approver unlinked; returns the number of
+    emails sent."""
+    return notify_invoices_unlinked(export_item_ids)
 
 
 @task

@@ -8,6 +8,7 @@ urlpatterns = [
     path("accept/", views.accept, name="accept"),
     path("reject/", views.reject, name="reject"),
     path("retry/", views.retry, name="retry"),
+    path("unlink/", views.unlink, name="unlink"),
     path("items/<dbid:item_id>/", views.review, name="review"),
     path("items/<dbid:item_id>/pdf/", views.review_pdf, name="review_pdf"),
     path(

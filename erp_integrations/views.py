@@ -32,7 +32,7 @@ from core.htmx import (
     vary_on_htmx_target,
 )
 from erp_integrations.csv_export import queue_tab_header, queue_tab_rows
-from erp_integrations.forms import ExportItemsForm, RejectForm
+from erp_integrations.forms import ExportItemsForm, RejectForm, UnlinkForm
 from erp_integrations.permissions import access_invoice_in_queue
 from erp_integrations.selectors import (
     DEFAULT_TAB,
@@ -53,6 +53,7 @@ from erp_integrations.services import (
     export_items_accept,
     export_items_reject,
     export_items_retry,
+    export_items_unlink,
 )
 from erp_integrations.systems import things_to_know
 from invoices.pdf import pay_application_response
@@ -260,6 +261,27 @@ def retry(request: AuthenticatedHttpRequest, company_id: int) -> HttpResponse:
         ),
         done="Sent {invoices} to export again.",
         refused="{invoices} could not be retried.",
+    )
+
+
+@vary_on_htmx_target
+@require_POST
+@login_required
+def unlink(request: AuthenticatedHttpRequest, company_id: int) -> HttpResponse:
+    """Unlink the checked (or the one) Synced items, deleted in the ERP: each invoice is
+    back to Not Sent, unlocked."""
+    return _act(
+        request,
+        company_id,
+        UnlinkForm,
+        lambda company, data: export_items_unlink(
+            user=request.user,
+            company_id=company.pk,
+            export_item_ids=data["item_ids"],
+            reason=data["reason"],
+        ),
+        done="Unlinked {invoices} from the ERP.",
+        refused="{invoices} could not be unlinked.",
     )
 
 

@@ -10,9 +10,12 @@ from django.contrib.auth.models import User
 from invoices.models import ChangeHistoryEntry, Invoice, InvoiceErpStatus
 
 # What the Changed column says for the rows the ERP Integrations workflow writes, by hand
-# (send, retrieve, accept, reject, retry) or by the export (synced, failed).
+# (send, retrieve, accept, reject, retry, unlink) or by the export (synced, failed).
 ERP_STATUS_CHANGE = "ERP Status"
 REJECTION_REASON_CHANGE = "Rejection Reason"
+UNLINK_REASON_CHANGE = "Unlink Reason"
+# Unlink: the ERP reference the invoice no longer has (it stays on the export item too).
+ERP_REFERENCE_CHANGE = "ERP Reference"
 
 
 def history_entry(

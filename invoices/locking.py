@@ -62,6 +62,17 @@ def lock_message(invoice: Invoice, active_item=None) -> str | None:
                 "until the accounting approver accepts or rejects it, or it is retrieved "
                 "from ERP."
             )
+        case InvoiceErpStatus.EXPORTING if getattr(active_item, "sent_directly", False):
+            return (
+                f"{label} is locked: it was sent with Direct Export, accepted as it was "
+                "sent, and it is being exported to the ERP."
+            )
+        case InvoiceErpStatus.FAILED_TO_EXPORT if getattr(active_item, "sent_directly", False):
+            return (
+                f"{label} is locked: it was sent with Direct Export but its export failed. "
+                "It stays locked until the accounting approver retries the export or "
+                "rejects it."
+            )
         case InvoiceErpStatus.EXPORTING:
             return (
                 f"{label} is locked: the accounting approver accepted it and it is being "

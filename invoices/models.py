@@ -88,6 +88,12 @@ class InvoiceErpStatus(models.TextChoices):
     RETRIEVED = "retrieved", "Retrieved"
 
 
+# The state of an export item whose synced invoice was unlinked from the ERP (deleted
+# there, then unlinked here): a record of the old export, with its ERP reference. Its
+# invoice is back to Not Sent, so no invoice ever has this ERP status.
+UNLINKED_ITEM_STATE = "unlinked"
+
+
 class ErpActor(StrEnum):
     """Who takes an ERP action."""
 
@@ -105,9 +111,17 @@ class ErpTransition:
     from_statuses: tuple[InvoiceErpStatus, ...]
     to_status: InvoiceErpStatus
     by: ErpActor
+    # The state the export item moves to, when it is not the invoice's new status: an
+    # unlinked item stays behind as a closed record while its invoice is back to Not Sent.
+    item_to_state: str | None = None
 
     def allows(self, status: str) -> bool:
         return status in self.from_statuses
+
+    @property
+    def item_state(self) -> str:
+        """The state the transition moves the export item to."""
+        return self.item_to_state or self.to_status
 
 
 @dataclass(frozen=True)
@@ -120,10 +134,12 @@ class ErpWorkflow:
     A new action is one more field here and one more row in `ERP_WORKFLOW`."""
 
     send: ErpTransition
+    send_direct: ErpTransition
     retrieve: ErpTransition
     accept: ErpTransition
     reject: ErpTransition
     retry: ErpTransition
+    unlink: ErpTransition
     export_succeeded: ErpTransition
     export_failed: ErpTransition
 
@@ -163,7 +179,19 @@ class ErpWorkflow:
 
     @cached_property
     def decidable_statuses(self) -> tuple[InvoiceErpStatus, ...]:
-        """The statuses the accounting approver may act on (the queue's selectable tabs)."""
+        """The statuses the accounting approver decides on before the invoice reaches
+        the ERP: accept, reject, retry. (Unlinking acts on an exported invoice.)"""
+        deciding = (self.accept, self.reject, self.retry)
+        return tuple(
+            status
+            for status in InvoiceErpStatus
+            if any(transition.allows(status) for transition in deciding)
+        )
+
+    @cached_property
+    def approver_statuses(self) -> tuple[InvoiceErpStatus, ...]:
+        """The statuses the accounting approver may act on at all (the queue's tabs with
+        checkboxes): the decidable ones, and Synced (unlink)."""
         return self._statuses_acted_on_by(ErpActor.ACCOUNTING_APPROVER)
 
     def _statuses_acted_on_by(self, actor: ErpActor) -> tuple[InvoiceErpStatus, ...]:
@@ -185,6 +213,17 @@ ERP_WORKFLOW = ErpWorkflow(
         to_status=InvoiceErpStatus.READY_TO_EXPORT,
         by=ErpActor.PROJECT_ADMIN,
     ),
+    # With the company's Direct Export on, sending is also the acceptance, by the sender:
+    # the invoice starts exporting at once and there is no window to retrieve it.
+    send_direct=ErpTransition(
+        from_statuses=(
+            InvoiceErpStatus.NOT_SENT,
+            InvoiceErpStatus.REJECTED,
+            InvoiceErpStatus.RETRIEVED,
+        ),
+        to_status=InvoiceErpStatus.EXPORTING,
+        by=ErpActor.PROJECT_ADMIN,
+    ),
     retrieve=ErpTransition(
         from_statuses=(InvoiceErpStatus.READY_TO_EXPORT,),
         to_status=InvoiceErpStatus.RETRIEVED,
@@ -204,6 +243,14 @@ ERP_WORKFLOW = ErpWorkflow(
         from_statuses=(InvoiceErpStatus.FAILED_TO_EXPORT,),
         to_status=InvoiceErpStatus.EXPORTING,
         by=ErpActor.ACCOUNTING_APPROVER,
+    ),
+    # After the invoice was deleted in the ERP: it is unlocked and can be corrected and
+    # sent again, as a new export document.
+    unlink=ErpTransition(
+        from_statuses=(InvoiceErpStatus.SYNCED,),
+        to_status=InvoiceErpStatus.NOT_SENT,
+        by=ErpActor.ACCOUNTING_APPROVER,
+        item_to_state=UNLINKED_ITEM_STATE,
     ),
     export_succeeded=ErpTransition(
         from_statuses=(InvoiceErpStatus.EXPORTING,),

@@ -35,7 +35,7 @@ def invoice_latest_export_item(invoice: Invoice):
     """The invoice's latest sending to ERP Integrations (with who sent, decided and
     retrieved it), or None when it was never sent."""
     return (
-        invoice.export_items.select_related("sent_by", "decided_by", "retrieved_by")
+        invoice.export_items.select_related("sent_by", "decided_by", "retrieved_by", "unlinked_by")
         .order_by("-sent_at", "-pk")
         .first()
     )

@@ -30,6 +30,7 @@ from core.htmx import (
     vary_on_htmx,
     wants_partial,
 )
+from erp_integrations.selectors import direct_export_on
 from erp_integrations.services import (
     Outcome,
     invoice_retrieve_from_erp,
@@ -117,6 +118,7 @@ def _detail_context(request: HtmxHttpRequest, invoice: Invoice) -> dict:
     may_send_or_retrieve = can_send_or_retrieve(user, invoice)
     may_edit = can_edit_invoice(user, invoice)
     commitment = invoice.commitment
+    show_send = may_send_or_retrieve and invoice.is_sendable
     return {
         "invoice": invoice,
         "amounts": invoice_amounts(invoice),
@@ -133,7 +135,9 @@ def _detail_context(request: HtmxHttpRequest, invoice: Invoice) -> dict:
             (status.value, STATUS_MOVE_LABELS[status], STATUS_MOVE_STYLES[status])
             for status in status_moves_for(user, invoice)
         ],
-        "show_send": may_send_or_retrieve and invoice.is_sendable,
+        "show_send": show_send,
+        # Said before the click: with Direct Export on, sending is exporting.
+        "direct_export": show_send and direct_export_on(commitment.project.company_id),
         # After a retrieval or a rejection the invoice goes back by sending it again.
         "send_label": "Re-send to ERP" if invoice.has_been_sent else "Send to ERP",
         "show_retrieve": may_send_or_retrieve and invoice.can_be_retrieved,

@@ -11,7 +11,7 @@ from django.utils import timezone
 from commitments.models import Commitment
 from commitments.services import commitment_add_invoice_contact
 from erp_integrations.models import ExportItem, ExportState
-from invoices.models import Invoice, InvoiceStatus
+from invoices.models import Invoice, InvoiceErpStatus, InvoiceStatus
 from projects.models import Company, Project, ToolLevel
 from projects.services import (
     company_set_erp_integrations_level,
@@ -62,8 +62,12 @@ class World:
 
     def export_item(self, invoice: Invoice, state: str) -> ExportItem:
         extra: dict[str, Any] = {}
-        if state == ExportState.SYNCED:
+        if state in (ExportState.SYNCED, ExportState.UNLINKED):
             extra["erp_reference"] = f"ERP-{invoice.pk}"
+        if state == ExportState.UNLINKED:
+            extra["unlinked_by"] = self.users["approver"]
+            extra["unlinked_at"] = timezone.now()
+            extra["unlink_reason"] = "Deleted in the ERP"
         if state == ExportState.REJECTED:
             extra["rejection_reason"] = "Wrong period"
         if state in (
@@ -71,6 +75,7 @@ class World:
             ExportState.SYNCED,
             ExportState.FAILED_TO_EXPORT,
             ExportState.REJECTED,
+            ExportState.UNLINKED,
         ):
             extra["decided_by"] = self.users["approver"]
             extra["decided_at"] = timezone.now()
@@ -86,9 +91,17 @@ class World:
             sent_at=timezone.now(),
             **extra,
         )
-        Invoice.objects.filter(pk=invoice.pk).update(erp_status=state)
-        invoice.erp_status = state
+        erp_status = invoice_status_of(state)
+        Invoice.objects.filter(pk=invoice.pk).update(erp_status=erp_status)
+        invoice.erp_status = erp_status
         return item
+
+
+def invoice_status_of(state: str) -> InvoiceErpStatus:
+    """The ERP status of an invoice whose latest export item is in `state`."""
+    if state == ExportState.UNLINKED:
+        return InvoiceErpStatus.NOT_SENT
+    return InvoiceErpStatus(state)
 
 
 def build_world(**commitment_fields) -> World:

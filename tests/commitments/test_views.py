@@ -760,7 +760,9 @@ def add_invoices(world, count):
 
 
 COMMITMENTS_TOOL_QUERIES = {"plain": 8, "htmx": 5}
-INVOICES_TAB_QUERIES = {"plain": 9, "htmx": 7}
+# The tab asks once whether the company's Direct Export is on (for whoever may send), to
+# say so before "Send to ERP" is clicked.
+INVOICES_TAB_QUERIES = {"plain": 10, "htmx": 8}
 HISTORY_TAB_QUERIES = {"plain": 9, "htmx": 7}
 
 
@@ -827,4 +829,5 @@ def test_bulk_retrieve_query_count_does_not_grow_with_rows(
         client.post(retrieve_url(world), {"invoice_ids": ids}, **htmx)
 
 
-BULK_RETRIEVE_QUERIES = 17
+# Includes the re-rendered tab's question whether Direct Export is on.
+BULK_RETRIEVE_QUERIES = 18

@@ -21,7 +21,7 @@ from commitments.permissions import (
     visible_projects,
 )
 from core.errors import ActionRefused
-from erp_integrations.models import ErpSystem, ExportItem, ExportState
+from erp_integrations.models import ErpConnection, ErpSystem, ExportItem, ExportState
 from erp_integrations.services import (
     COMMITMENT_NOT_SYNCED,
     invoice_retrieve_from_erp,
@@ -80,6 +80,15 @@ def test_summit_builders_is_a_general_contractor_on_sage_300_cre_via_files(demo)
     assert company.point_of_view == PointOfView.GENERAL_CONTRACTOR
     assert company.erp_connection.system == ErpSystem.SAGE_300_CRE
     assert company.erp_connection.connector == "file"
+
+
+def test_the_demo_turns_direct_export_off(demo):
+    """Direct Export is left off, as for a new company: sends wait for alex."""
+    assert not ErpConnection.objects.filter(direct_export=True).exists()
+
+
+def test_the_demo_unlinks_nothing(demo):
+    assert not ExportItem.objects.filter(state=ExportState.UNLINKED).exists()
 
 
 def test_riverside_and_a_second_project_are_linked_to_erp_jobs(demo):

@@ -176,6 +176,8 @@ RETRIEVE_OUTCOMES = {
     ExportState.FAILED_TO_EXPORT: services.ALREADY_ACCEPTED_EXPORT_FAILED,
     ExportState.REJECTED: services.ALREADY_REJECTED,
     ExportState.RETRIEVED: services.ALREADY_RETRIEVED,
+    # Unlinked: the invoice is back to Not Sent.
+    ExportState.UNLINKED: services.NOT_SENT,
 }
 
 
@@ -307,6 +309,7 @@ SEND_FROM_STATE = {
     None: None,
     ExportState.RETRIEVED: None,
     ExportState.REJECTED: None,
+    ExportState.UNLINKED: None,
     ExportState.READY_TO_EXPORT: services.ALREADY_IN_ERP,
     ExportState.EXPORTING: services.ALREADY_IN_ERP,
     ExportState.FAILED_TO_EXPORT: services.ALREADY_IN_ERP,
@@ -418,6 +421,7 @@ ACCEPT_FROM_STATE = {
     ExportState.FAILED_TO_EXPORT: services.ACCEPTED_BY,
     ExportState.REJECTED: services.REJECTED_BY,
     ExportState.RETRIEVED: services.RETRIEVED_BEFORE_DECISION,
+    ExportState.UNLINKED: services.UNLINKED_BY,
 }
 
 
@@ -433,7 +437,9 @@ def test_accept_from_each_state(world, state):
         assert active_item(invoice).state == ExportState.EXPORTING
         assert active_item(invoice).decided_by == world.users["approver"]
     else:
-        who = "retrieved_by" if state == ExportState.RETRIEVED else "decided_by"
+        who = {ExportState.RETRIEVED: "retrieved_by", ExportState.UNLINKED: "unlinked_by"}.get(
+            state, "decided_by"
+        )
         user = getattr(active_item(invoice), who)
         assert result.message == expected.format(
             label=invoice.label, user=user.get_full_name() or user.username
@@ -459,6 +465,7 @@ REJECT_FROM_STATE = {
     ExportState.SYNCED: services.ACCEPTED_BY,
     ExportState.REJECTED: services.REJECTED_BY,
     ExportState.RETRIEVED: services.RETRIEVED_BEFORE_DECISION,
+    ExportState.UNLINKED: services.UNLINKED_BY,
 }
 
 

@@ -57,6 +57,7 @@ def test_things_to_know_of_a_connection_are_its_systems():
     assert systems.things_to_know(connection) == [
         "Invoices export as Bills.",
         systems.ATTACHMENTS_UNKNOWN.format(system="Sage Intacct"),
+        systems.UNLINK_UNKNOWN.format(system="Sage Intacct"),
     ]
 
 

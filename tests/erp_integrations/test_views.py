@@ -352,7 +352,7 @@ def test_viewer_without_push_privilege_sees_no_actions(client):
     assertContains(response, f'href="{review_url(world, item)}"')
     assertNotContains(response, "Select INV")
     assertNotContains(response, "Accept checked")
-    assertContains(response, "Only an accounting approver can accept, reject or retry")
+    assertContains(response, "Only an accounting approver can accept, reject, retry or unlink")
 
 
 # --- Accept ------------------------------------------------------------------------------

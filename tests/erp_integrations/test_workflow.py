@@ -12,9 +12,9 @@ from django.contrib.auth import get_user_model
 from erp_integrations import exporting, services
 from erp_integrations.connectors import PermanentExportError
 from erp_integrations.exporting import ExportOutcome
-from erp_integrations.models import ExportItem, ExportState
+from erp_integrations.models import ErpConnection, ExportItem, ExportState
 from invoices.models import ERP_WORKFLOW, ErpActor, Invoice, InvoiceErpStatus
-from tests.world import build_world
+from tests.world import build_world, invoice_status_of
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +68,11 @@ def run_retrieve(world, invoice, monkeypatch):
     return result.message
 
 
+def run_send_direct(world, invoice, monkeypatch):
+    ErpConnection.objects.filter(company=world.company).update(direct_export=True)
+    return run_send(world, invoice, monkeypatch)
+
+
 def approver_runner(service, **extra):
     def run(world, invoice, monkeypatch):
         (result,) = service(
@@ -92,10 +97,12 @@ def export_runner(connector):
 
 RUNNERS = {
     "send": run_send,
+    "send_direct": run_send_direct,
     "retrieve": run_retrieve,
     "accept": approver_runner(services.export_items_accept),
     "reject": approver_runner(services.export_items_reject, reason="Wrong period"),
     "retry": approver_runner(services.export_items_retry),
+    "unlink": approver_runner(services.export_items_unlink, reason="Deleted in the ERP"),
     "export_succeeded": export_runner(Connector()),
     "export_failed": export_runner(Connector(PermanentExportError("No such vendor."))),
 }
@@ -104,21 +111,24 @@ RUNNERS = {
 # items were decided by the approver and retrieved by the project admin.
 APPROVER = "approver"
 PROJECT_ADMIN = "project_admin"
-DECIDED_ELSEWHERE = {
+DECIDED_ELSEWHERE: dict[str, str | tuple[str, str]] = {
     S.EXPORTING: (services.ACCEPTED_BY, APPROVER),
     S.SYNCED: (services.ACCEPTED_BY, APPROVER),
     S.FAILED_TO_EXPORT: (services.ACCEPTED_BY, APPROVER),
     S.REJECTED: (services.REJECTED_BY, APPROVER),
     S.RETRIEVED: (services.RETRIEVED_BEFORE_DECISION, PROJECT_ADMIN),
+    ExportState.UNLINKED: (services.UNLINKED_BY, APPROVER),
 }
 # Per action, per status: the refusal, or (its format, the role whose name it shows).
-REFUSALS: dict[str, Mapping[InvoiceErpStatus, str | tuple[str, str]]] = {
-    "send": {
-        S.READY_TO_EXPORT: services.ALREADY_IN_ERP,
-        S.EXPORTING: services.ALREADY_IN_ERP,
-        S.FAILED_TO_EXPORT: services.ALREADY_IN_ERP,
-        S.SYNCED: services.ALREADY_SYNCED,
-    },
+SEND_REFUSALS: dict[str, str | tuple[str, str]] = {
+    S.READY_TO_EXPORT: services.ALREADY_IN_ERP,
+    S.EXPORTING: services.ALREADY_IN_ERP,
+    S.FAILED_TO_EXPORT: services.ALREADY_IN_ERP,
+    S.SYNCED: services.ALREADY_SYNCED,
+}
+REFUSALS: dict[str, Mapping[str, str | tuple[str, str]]] = {
+    "send": SEND_REFUSALS,
+    "send_direct": SEND_REFUSALS,
     "retrieve": {
         S.NOT_SENT: services.NOT_SENT,
         S.EXPORTING: services.ALREADY_ACCEPTED,
@@ -141,25 +151,34 @@ REFUSALS: dict[str, Mapping[InvoiceErpStatus, str | tuple[str, str]]] = {
             if status != S.FAILED_TO_EXPORT
         },
     },
+    "unlink": {
+        S.READY_TO_EXPORT: services.NOT_SYNCED,
+        S.EXPORTING: services.NOT_SYNCED,
+        S.FAILED_TO_EXPORT: services.NOT_SYNCED,
+        S.REJECTED: (services.REJECTED_BY, APPROVER),
+        S.RETRIEVED: (services.RETRIEVED_BEFORE_DECISION, PROJECT_ADMIN),
+        ExportState.UNLINKED: (services.ALREADY_UNLINKED, APPROVER),
+    },
 }
 VERBS = {"accept": "accepted", "reject": "rejected", "retry": "sent to export again"}
 
 
-def expected_refusal(world, action: str, status: InvoiceErpStatus, invoice: Invoice) -> str:
+def expected_refusal(world, action: str, status: str, invoice: Invoice) -> str:
     refusal = REFUSALS[action][status]
     if isinstance(refusal, tuple):
         template, role = refusal
         user = world.users[role]
         return template.format(label=invoice.label, user=user.get_full_name() or user.username)
-    return refusal.format(label=invoice.label, erp_status=status.label, verb=VERBS.get(action))
+    label = dict(ExportState.choices + InvoiceErpStatus.choices)[status]
+    return refusal.format(label=invoice.label, erp_status=label, verb=VERBS.get(action))
 
 
-def statuses_for(action: str) -> list[InvoiceErpStatus]:
+def statuses_for(action: str) -> list[str]:
     """Every status the action can be asked from: the project admin's actions name an
     invoice, which may not have been sent; the others name an export item."""
     if ERP_WORKFLOW.transitions[action].by == ErpActor.PROJECT_ADMIN:
         return list(InvoiceErpStatus)
-    return [InvoiceErpStatus(state) for state in ExportState.values]
+    return list(ExportState.values)
 
 
 WALK = [(action, status) for action in ERP_WORKFLOW.transitions for status in statuses_for(action)]
@@ -179,9 +198,9 @@ def test_each_action_from_each_status_moves_as_the_table_says_or_is_refused(
     erp_status = Invoice.objects.get(pk=invoice.pk).erp_status
     item = latest_item(invoice)
     if transition.allows(status):
-        assert (erp_status, item.state) == (transition.to_status, transition.to_status)
+        assert (erp_status, item.state) == (transition.to_status, transition.item_state)
     else:
-        assert erp_status == status
+        assert erp_status == invoice_status_of(status)
         assert item is None or item.state == status
         if transition.by == ErpActor.EXPORT_WORKER:
             assert message is None
@@ -212,3 +231,16 @@ def test_the_approver_decides_ready_and_failed_invoices():
 
 def test_accepted_statuses_are_the_locked_ones_past_acceptance():
     assert ERP_WORKFLOW.accepted_statuses == (S.EXPORTING, S.SYNCED, S.FAILED_TO_EXPORT)
+
+
+def test_the_approver_acts_on_decidable_and_synced_invoices():
+    assert ERP_WORKFLOW.approver_statuses == (
+        S.READY_TO_EXPORT,
+        S.SYNCED,
+        S.FAILED_TO_EXPORT,
+    )
+
+
+def test_unlink_moves_the_invoice_to_not_sent_and_its_item_to_unlinked():
+    assert ERP_WORKFLOW.unlink.to_status == S.NOT_SENT
+    assert ERP_WORKFLOW.unlink.item_state == ExportState.UNLINKED
