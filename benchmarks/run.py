@@ -157,6 +157,13 @@ def pages_of(s) -> list[Page]:
             f"/companies/{s.company_id}/erp-integrations/",
             "bench_approver",
         ),
+        Page(
+            "ready_to_export_filtered",
+            "Ready to Export filtered: 1 project, by vendor",
+            f"/companies/{s.company_id}/erp-integrations/ready-to-export/"
+            f"?project={s.big_project_id}&sort=vendor",
+            "bench_approver",
+        ),
     ]
 
 

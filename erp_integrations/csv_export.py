@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from itertools import groupby
 
 from django.contrib.auth import get_user_model
-from django.db.models import OuterRef
+from django.db.models import OuterRef, QuerySet
 
 from core.csv_export import Cell
 from core.display import display_name
@@ -127,11 +127,14 @@ def _row(tab: QueueTab, item: dict, amounts: PeriodAmounts) -> list[Cell]:
     return row
 
 
-def queue_tab_rows(company: Company, tab: QueueTab) -> Iterator[list[Cell]]:
-    """Every item of the tab, newest sending first as on the page, one row each."""
+def queue_tab_rows(
+    company: Company, tab: QueueTab, items: QuerySet[ExportItem] | None = None
+) -> Iterator[list[Cell]]:
+    """Every item of the tab among `items` (the queue as filtered and sorted on the page;
+    all of it, newest sending first, by default), one row each."""
+    items = ExportItem.objects.order_by(*QUEUE_ORDERING) if items is None else items
     results = (
-        ExportItem.objects.filter(company=company, state=tab.state)
-        .order_by(*QUEUE_ORDERING)
+        items.filter(company=company, state=tab.state)
         .annotate(attachment_count=attachment_count_of(OuterRef("invoice_id")))
         .values_list(*ITEM_FIELDS, *LINE_FIELDS)
         .iterator(chunk_size=CHUNK_SIZE)

@@ -4,6 +4,7 @@ and one item's review. Each costs a fixed number of queries, however many items 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import connections
 from django.db.models import IntegerField, OuterRef, QuerySet
@@ -114,19 +115,23 @@ class TabCount:
         return number_format(self.count, force_grouping=True)
 
 
-def queue_tab_counts(company: Company) -> list[TabCount]:
-    """Each tab with its count, capped at TAB_COUNT_LIMIT + 1, in one query.
+def queue_items(company: Company) -> QuerySet[ExportItem]:
+    """Every item of the company's queue, in the queue's ordering: what the filters
+    narrow and the tabs split by state."""
+    return ExportItem.objects.filter(company=company).order_by(*QUEUE_ORDERING)
+
+
+def queue_tab_counts(company: Company, items: QuerySet[ExportItem] | None = None) -> list[TabCount]:
+    """Each tab with its count of `items` (the company's queue, filtered or not), capped
+    at TAB_COUNT_LIMIT + 1, in one query.
 
     Each count is COUNT(*) over a derived table of at most that many ids read from the
     queue index. The ORM's `pk__in=<sliced subquery>` would let the planner scan every
     item of the state instead, which costs tens of milliseconds at 100,000 items."""
+    items = queue_items(company) if items is None else items.filter(company=company)
     counts_sql, params = [], []
     for tab in QUEUE_TABS:
-        capped = (
-            ExportItem.objects.filter(company=company, state=tab.state)
-            .order_by()
-            .values("pk")[: TAB_COUNT_LIMIT + 1]
-        )
+        capped = items.filter(state=tab.state).order_by().values("pk")[: TAB_COUNT_LIMIT + 1]
         sql, capped_params = capped.query.get_compiler(using=capped.db).as_sql()
         counts_sql.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped)")
         params.extend(capped_params)
@@ -182,9 +187,17 @@ class QueuePage:
     def has_previous(self) -> bool:
         return self.number > 1
 
+    @property
+    def total_due(self) -> Decimal:
+        """The current payment due of the page's items together."""
+        return sum(
+            (item.amounts.current_payment_due for item in self.items),  # type: ignore[attr-defined]
+            Decimal("0.00"),
+        )
 
-def _items_for_rows() -> QuerySet[ExportItem]:
-    return ExportItem.objects.select_related(
+
+def _with_row_details(items: QuerySet[ExportItem]) -> QuerySet[ExportItem]:
+    return items.select_related(
         "invoice__commitment__project",
         "invoice__commitment__vendor",
         "sent_by",
@@ -209,8 +222,11 @@ def page_number(raw: str | None) -> int:
         return 1
 
 
-def queue_page(company: Company, tab: QueueTab, number: int) -> QueuePage:
-    """One page of the tab's items, each with `amounts` (its invoice's PeriodAmounts:
+def queue_page(
+    company: Company, tab: QueueTab, number: int, items: QuerySet[ExportItem] | None = None
+) -> QueuePage:
+    """One page of the tab's `items` (the company's queue, filtered and sorted or not:
+    newest sending first by default), each with `amounts` (its invoice's PeriodAmounts:
     what it bills this period and the current payment due, from its own lines) and
     `name` (item_name).
 
@@ -218,18 +234,19 @@ def queue_page(company: Company, tab: QueueTab, number: int) -> QueuePage:
     follows, instead of counting the tab) and the amounts of its invoices.
     """
     offset = (number - 1) * PAGE_SIZE
+    items = queue_items(company) if items is None else items
     rows = list(
-        _items_for_rows()
-        .filter(company=company, state=tab.state)
-        .order_by(*QUEUE_ORDERING)[offset : offset + PAGE_SIZE + 1]
+        _with_row_details(items.filter(company=company, state=tab.state))[
+            offset : offset + PAGE_SIZE + 1
+        ]
     )
-    items = rows[:PAGE_SIZE]
-    amounts = period_amounts_of_invoices(item.invoice_id for item in items)
-    for item in items:
+    shown = rows[:PAGE_SIZE]
+    amounts = period_amounts_of_invoices(item.invoice_id for item in shown)
+    for item in shown:
         # Carried on the row for the queue's template; not fields of the model.
         item.amounts = amounts[item.invoice_id]  # type: ignore[attr-defined]
         item.name = item_name(item)  # type: ignore[attr-defined]
-    return QueuePage(tab=tab, number=number, items=items, has_next=len(rows) > PAGE_SIZE)
+    return QueuePage(tab=tab, number=number, items=shown, has_next=len(rows) > PAGE_SIZE)
 
 
 def direct_export_on(company_id: int) -> bool:

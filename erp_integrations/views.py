@@ -11,15 +11,17 @@ plain POST redirects back with messages.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import push_url
 
 from core.csv_export import csv_response
 from core.downloads import download_name
@@ -32,6 +34,7 @@ from core.htmx import (
     vary_on_htmx_target,
 )
 from erp_integrations.csv_export import queue_tab_header, queue_tab_rows
+from erp_integrations.filters import SORTABLE_COLUMNS, QueueFilter, queue_filter
 from erp_integrations.forms import ExportItemsForm, RejectForm, UnlinkForm
 from erp_integrations.permissions import access_invoice_in_queue
 from erp_integrations.selectors import (
@@ -70,9 +73,36 @@ REVIEW_REGION = "erp-review"
 REVIEW_STATUS_REGION = "erp-review-status"
 
 
-def tab_url(company: Company, tab: QueueTab, page: int = 1) -> str:
+def tab_url(company: Company, tab: QueueTab, page: int = 1, query: str = "") -> str:
+    """The tab's URL; `query` carries the filters and sort (QueueFilter.query)."""
     url = reverse("erp_integrations:tab", args=[company.pk, tab.slug])
-    return f"{url}?page={page}" if page > 1 else url
+    params = "&".join(part for part in (query, f"page={page}" if page > 1 else "") if part)
+    return f"{url}?{params}" if params else url
+
+
+@dataclass(frozen=True)
+class SortHeader:
+    """A sortable column's header: the link that sorts by it (ascending first, then the
+    other way), and its aria-sort while it is the sort in effect."""
+
+    url: str
+    aria_sort: str
+
+
+def _sort_headers(company: Company, tab: QueueTab, filters: QueueFilter) -> dict[str, SortHeader]:
+    current = filters.sort_in_effect
+    headers = {}
+    for column in SORTABLE_COLUMNS:
+        if current == column:
+            next_sort, aria_sort = f"-{column}", "ascending"
+        elif current == f"-{column}":
+            next_sort, aria_sort = column, "descending"
+        else:
+            next_sort, aria_sort = column, ""
+        headers[column] = SortHeader(
+            tab_url(company, tab, query=filters.query(sort=next_sort)), aria_sort
+        )
+    return headers
 
 
 def _render_queue(
@@ -80,18 +110,27 @@ def _render_queue(
     company: Company,
     tab: QueueTab,
     page_number: int,
+    data: QueryDict,
     *,
     result: ActionResult | None = None,
     errors: list[str] | None = None,
 ) -> HttpResponse:
-    counts = queue_tab_counts(company)
+    """The tab as filtered and sorted by `data` (the query string, or the one an action
+    carried back)."""
+    filters = queue_filter(data, company)
+    query = filters.query()
+    counts = queue_tab_counts(company, filters.qs)
     can_act = is_accounting_approver(request.user, company)
+    current_url = tab_url(company, tab, page_number, query)
     context = {
         "company": company,
         "tab": tab,
+        "filter": filters,
+        "query": query,
         "tab_counts": counts,
-        "tab_links": [(count, tab_url(company, count.tab)) for count in counts],
-        "current_url": tab_url(company, tab, page_number),
+        "tab_links": [(count, tab_url(company, count.tab, query=query)) for count in counts],
+        "current_url": current_url,
+        "tab_base_url": tab_url(company, tab),
         "any_exporting": any(count.count for count in counts if count.tab.is_exporting),
         "can_act": can_act,
         # Rows the approver may act on get checkboxes and actions.
@@ -107,14 +146,23 @@ def _render_queue(
     )
     if request.htmx and request.htmx.target == TABS_REGION:
         return render_region(request, "erp_integrations/queue.html#tabs", context)
-    page = queue_page(company, tab, page_number)
+    page = queue_page(company, tab, page_number, filters.qs)
     context.update(
         page=page,
-        previous_url=tab_url(company, tab, page.number - 1) if page.has_previous else "",
-        next_url=tab_url(company, tab, page.number + 1) if page.has_next else "",
+        sort_headers=_sort_headers(company, tab, filters),
+        previous_url=tab_url(company, tab, page.number - 1, query) if page.has_previous else "",
+        next_url=tab_url(company, tab, page.number + 1, query) if page.has_next else "",
+        csv_url=_with_query(
+            reverse("erp_integrations:tab_csv", args=[company.pk, tab.slug]), query
+        ),
     )
     if request.htmx and request.htmx.target == QUEUE_REGION:
-        return render_region(request, "erp_integrations/queue.html#queue", context)
+        response = render_region(request, "erp_integrations/queue.html#queue", context)
+        if request.method == "GET" and _has_blank_params(request.GET):
+            # The filter form sends its empty fields too; the address bar gets the URL
+            # without them, the one the tab links and a reload use.
+            push_url(response, current_url)
+        return response
     connection = company_erp_connection(company)
     context.update(
         nav_count_oob=False,  # the whole page renders the navigation itself
@@ -130,7 +178,9 @@ def _render_queue(
 def queue(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     """The queue, on its first tab (Ready to Export)."""
     company = access_erp_integrations(request.user, company_id)
-    return _render_queue(request, company, DEFAULT_TAB, page_number(request.GET.get("page")))
+    return _render_queue(
+        request, company, DEFAULT_TAB, page_number(request.GET.get("page")), request.GET
+    )
 
 
 @vary_on_htmx_target
@@ -138,7 +188,17 @@ def queue(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
 @login_required
 def tab(request: HtmxHttpRequest, company_id: int, tab: str) -> HttpResponse:
     company = access_erp_integrations(request.user, company_id)
-    return _render_queue(request, company, queue_tab(tab), page_number(request.GET.get("page")))
+    return _render_queue(
+        request, company, queue_tab(tab), page_number(request.GET.get("page")), request.GET
+    )
+
+
+def _has_blank_params(data: QueryDict) -> bool:
+    return any(not value.strip() for _, values in data.lists() for value in values)
+
+
+def _with_query(url: str, query: str) -> str:
+    return f"{url}?{query}" if query else url
 
 
 def _plural(count: int) -> str:
@@ -163,9 +223,11 @@ def _report(request: HtmxHttpRequest, result: ActionResult, *, done: str, refuse
         messages.error(request, refused.format(invoices=_plural(len(result.refused))))
 
 
-def _back_url(request: HtmxHttpRequest, company: Company, tab: QueueTab, page: int) -> str:
+def _back_url(
+    request: HtmxHttpRequest, company: Company, tab: QueueTab, page: int, data: QueryDict
+) -> str:
     """Where a plain POST returns: the page it came from when it says so (the review
-    page), else the tab it was sent from."""
+    page), else the tab it was sent from, filtered and sorted as it was."""
     next_url = request.POST.get("next", "")
     # Only a path on this site: `redirect` would take any other text ("0") for the name
     # of a URL pattern, and fail.
@@ -173,7 +235,7 @@ def _back_url(request: HtmxHttpRequest, company: Company, tab: QueueTab, page: i
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return next_url
-    return tab_url(company, tab, page)
+    return tab_url(company, tab, page, queue_filter(data, company).query())
 
 
 def _act(
@@ -189,6 +251,8 @@ def _act(
     form = form_class(request.POST)
     slug, page = form.where()
     tab = queue_tab(slug)
+    # The filters and sort of the tab the approver acted from (its hidden `query`).
+    data = QueryDict(request.POST.get("query", ""))
 
     def act() -> ActionResult:
         if not is_accounting_approver(request.user, company):
@@ -204,9 +268,9 @@ def _act(
         act,
         report=lambda result: _report(request, result, done=done, refused=refused),
         region=lambda result, errors: _render_queue(
-            request, company, tab, page, result=result, errors=errors
+            request, company, tab, page, data, result=result, errors=errors
         ),
-        redirect_to=_back_url(request, company, tab, page),
+        redirect_to=_back_url(request, company, tab, page, data),
     )
 
 
@@ -345,11 +409,12 @@ def review_pdf_with_attachments(
 @require_GET
 @login_required
 def tab_csv(request: HtmxHttpRequest, company_id: int, tab: str) -> StreamingHttpResponse:
-    """A tab's "Export CSV": all its items, for whoever may open the queue."""
+    """A tab's "Export CSV": all its items the page's filters keep, in its sort, for
+    whoever may open the queue."""
     company = access_erp_integrations(request.user, company_id)
     queue = queue_tab(tab)
     return csv_response(
         download_name("erp-integrations", queue.slug, extension="csv"),
         queue_tab_header(queue),
-        queue_tab_rows(company, queue),
+        queue_tab_rows(company, queue, queue_filter(request.GET, company).qs),
     )

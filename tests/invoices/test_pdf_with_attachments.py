@@ -112,7 +112,7 @@ def test_document_is_the_pay_application_the_pdf_attachments_and_a_last_page(
     assert "Lien waiver one" in pages[summary_pages + 1]
     assert "Lien waiver two" in pages[summary_pages + 2]
     last = pages[-1]
-    assert "Attachments of SC-001 INV-1" in last
+    assert f"Attachments of SC-001 {invoice.label}" in last
     assert f"Pay Application.pdf page {summary_pages + 1}" in last
     assert f"Lien waivers.pdf pages {summary_pages + 2}\u2013{summary_pages + 3}" in last
     assert "Quantities.csv CSV 18 bytes" in last
