@@ -140,8 +140,10 @@ def _render_queue(
     }
     # An htmx answer also updates the navigation's Ready to Export count, from the count
     # just read (no query), where the navigation shows it: to the company's approvers.
+    # Only while no filter narrows the counts (a sort does not): the navigation counts
+    # the whole queue.
     context.update(
-        nav_count_oob=can_act,
+        nav_count_oob=can_act and not filters.query(sort=""),
         ready_to_export_count=next(count for count in counts if count.tab == READY_TO_EXPORT_TAB),
     )
     if request.htmx and request.htmx.target == TABS_REGION:

@@ -316,6 +316,19 @@ def test_the_out_of_band_count_goes_where_the_navigation_shows_one(client, world
     assert oob_count(response, world.company) == expected
 
 
+def test_a_filtered_answer_leaves_the_navigation_count_alone(client, world):
+    """Filtered tab counts are not the queue's: the navigation keeps the whole count. A
+    sort changes no count, so it still updates it."""
+    world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    client.force_login(world.users["approver"])
+
+    filtered = client.get(queue_url(world.company), {"q": "NO-SUCH-NUMBER"}, **HTMX_QUEUE)
+    sorted_only = client.get(queue_url(world.company), {"sort": "-sent"}, **HTMX_QUEUE)
+
+    assert oob_count(filtered, world.company) is None
+    assert oob_count(sorted_only, world.company) == "1 ready to export"
+
+
 def test_the_whole_queue_page_has_the_count_once(client, world):
     world.invoice(erp_state=ExportState.READY_TO_EXPORT)
     client.force_login(world.users["approver"])
