@@ -146,3 +146,11 @@ class InvoiceSerializer(serializers.ModelSerializer):
     def get_totals(self, invoice: Invoice) -> dict:
         totals: LineAmounts = self._amounts(invoice).totals
         return AmountsSerializer(totals).data
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error answer (api.errors): `errors` only for invalid input, per field."""
+
+    code = serializers.CharField(help_text="Stable and machine-readable, e.g. token_expired.")
+    message = serializers.CharField(help_text="For a person to read.")
+    errors = serializers.DictField(required=False)

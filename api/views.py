@@ -7,7 +7,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 
 from api.pagination import cursor_pagination
-from api.serializers import CommitmentSerializer, InvoiceSerializer, ProjectSerializer
+from api.serializers import (
+    CommitmentSerializer,
+    ErrorSerializer,
+    InvoiceSerializer,
+    ProjectSerializer,
+)
 from commitments.permissions import access_commitment, access_project, visible_projects
 from invoices.amounts import amounts_of_invoices
 from invoices.permissions import access_invoice_on_project
@@ -16,8 +21,23 @@ from invoices.selectors import commitment_invoices, commitments_for_tool
 PROJECT_ID = OpenApiParameter("project_id", int, OpenApiParameter.PATH)
 COMMITMENT_ID = OpenApiParameter("commitment_id", int, OpenApiParameter.PATH)
 INVOICE_ID = OpenApiParameter("invoice_id", int, OpenApiParameter.PATH)
+# The error answers every endpoint may give, in api.errors' shape.
+ERRORS = {
+    401: ErrorSerializer,  # no, an unknown, expired or revoked token
+    404: ErrorSerializer,  # nothing the caller may see by that id
+    429: ErrorSerializer,  # over the rate; Retry-After says when to come back
+}
+LIST_ERRORS = {400: ErrorSerializer, **ERRORS}  # 400: a cursor that is not one
 
 
+def read_schema(serializer, *parameters, many=False):
+    return extend_schema(
+        parameters=list(parameters),
+        responses={200: serializer, **(LIST_ERRORS if many else ERRORS)},
+    )
+
+
+@read_schema(ProjectSerializer, many=True)
 class ProjectList(generics.ListAPIView):
     """The projects the caller may open, by name."""
 
@@ -28,7 +48,7 @@ class ProjectList(generics.ListAPIView):
         return visible_projects(self.request.user)
 
 
-@extend_schema(parameters=[PROJECT_ID])
+@read_schema(ProjectSerializer, PROJECT_ID)
 class ProjectDetail(generics.RetrieveAPIView):
     serializer_class = ProjectSerializer
 
@@ -36,7 +56,7 @@ class ProjectDetail(generics.RetrieveAPIView):
         return access_project(self.request.user, self.kwargs["project_id"])
 
 
-@extend_schema(parameters=[PROJECT_ID])
+@read_schema(CommitmentSerializer, PROJECT_ID, many=True)
 class CommitmentList(generics.ListAPIView):
     """The project's commitments the caller sees, as in its Commitments tool (private
     ones only for those allowed), by number."""
@@ -49,7 +69,7 @@ class CommitmentList(generics.ListAPIView):
         return commitments_for_tool(self.request.user, project)
 
 
-@extend_schema(parameters=[PROJECT_ID, COMMITMENT_ID])
+@read_schema(CommitmentSerializer, PROJECT_ID, COMMITMENT_ID)
 class CommitmentDetail(generics.RetrieveAPIView):
     serializer_class = CommitmentSerializer
 
@@ -73,7 +93,7 @@ class InvoiceAmountsMixin:
         return super().get_serializer(*args, **kwargs)  # type: ignore[misc]
 
 
-@extend_schema(parameters=[PROJECT_ID, COMMITMENT_ID])
+@read_schema(InvoiceSerializer, PROJECT_ID, COMMITMENT_ID, many=True)
 class InvoiceList(InvoiceAmountsMixin, generics.ListAPIView):
     """The commitment's invoices by number, each with its lines and derived amounts."""
 
@@ -87,7 +107,7 @@ class InvoiceList(InvoiceAmountsMixin, generics.ListAPIView):
         return commitment_invoices(commitment)
 
 
-@extend_schema(parameters=[PROJECT_ID, COMMITMENT_ID, INVOICE_ID])
+@read_schema(InvoiceSerializer, PROJECT_ID, COMMITMENT_ID, INVOICE_ID)
 class InvoiceDetail(InvoiceAmountsMixin, generics.RetrieveAPIView):
     serializer_class = InvoiceSerializer
 

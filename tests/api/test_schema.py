@@ -93,3 +93,23 @@ def test_swagger_ui_start_up_script_is_a_file_naming_the_schema(client, access):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/javascript")
     assert "/api/v1/schema/" in response.content.decode()
+
+
+def test_every_operation_documents_its_error_answers_in_the_error_shape(api_client, access):
+    """401, 404 and 429 on every operation (400 on lists, for a bad cursor), as the
+    Error schema; and an actual 404 of each operation has exactly that shape's fields."""
+    schema = generated_schema()
+    error = schema["components"]["schemas"]["Error"]
+    assert set(error["required"]) == {"code", "message"}
+    headers = bearer(access.users["outsider"])
+    for path, operations in schema["paths"].items():
+        responses = operations["get"]["responses"]
+        documented = {"400", "401", "404", "429"} if path.endswith("s/") else {"401", "404", "429"}
+        assert set(responses) == {"200"} | documented, path
+        for status in documented:
+            reference = responses[status]["content"]["application/json"]["schema"]["$ref"]
+            assert reference == "#/components/schemas/Error"
+        url = re.sub(r"\{\w+\}", str(access.project.pk), path)
+        if "{" in path:
+            body = api_client.get(url, **headers).json()
+            assert set(body) <= set(error["properties"]) and set(error["required"]) <= set(body)
