@@ -57,11 +57,15 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tasks_db",
     "bootstrap",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "core",
     "projects",
     "commitments",
     "invoices",
     "erp_integrations",
+    "api",
     "demo",
 ]
 # The benchmark's data set and `seed_bench` live in the checkout only: the installed
@@ -315,6 +319,35 @@ SECURE_CSP = {
     "base-uri": [CSP.NONE],
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
+}
+
+# The JSON API (/api/v1/, the api app). A request authenticates with a personal token
+# (`Authorization: Bearer <key>`) or with the browser's session, which checks CSRF. JSON
+# only: no browsable API (its pages would need inline script).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiRateThrottle"],
+    # Per token (per user for the session), e.g. "600/minute". Counted in Django's cache:
+    # configure a shared cache (CACHES) when several web processes serve the API.
+    "DEFAULT_THROTTLE_RATES": {"api": os.environ.get("API_THROTTLE_RATE", "600/minute")},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ERP Invoices API",
+    "DESCRIPTION": "Projects, commitments and subcontractor invoices, as the pages show them.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's files from drf-spectacular-sidecar's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

@@ -45,6 +45,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("admin/", admin.site.urls),
+    path("", include("api.urls")),
     path("", include("projects.urls")),
     path("projects/<dbid:project_id>/commitments/", include("commitments.urls")),
     path(

@@ -86,6 +86,8 @@ QUEUE_TABS = (
 TABS_BY_SLUG = {tab.slug: tab for tab in QUEUE_TABS}
 TABS_BY_STATE: dict[str, QueueTab] = {tab.state: tab for tab in QUEUE_TABS}
 DEFAULT_TAB = QUEUE_TABS[0]
+# The tab whose count the navigation shows an approver: the invoices waiting for him.
+READY_TO_EXPORT_TAB = TABS_BY_STATE[ExportState.READY_TO_EXPORT]
 
 
 def queue_tab(slug: str) -> QueueTab:
@@ -168,7 +170,7 @@ def approver_companies_with_ready_counts(user: User) -> list[Company]:
     for company in companies:
         # Carried on the row for the navigation; not a field of the model.
         company.ready_to_export = TabCount(  # type: ignore[attr-defined]
-            DEFAULT_TAB,
+            READY_TO_EXPORT_TAB,
             company.ready_to_export_count,  # type: ignore[attr-defined]
         )
     return companies

@@ -40,6 +40,7 @@ from erp_integrations.forms import ExportItemsForm, RejectForm, UnlinkForm
 from erp_integrations.permissions import access_invoice_in_queue
 from erp_integrations.selectors import (
     DEFAULT_TAB,
+    READY_TO_EXPORT_TAB,
     TABS_BY_STATE,
     QueueTab,
     company_erp_connection,
@@ -147,6 +148,14 @@ def _render_queue(
         "result": result,
         "errors": errors or [],
     }
+    # An htmx answer also updates the navigation's Ready to Export count, from the count
+    # just read (no query), where the navigation shows it: to the company's approvers.
+    # Only while no filter narrows the counts (a sort does not): the navigation counts
+    # the whole queue.
+    context.update(
+        nav_count_oob=can_act and not filters.query(sort=""),
+        ready_to_export_count=next(count for count in counts if count.tab == READY_TO_EXPORT_TAB),
+    )
     if request.htmx and request.htmx.target == TABS_REGION:
         return render_region(request, "erp_integrations/queue.html#tabs", context)
     page = queue_page(company, tab, page_number, filters.qs)
@@ -176,6 +185,7 @@ def _render_queue(
         return response
     connection = company_erp_connection(company)
     context.update(
+        nav_count_oob=False,  # the whole page renders the navigation itself
         connection=connection,
         things_to_know=things_to_know(connection) if connection else [],
     )

@@ -201,7 +201,11 @@ def test_navigation_shows_erp_integrations_to_an_accounting_approver(client, hea
 
     queue_url = reverse("erp_integrations:queue", args=[company.pk])
     assertContains(
-        response, f'<a class="nav-link" href="{queue_url}">ERP Integrations</a>', html=True
+        response,
+        f'<a class="nav-link" href="{queue_url}">ERP Integrations'
+        # Where the count of invoices Ready to Export shows (none here).
+        f'<span id="nav-ready-to-export-{company.pk}"></span></a>',
+        html=True,
     )
 
 
@@ -244,7 +248,10 @@ def test_navigation_lists_each_company_an_approver_works_for(client):
     for company in (first, second):
         queue_url = reverse("erp_integrations:queue", args=[company.pk])
         assertContains(
-            response, f'<a class="dropdown-item" href="{queue_url}">{company.name}</a>', html=True
+            response,
+            f'<a class="dropdown-item" href="{queue_url}">{company.name}'
+            f'<span id="nav-ready-to-export-{company.pk}"></span></a>',
+            html=True,
         )
 
 

@@ -25,8 +25,14 @@ def test_alex_logs_in_and_lands_on_erp_integrations(demo, log_in):
 
     expect(page.get_by_role("heading", name="ERP Integrations", exact=True)).to_be_visible()
     expect(page.get_by_text("You have no projects yet")).to_have_count(0)
+    nav = page.get_by_role("navigation", name="Main")
     expect(
-        page.get_by_role("navigation", name="Main").get_by_role(
-            "link", name=f"ERP Integrations {waiting} ready to export"
-        )
+        nav.get_by_role("link", name=f"ERP Integrations {waiting} ready to export")
+    ).to_be_visible()
+
+    # Accepting one in place takes it off the count, without a reload.
+    page.get_by_role("button", name="Accept INV-3 of SC-001 (RMC-101)").click()
+    expect(page.get_by_role("status").get_by_text("INV-3: accepted.")).to_be_visible()
+    expect(
+        nav.get_by_role("link", name=f"ERP Integrations {waiting - 1} ready to export")
     ).to_be_visible()

@@ -4,6 +4,8 @@ counts what waits in Ready to Export."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
@@ -151,8 +153,9 @@ def test_navigation_counts_the_companys_ready_to_export_invoices(client, world):
     assertContains(
         response,
         f'<a class="nav-link active" href="{queue_url(world.company)}" aria-current="page">'
-        'ERP Integrations <span class="badge rounded-pill text-bg-warning">3'
-        '<span class="visually-hidden"> ready to export</span></span></a>',
+        f'ERP Integrations <span id="nav-ready-to-export-{world.company.pk}">'
+        '<span class="badge rounded-pill text-bg-warning">3'
+        '<span class="visually-hidden"> ready to export</span></span></span></a>',
         html=True,
     )
 
@@ -167,7 +170,7 @@ def test_navigation_shows_no_count_when_nothing_is_ready_to_export(client, world
     assertContains(
         response,
         f'<a class="nav-link active" href="{queue_url(world.company)}" aria-current="page">'
-        "ERP Integrations</a>",
+        f'ERP Integrations <span id="nav-ready-to-export-{world.company.pk}"></span></a>',
         html=True,
     )
 
@@ -197,8 +200,12 @@ def test_navigation_counts_each_company_of_an_approver_of_two(client, world):
 
     nav = nav_of(response)
     for company, count in ((world.company, 1), (other.company, 2)):
-        link = nav.split(f'href="{queue_url(company)}"', 1)[1].split("</a>", 1)[0]
-        assert f'{count}<span class="visually-hidden"> ready to export</span>' in link
+        # The company's entry in the ERP Integrations menu.
+        item = re.search(
+            rf'class="dropdown-item[^"]*"\s+href="{queue_url(company)}".*?</a>', nav, re.S
+        )
+        assert item is not None
+        assert f'{count}<span class="visually-hidden"> ready to export</span>' in item.group()
 
 
 @pytest.mark.parametrize("ready", [1, 30])
@@ -232,3 +239,101 @@ def test_a_user_who_approves_nothing_gets_no_count(client, world):
     response = client.get(reverse("projects:list"))
 
     assert "ERP Integrations" not in nav_of(response)
+
+
+def test_the_menu_of_an_approver_of_two_opens_the_first_company_without_javascript(client, world):
+    """The ERP Integrations menu's toggle is a link as well, like the Projects menu's:
+    without JavaScript it opens the first company's page by name, not "#"."""
+    approver = world.users["approver"]
+    first = CompanyFactory(name="Aardvark Builders")
+    company_set_erp_integrations_level(user=approver, company=first, level=ToolLevel.ADMIN)
+    company_set_push_to_accounting(user=approver, company=first, allowed=True)
+    client.force_login(approver)
+
+    response = client.get(queue_url(world.company))
+
+    toggle = re.search(
+        r'<a class="nav-link dropdown-toggle" href="([^"]*)" id="nav-erp"', nav_of(response)
+    )
+    assert toggle is not None
+    assert toggle.group(1) == queue_url(first)
+
+
+# --- The count follows the queue's htmx answers ----------------------------------------------
+
+HTMX_QUEUE = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "erp-queue"}
+HTMX_TABS = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "erp-queue-tabs"}
+
+
+def oob_count(response, company) -> str | None:
+    """The text of the out-of-band navigation count in an htmx answer ("" when it is
+    empty), or None when the answer has none."""
+    opening = f'<span id="nav-ready-to-export-{company.pk}" hx-swap-oob="true">'
+    content = response.content.decode()
+    if opening not in content:
+        return None
+    after = content.split(opening, 1)[1]
+    # The count's span closes after its badge's two spans, or at once when it is empty.
+    inside = "" if after.startswith("</span>") else after.split("</span></span></span>", 1)[0]
+    return re.sub(r"<[^>]+>", "", inside).strip()
+
+
+def test_accepting_in_place_updates_the_navigation_count(client, world, dummy_tasks):
+    items = [world.invoice(erp_state=ExportState.READY_TO_EXPORT) for _ in range(3)]
+    client.force_login(world.users["approver"])
+    item = items[0].export_items.get()
+
+    response = client.post(
+        reverse("erp_integrations:accept", args=[world.company.pk]),
+        {"item_ids": [item.pk], "tab": "ready-to-export"},
+        **HTMX_QUEUE,
+    )
+
+    assert response.status_code == 200
+    assert oob_count(response, world.company) == "2 ready to export"
+
+
+def test_the_tab_counts_poll_updates_the_navigation_count_to_none(client, world):
+    world.invoice(erp_state=ExportState.SYNCED)
+    client.force_login(world.users["approver"])
+
+    response = client.get(queue_url(world.company), **HTMX_TABS)
+
+    assert oob_count(response, world.company) == ""
+
+
+@pytest.mark.parametrize("role", ["erp_standard_without_push", "superuser"])
+def test_the_out_of_band_count_goes_where_the_navigation_shows_one(client, world, role):
+    """A member of the tool who is no approver has no count in the navigation: none is
+    sent. (The superuser's navigation lists every company.)"""
+    world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    client.force_login(world.users[role])
+
+    response = client.get(queue_url(world.company), **HTMX_QUEUE)
+
+    assert response.status_code == 200
+    expected = "1 ready to export" if role == "superuser" else None
+    assert oob_count(response, world.company) == expected
+
+
+def test_a_filtered_answer_leaves_the_navigation_count_alone(client, world):
+    """Filtered tab counts are not the queue's: the navigation keeps the whole count. A
+    sort changes no count, so it still updates it."""
+    world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    client.force_login(world.users["approver"])
+
+    filtered = client.get(queue_url(world.company), {"q": "NO-SUCH-NUMBER"}, **HTMX_QUEUE)
+    sorted_only = client.get(queue_url(world.company), {"sort": "-sent"}, **HTMX_QUEUE)
+
+    assert oob_count(filtered, world.company) is None
+    assert oob_count(sorted_only, world.company) == "1 ready to export"
+
+
+def test_the_whole_queue_page_has_the_count_once(client, world):
+    world.invoice(erp_state=ExportState.READY_TO_EXPORT)
+    client.force_login(world.users["approver"])
+
+    response = client.get(queue_url(world.company))
+
+    assert response.content.decode().count(f'id="nav-ready-to-export-{world.company.pk}"') == 1
+    assert "hx-swap-oob" not in nav_of(response)
