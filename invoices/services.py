@@ -8,6 +8,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -32,12 +33,17 @@ from invoices.models import (
     InvoiceStatus,
 )
 from invoices.permissions import access_invoice_on_project, can_create_invoice, can_edit_invoice
+from invoices.tasks import enqueue_revise_and_resubmit_email
 from projects.models import ToolLevel
 from projects.permissions import commitments_level
 
 MAY_NOT_CREATE = "You may not create invoices on this commitment."
 MAY_NOT_EDIT = "You may not edit {label}."
 MAY_NOT_REVIEW = "Only a project admin can review invoices ({label})."
+# The reviewer's comment on sending an invoice back to Revise & Resubmit.
+MAX_REVIEW_COMMENT = 2000
+REVIEW_COMMENT_TOO_LONG = f"A comment is at most {MAX_REVIEW_COMMENT} characters."
+REVIEW_COMMENT_CHANGE = "Review Comment"
 ILLEGAL_STATUS_CHANGE = "{label} cannot move from {current} to {new}."
 UNKNOWN_STATUS = "Unknown invoice status: {status}."
 NOT_A_NUMBER = "{field}: enter a number with at most two decimal places."
@@ -397,16 +403,28 @@ def _edit_locked(
 
 @transaction.atomic
 def invoice_set_status(
-    *, user: User, invoice_id: int, status: str, commitment_id: int | None = None
+    *,
+    user: User,
+    invoice_id: int,
+    status: str,
+    commitment_id: int | None = None,
+    comment: str = "",
 ) -> Invoice:
     """Move an unlocked invoice through review. Submitting (Draft or Revise & Resubmit
-    to Under Review) is for whoever may edit it; every other move is a project admin's."""
+    to Under Review) is for whoever may edit it; every other move is a project admin's.
+
+    Sending it back to Revise & Resubmit takes an optional comment, kept in the change
+    history; once the move commits the commitment's invoice contacts are emailed, with
+    the comment. Other moves take no comment."""
     invoice = access_invoice_on_project(
         user, invoice_id, commitment_id=commitment_id, for_update=True
     )
     if status not in InvoiceStatus.values:
         raise ValidationError(UNKNOWN_STATUS.format(status=status))
     new = InvoiceStatus(status)
+    comment = comment.strip() if new == InvoiceStatus.REVISE_AND_RESUBMIT else ""
+    if len(comment) > MAX_REVIEW_COMMENT:
+        raise ValidationError(REVIEW_COMMENT_TOO_LONG)
     if (invoice.status, new) in SUBMIT_TRANSITIONS:
         if not can_edit_invoice(user, invoice):
             raise ActionRefused(MAY_NOT_EDIT.format(label=invoice.label))
@@ -419,18 +437,25 @@ def invoice_set_status(
                 label=invoice.label, current=invoice.get_status_display(), new=new.label
             )
         )
-    record_history(
-        [
-            history_entry(
-                invoice,
-                action_by=user,
-                changed="Status",
-                from_value=invoice.get_status_display(),
-                to_value=new.label,
-            )
-        ]
-    )
+    entries = [
+        history_entry(
+            invoice,
+            action_by=user,
+            changed="Status",
+            from_value=invoice.get_status_display(),
+            to_value=new.label,
+        )
+    ]
+    if comment:
+        entries.append(
+            history_entry(invoice, action_by=user, changed=REVIEW_COMMENT_CHANGE, to_value=comment)
+        )
+    record_history(entries)
     invoice.status = new
     invoice.revision += 1
     invoice.save(update_fields=["status", "revision", "updated_at"])
+    if new == InvoiceStatus.REVISE_AND_RESUBMIT:
+        transaction.on_commit(
+            partial(enqueue_revise_and_resubmit_email, invoice.pk, user.pk, comment), robust=True
+        )
     return invoice

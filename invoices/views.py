@@ -228,7 +228,11 @@ def invoice_status(
         if already_there:
             return None
         return invoice_set_status(
-            user=request.user, invoice_id=invoice.pk, status=status, commitment_id=commitment_id
+            user=request.user,
+            invoice_id=invoice.pk,
+            status=status,
+            commitment_id=commitment_id,
+            comment=request.POST.get("comment", ""),
         )
 
     def report(moved: Invoice | None) -> None:
