@@ -77,43 +77,42 @@ def notify_export_failed(export_item_ids: Iterable[int]) -> int:
     )
 
 
-def notify_invoices_rejected(export_item_ids: Iterable[int]) -> int:
-    """Tell each sender which of their invoices the approver rejected, and why."""
+def _to_senders(items: list[ExportItem], subject: str, intro: str, detail) -> int:
+    """One email to each sender (with an address) about the items they sent."""
     by_sender: dict[int, list[ExportItem]] = defaultdict(list)
-    for item in _items(export_item_ids):
+    for item in items:
         by_sender[item.sent_by_id].append(item)
     messages = []
-    for items in by_sender.values():
-        sender = items[0].sent_by
+    for sender_items in by_sender.values():
+        sender = sender_items[0].sent_by
         if not sender.email:
             continue
-        lines = "\n".join(f"- {_describe(item)}: {item.rejection_reason}" for item in items)
-        body = (
-            f"The accounting approver rejected {len(items)} invoice(s) you sent to ERP "
-            f"Integrations. Each is unlocked: correct it and choose Re-send to ERP.\n\n{lines}\n"
-        )
-        messages.append((f"{len(items)} invoice(s) rejected by accounting", body, [sender.email]))
+        lines = "\n".join(f"- {detail(item)}" for item in sender_items)
+        body = f"{intro.format(count=len(sender_items))}\n\n{lines}\n"
+        messages.append((subject.format(count=len(sender_items)), body, [sender.email]))
     return _send(messages)
+
+
+def notify_invoices_rejected(export_item_ids: Iterable[int]) -> int:
+    """Tell each sender which of their invoices the approver rejected, and why."""
+    return _to_senders(
+        list(_items(export_item_ids)),
+        subject="{count} invoice(s) rejected by accounting",
+        intro="The accounting approver rejected {count} invoice(s) you sent to ERP "
+        "Integrations. Each is unlocked: correct it and choose Re-send to ERP.",
+        detail=lambda item: f"{_describe(item)}: {item.rejection_reason}",
+    )
 
 
 def notify_invoices_unlinked(export_item_ids: Iterable[int]) -> int:
     """Tell each sender which of their synced invoices the approver unlinked, and why."""
-    by_sender: dict[int, list[ExportItem]] = defaultdict(list)
-    for item in _items(export_item_ids):
-        by_sender[item.sent_by_id].append(item)
-    messages = []
-    for items in by_sender.values():
-        sender = items[0].sent_by
-        if not sender.email:
-            continue
-        lines = "\n".join(
-            f"- {_describe(item)} (ERP reference {item.erp_reference}): {item.unlink_reason}"
-            for item in items
-        )
-        body = (
-            f"The accounting approver unlinked {len(items)} synced invoice(s) you sent, after "
-            "they were deleted in the ERP. Each is back to Not Sent and unlocked: correct it "
-            f"and choose Send to ERP.\n\n{lines}\n"
-        )
-        messages.append((f"{len(items)} invoice(s) unlinked from the ERP", body, [sender.email]))
-    return _send(messages)
+    return _to_senders(
+        list(_items(export_item_ids)),
+        subject="{count} invoice(s) unlinked from the ERP",
+        intro="The accounting approver unlinked {count} synced invoice(s) you sent, after "
+        "they were deleted in the ERP. Each is back to Not Sent and unlocked: correct it "
+        "and choose Send to ERP.",
+        detail=lambda item: (
+            f"{_describe(item)} (ERP reference {item.erp_reference}): {item.unlink_reason}"
+        ),
+    )
