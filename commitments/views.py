@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Sum
@@ -30,13 +29,13 @@ from core.htmx import (
     HtmxHttpRequest,
     answer_action,
     render_region,
+    report_bulk_action,
     vary_on_htmx,
     wants_partial,
 )
 from erp_integrations.selectors import direct_export_on
 from erp_integrations.services import (
     ActionResult,
-    Outcome,
     invoices_retrieve_from_erp,
     invoices_send_to_erp,
 )
@@ -223,16 +222,6 @@ BULK_ACTIONS = {
 }
 
 
-def _summary(action: ActionResult, done_word: str) -> str:
-    parts = [f"{len(action.done)} {done_word}"]
-    unchanged = len(action.results) - len(action.done) - len(action.refused)
-    if unchanged:
-        parts.append(f"{unchanged} unchanged")
-    if action.refused:
-        parts.append(f"{len(action.refused)} refused")
-    return ", ".join(parts) + "."
-
-
 def _bulk_action(
     request: HtmxHttpRequest,
     project_id: int,
@@ -242,21 +231,6 @@ def _bulk_action(
 ) -> HttpResponse:
     commitment = access_commitment(request.user, project_id, commitment_id)
     action_name, done_word = BULK_ACTIONS[kind]
-
-    def report(action: ActionResult) -> None:
-        """One message per invoice for a plain request (the tab it returns to has no
-        result panel), a summary beside the result panel for htmx."""
-        if not wants_partial(request):
-            for result in action.results:
-                level = {
-                    Outcome.DONE: messages.SUCCESS,
-                    Outcome.UNCHANGED: messages.INFO,
-                }.get(result.outcome, messages.ERROR)
-                messages.add_message(request, level, result.message)
-        elif action.refused:
-            messages.warning(request, f"{action_name}: {_summary(action, done_word)}")
-        else:
-            messages.success(request, f"{action_name}: {_summary(action, done_word)}")
 
     def region(action: ActionResult | None, errors: list[str]) -> HttpResponse:
         context = {
@@ -281,7 +255,9 @@ def _bulk_action(
             commitment_id=commitment.pk,
             invoice_ids=request.POST.getlist("invoice_ids"),
         ),
-        report=report,
+        report=lambda action: report_bulk_action(
+            request, action, action_name=action_name, done_word=done_word
+        ),
         region=region,
         redirect_to=reverse("commitments:invoices", args=[commitment.project_id, commitment.pk]),
     )

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from invoices.urls import invoicing_urlpatterns
 from invoices.views import attachment_link
 
 # How long a password reset link works, as the reset pages and email say.
@@ -51,6 +52,10 @@ urlpatterns = [
     path(
         "projects/<dbid:project_id>/commitments/<dbid:commitment_id>/invoices/",
         include("invoices.urls"),
+    ),
+    path(
+        "projects/<dbid:project_id>/invoicing/",
+        include((invoicing_urlpatterns, "invoicing")),
     ),
     path("companies/<dbid:company_id>/erp-integrations/", include("erp_integrations.urls")),
     # Signed, expiring attachment links for the ERP; no session (invoices.attachment_links).

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from django.contrib import messages
 from django.contrib.auth.models import User
@@ -88,3 +89,47 @@ def answer_action[Result](
 def render_region(request: HttpRequest, template: str, context: dict) -> HttpResponse:
     """The region `template` ("page.html#partial") with the pending messages."""
     return with_messages(request, render_to_string(template, context, request=request))
+
+
+class _LineResult(Protocol):
+    @property
+    def is_done(self) -> bool: ...
+
+    @property
+    def is_unchanged(self) -> bool: ...
+
+    @property
+    def message(self) -> str: ...
+
+
+class BulkResult(Protocol):
+    """What a bulk action on checked invoices returns (erp_integrations' ActionResult)."""
+
+    @property
+    def results(self) -> Sequence[_LineResult]: ...
+
+    @property
+    def refused(self) -> Sequence[_LineResult]: ...
+
+    def summary(self, done_word: str) -> str: ...
+
+
+def report_bulk_action(
+    request: HtmxHttpRequest, action: BulkResult, *, action_name: str, done_word: str
+) -> None:
+    """Messages for a bulk action on checked invoices: one per invoice for a plain
+    request (the page it returns to has no result panel), a summary beside the result
+    panel for htmx."""
+    if not wants_partial(request):
+        for result in action.results:
+            if result.is_done:
+                level = messages.SUCCESS
+            elif result.is_unchanged:
+                level = messages.INFO
+            else:
+                level = messages.ERROR
+            messages.add_message(request, level, result.message)
+    elif action.refused:
+        messages.warning(request, f"{action_name}: {action.summary(done_word)}")
+    else:
+        messages.success(request, f"{action_name}: {action.summary(done_word)}")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 from django.contrib.auth.models import User
@@ -30,7 +30,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from commitments.models import Commitment
-from commitments.permissions import access_commitment
+from commitments.permissions import access_commitment, access_project, visible_commitments
 from core.display import display_name
 from core.errors import ActionRefused
 from erp_integrations.models import REJECTION_REASON_MAX_LENGTH, ErpConnection, ExportItem
@@ -60,7 +60,7 @@ from invoices.models import (
     InvoiceErpStatus,
 )
 from invoices.permissions import access_invoice_on_project, can_send_or_retrieve_on_commitment
-from projects.models import Company
+from projects.models import Company, Project
 from projects.permissions import (
     access_erp_integrations,
     is_accounting_approver,
@@ -91,6 +91,7 @@ UNLINK_NOT_CONFIRMED = (
 
 # Refusals of one invoice. Each starts with the invoice's label ("INV-4: ...").
 NOT_FOUND = "{label}: not found on this commitment."
+NOT_FOUND_ON_PROJECT = "{label}: not found on this project."
 NOT_FOUND_IN_QUEUE = "{label}: not found in this company's ERP Integrations."
 STATUS_NOT_SENDABLE = (
     "{label}: only Approved, Approved as Noted or Pending Owner Approval invoices can be "
@@ -178,6 +179,17 @@ class ActionResult:
     @property
     def refused(self) -> list[InvoiceResult]:
         return [result for result in self.results if result.outcome == Outcome.REFUSED]
+
+    def summary(self, done_word: str) -> str:
+        """The action in one sentence for a bulk action's message: "2 retrieved,
+        1 refused." (`done_word` says what was done)."""
+        parts = [f"{len(self.done)} {done_word}"]
+        unchanged = len(self.results) - len(self.done) - len(self.refused)
+        if unchanged:
+            parts.append(f"{unchanged} unchanged")
+        if self.refused:
+            parts.append(f"{len(self.refused)} refused")
+        return ", ".join(parts) + "."
 
     def single(self) -> InvoiceResult:
         """For a one-invoice action: its result, or `ActionRefused` if it was refused."""
@@ -352,6 +364,7 @@ def _send(
     connection: ErpConnection | None,
     invoices: dict[int, Invoice],
     asked: list[int | str],
+    not_found: str = NOT_FOUND,
 ) -> ActionResult:
     """Send the invoices: to Ready to Export, or with the company's Direct Export on,
     accepted by the sender and exporting at once. Caller holds the connection's row lock,
@@ -414,7 +427,7 @@ def _send(
             robust=True,
         )
     labels = {invoice_id: invoice.label for invoice_id, invoice in invoices.items()}
-    return _report(action, asked, labels, decisions, NOT_FOUND)
+    return _report(action, asked, labels, decisions, not_found)
 
 
 @transaction.atomic
@@ -471,7 +484,13 @@ def _retrieve_decision(invoice: Invoice, active: ExportItem | None) -> tuple[str
             return Outcome.REFUSED, NOT_SENT.format(label=label)
 
 
-def _retrieve(*, user: User, invoices: dict[int, Invoice], asked: list[int | str]) -> ActionResult:
+def _retrieve(
+    *,
+    user: User,
+    invoices: dict[int, Invoice],
+    asked: list[int | str],
+    not_found: str = NOT_FOUND,
+) -> ActionResult:
     action = ActionResult()
     items = {
         item.invoice_id: item
@@ -498,7 +517,7 @@ def _retrieve(*, user: User, invoices: dict[int, Invoice], asked: list[int | str
             WRITE_FAILED.format(label=invoice.label, error=error),
         )
     labels = {invoice_id: invoice.label for invoice_id, invoice in invoices.items()}
-    return _report(action, asked, labels, decisions, NOT_FOUND)
+    return _report(action, asked, labels, decisions, not_found)
 
 
 @transaction.atomic
@@ -526,6 +545,102 @@ def invoice_retrieve_from_erp(
     """Retrieve one invoice ("Retrieve from ERP" on the invoice page)."""
     invoice = _invoice_for_send_or_retrieve(user, invoice_id, commitment_id)
     return _retrieve(user=user, invoices={invoice.pk: invoice}, asked=[invoice.pk]).single()
+
+
+# --- Send and retrieve across a project (the Invoicing tool) -----------------------------
+
+
+def _lock_project_invoices(
+    user: User, project: Project, asked: list[int | str]
+) -> tuple[dict[int, Invoice], dict[int, Invoice]]:
+    """Lock the asked invoices of the project's commitments that `user` sees (the others
+    are not found: a private commitment's invoices do not leak), and split them into
+    those the user may send or retrieve, each asked of its own commitment, and the rest.
+    Caller is inside `transaction.atomic`."""
+    invoices = _lock_invoices(Q(commitment__in=visible_commitments(user, project)), asked)
+    permitted, refused = {}, {}
+    for invoice_id, invoice in invoices.items():
+        if can_send_or_retrieve_on_commitment(user, invoice.commitment):
+            permitted[invoice_id] = invoice
+        else:
+            refused[invoice_id] = invoice
+    return permitted, refused
+
+
+def _named_by_commitment(
+    action: ActionResult,
+    asked: list[int | str],
+    permitted: dict[int, Invoice],
+    refused: dict[int, Invoice],
+) -> ActionResult:
+    """`action` (on the permitted invoices) with a line for every invoice asked about, in
+    the order asked: the refused ones say why, the unknown ones are not found. A project
+    has several INV-3s, so each line names its commitment too ("SC-002 INV-3: ...")."""
+    results = {result.invoice_id: result for result in action.results}
+    named = ActionResult(batch_id=action.batch_id)
+    for asked_id in asked:
+        invoice = None
+        if isinstance(asked_id, int):
+            invoice = permitted.get(asked_id) or refused.get(asked_id)
+        if invoice is None:
+            label = f"#{asked_id}"
+            message = NOT_FOUND_ON_PROJECT.format(label=label)
+            named.results.append(InvoiceResult(None, label, Outcome.REFUSED, message))
+            continue
+        if invoice.pk in refused:
+            message = f"{invoice.label}: {NOT_PROJECT_ADMIN}"
+            result = InvoiceResult(invoice.pk, invoice.label, Outcome.REFUSED, message)
+        else:
+            result = results[invoice.pk]
+        number = invoice.commitment.number
+        named.results.append(
+            replace(result, label=f"{number} {result.label}", message=f"{number} {result.message}")
+        )
+    return named
+
+
+@transaction.atomic
+def project_invoices_send_to_erp(
+    *, user: User, project_id: int, invoice_ids: Iterable[int | str]
+) -> ActionResult:
+    """Send the checked invoices of a project's commitments to ERP Integrations (the
+    Invoicing tool's "Send to ERP"), as `invoices_send_to_erp` sends one commitment's.
+
+    Raises Http404 when the user may not see the project. Each invoice is checked
+    against its own commitment (seen by the user, and the user its project admin), then
+    sent or refused on its own."""
+    project = access_project(user, project_id)
+    asked = _asked(invoice_ids)
+    connection = _lock_connection(project.company_id)
+    permitted, refused = _lock_project_invoices(user, project, asked)
+    sent = _send(
+        user=user,
+        connection=connection,
+        invoices=permitted,
+        asked=list(permitted),
+        not_found=NOT_FOUND_ON_PROJECT,
+    )
+    return _named_by_commitment(sent, asked, permitted, refused)
+
+
+@transaction.atomic
+def project_invoices_retrieve_from_erp(
+    *, user: User, project_id: int, invoice_ids: Iterable[int | str]
+) -> ActionResult:
+    """Retrieve the checked invoices of a project's commitments from ERP Integrations
+    (the Invoicing tool's "Retrieve from ERP"), as `invoices_retrieve_from_erp` retrieves
+    one commitment's: only Ready to Export invoices are retrieved, the others are
+    reported one by one, and retrieving twice is harmless.
+
+    Raises Http404 when the user may not see the project; each invoice is checked
+    against its own commitment."""
+    project = access_project(user, project_id)
+    asked = _asked(invoice_ids)
+    permitted, refused = _lock_project_invoices(user, project, asked)
+    retrieved = _retrieve(
+        user=user, invoices=permitted, asked=list(permitted), not_found=NOT_FOUND_ON_PROJECT
+    )
+    return _named_by_commitment(retrieved, asked, permitted, refused)
 
 
 # --- Accept, reject, retry (the accounting approver) --------------------------------------

@@ -5,6 +5,7 @@ many rows it has."""
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.db.models import (
@@ -132,3 +133,25 @@ def commitment_history(commitment: Commitment) -> QuerySet[ChangeHistoryEntry]:
         .select_related("invoice__commitment", "action_by")
         .order_by("-created_at", "-pk")
     )
+
+
+# --- The Invoicing tool -------------------------------------------------------------------
+
+
+def project_invoices(user: User, project: Project) -> QuerySet[Invoice]:
+    """Every invoice of the project's commitments that `user` sees (`visible_commitments`:
+    a private commitment's invoices only for those who see it), with its commitment and
+    project and vendor, and its `attachment_count` counted in the same query."""
+    return (
+        Invoice.objects.filter(commitment__in=visible_commitments(user, project))
+        .select_related("commitment__project", "commitment__vendor")
+        .annotate(attachment_count=attachment_count_of(OuterRef("pk")))
+    )
+
+
+def billing_period_months(user: User, project: Project) -> list[datetime.date]:
+    """The months in which the billing periods of the invoices `user` sees on the
+    project end, newest first, in one query: the Invoicing tool's billing period
+    choices (so they name no month of a private commitment's invoices only)."""
+    invoices = Invoice.objects.filter(commitment__in=visible_commitments(user, project))
+    return list(invoices.dates("billing_period_end", "month", order="DESC"))

@@ -28,3 +28,10 @@ urlpatterns = [
         name="pdf_with_attachments",
     ),
 ]
+
+# The project's Invoicing tool, included under the project's path as "invoicing".
+invoicing_urlpatterns = [
+    path("", views.invoicing, name="list"),
+    path("send-to-erp/", views.invoicing_send, name="send"),
+    path("retrieve-from-erp/", views.invoicing_retrieve, name="retrieve"),
+]

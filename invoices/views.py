@@ -6,37 +6,44 @@ with messages, an htmx POST re-renders the page's main region in place."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Max
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, push_url
 
-from commitments.permissions import access_commitment
+from commitments.permissions import access_commitment, access_project
 from core.errors import ActionRefused
 from core.htmx import (
     AuthenticatedHttpRequest,
     HtmxHttpRequest,
     answer_action,
     render_region,
+    report_bulk_action,
     vary_on_htmx,
     wants_partial,
 )
-from erp_integrations.selectors import direct_export_on
+from erp_integrations.selectors import direct_export_on, page_number
 from erp_integrations.services import (
+    ActionResult,
     Outcome,
     invoice_retrieve_from_erp,
     invoice_send_to_erp,
+    project_invoices_retrieve_from_erp,
+    project_invoices_send_to_erp,
 )
-from invoices.amounts import invoice_amounts
+from invoices.amounts import invoice_amounts, period_amounts_of_invoices
 from invoices.attachment_links import attachment_for_link
 from invoices.attachments import (
     NO_SUCH_ATTACHMENT,
@@ -45,6 +52,7 @@ from invoices.attachments import (
     attachment_remove,
     describe_size,
 )
+from invoices.filters import SORTABLE_COLUMNS, InvoicingFilter, invoicing_filter
 from invoices.forms import (
     InvoiceHeaderForm,
     InvoiceLineForm,
@@ -63,6 +71,7 @@ from invoices.permissions import (
     can_edit_invoice,
     can_remove_attachment,
     can_send_or_retrieve,
+    can_send_or_retrieve_on_commitment,
     status_moves_for,
 )
 from invoices.selectors import (
@@ -77,6 +86,7 @@ from invoices.services import (
     invoice_set_status,
     invoice_update,
 )
+from projects.models import Project
 
 SAVED = "{label} saved."
 NOTHING_CHANGED = "{label}: nothing changed."
@@ -579,3 +589,163 @@ def invoice_pdf_with_attachments(
     return pay_application_with_attachments_response(
         _access(request, project_id, commitment_id, invoice_id)
     )
+
+
+# --- The Invoicing tool -------------------------------------------------------------------
+# The project's invoices across the commitments the user sees, filtered and sorted by the
+# URL, with the Invoices tab's bulk "Send to ERP" and "Retrieve from ERP".
+
+INVOICING_PER_PAGE = 50
+INVOICING_REGION = "invoicing"
+INVOICING_ACTIONS = {
+    "send": ("Send to ERP", "sent", project_invoices_send_to_erp),
+    "retrieve": ("Retrieve from ERP", "retrieved", project_invoices_retrieve_from_erp),
+}
+
+
+def _invoicing_url(project: Project, query: str = "", page: int = 1) -> str:
+    """The tool's URL with `query` (InvoicingFilter.query) and the page unless first."""
+    url = reverse("invoicing:list", args=[project.pk])
+    params = "&".join(part for part in (query, f"page={page}" if page > 1 else "") if part)
+    return f"{url}?{params}" if params else url
+
+
+@dataclass(frozen=True)
+class SortHeader:
+    """A sortable column's header: the link that sorts by it (ascending first, then the
+    other way), and its aria-sort while it is the sort in effect."""
+
+    url: str
+    aria_sort: str
+
+
+def _sort_headers(project: Project, filters: InvoicingFilter) -> dict[str, SortHeader]:
+    current = filters.sort_in_effect
+    headers = {}
+    for column in SORTABLE_COLUMNS:
+        if current == column:
+            next_sort, aria_sort = f"-{column}", "ascending"
+        elif current == f"-{column}":
+            next_sort, aria_sort = column, "descending"
+        else:
+            next_sort, aria_sort = column, ""
+        headers[column] = SortHeader(
+            _invoicing_url(project, filters.query(sort=next_sort)), aria_sort
+        )
+    return headers
+
+
+def _render_invoicing(
+    request: HtmxHttpRequest,
+    project: Project,
+    data: QueryDict,
+    *,
+    action: ActionResult | None = None,
+    action_name: str = "",
+    refusal: str = "",
+) -> HttpResponse:
+    """The tool as filtered, sorted and paged by `data` (the query string, or the one an
+    action carried back), with what an action did."""
+    user = request.user
+    filters = invoicing_filter(data, user=user, project=project)
+    query = filters.query()
+    page = Paginator(filters.qs, INVOICING_PER_PAGE).get_page(page_number(data.get("page")))
+    invoices = list(page.object_list)
+    amounts = period_amounts_of_invoices(invoice.pk for invoice in invoices)
+    rows = [
+        # Each invoice against its own commitment, as the bulk actions check it.
+        (invoice, amounts[invoice.pk], can_send_or_retrieve_on_commitment(user, invoice.commitment))
+        for invoice in invoices
+    ]
+    may_send_or_retrieve = any(selectable for _, _, selectable in rows)
+    context = {
+        "project": project,
+        "company": project.company,
+        "filter": filters,
+        "query": query,
+        "page": page,
+        "invoice_rows": rows,
+        "page_total_due": sum(
+            (row_amounts.current_payment_due for _, row_amounts, _ in rows), Decimal("0.00")
+        ),
+        "sort_headers": _sort_headers(project, filters),
+        "base_url": _invoicing_url(project),
+        "previous_url": _invoicing_url(project, query, page.number - 1)
+        if page.has_previous()
+        else "",
+        "next_url": _invoicing_url(project, query, page.number + 1) if page.has_next() else "",
+        "may_send_or_retrieve": may_send_or_retrieve,
+        # Said before the click: with Direct Export on, sending is exporting.
+        "direct_export": may_send_or_retrieve and direct_export_on(project.company_id),
+        "action": action,
+        "action_name": action_name,
+        "refusal": refusal,
+    }
+    if not wants_partial(request):
+        return render(request, "invoices/invoicing.html", context)
+    response = render_region(request, "invoices/invoicing.html#invoicing", context)
+    if request.method == "GET" and any(
+        not value.strip() for _, values in data.lists() for value in values
+    ):
+        # The filter form sends its empty fields too; the address bar gets the URL
+        # without them, the one the links, Back and a reload use.
+        push_url(response, _invoicing_url(project, query, page.number))
+    return response
+
+
+@vary_on_htmx
+@require_GET
+@login_required
+def invoicing(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    """The Invoicing tool: every invoice of the project the user may see."""
+    project = access_project(request.user, project_id)
+    return _render_invoicing(request, project, request.GET)
+
+
+def _invoicing_action(
+    request: AuthenticatedHttpRequest, project_id: int, kind: str
+) -> HttpResponse:
+    project = access_project(request.user, project_id)
+    action_name, done_word, service = INVOICING_ACTIONS[kind]
+    # The filters, sort and page the user acted from (the form's hidden `query` and
+    # `page`), re-read through the filter so only known parameters go back.
+    page = page_number(request.POST.get("page"))
+    data = QueryDict(request.POST.get("query", ""), mutable=True)
+    data["page"] = str(page)
+    back = _invoicing_url(
+        project, invoicing_filter(data, user=request.user, project=project).query(), page
+    )
+    return answer_action(
+        request,
+        lambda: service(
+            user=request.user,
+            project_id=project.pk,
+            invoice_ids=request.POST.getlist("invoice_ids"),
+        ),
+        report=lambda action: report_bulk_action(
+            request, action, action_name=action_name, done_word=done_word
+        ),
+        region=lambda action, errors: _render_invoicing(
+            request,
+            project,
+            data,
+            action=action,
+            action_name=action_name,
+            refusal=" ".join(errors),
+        ),
+        redirect_to=back,
+    )
+
+
+@require_POST
+@login_required
+def invoicing_send(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
+    """The Invoicing tool's "Send to ERP": sends the checked invoices."""
+    return _invoicing_action(request, project_id, "send")
+
+
+@require_POST
+@login_required
+def invoicing_retrieve(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
+    """The Invoicing tool's "Retrieve from ERP": retrieves the checked invoices."""
+    return _invoicing_action(request, project_id, "retrieve")

@@ -272,6 +272,27 @@ def test_invoices_tab_bulk_actions(demo, data):
 
 @fuzz
 @given(data=st.data())
+def test_invoicing_tool_bulk_actions(demo, data):
+    """The Invoicing tool's bulk actions, with any ids and any filters to return to."""
+    project_id = data.draw(st.sampled_from(demo.commitments)).project_id
+    action = data.draw(st.sampled_from(["send-to-erp/", "retrieve-from-erp/"]))
+    invoice_ids = [invoice.pk for invoice in demo.invoices]
+    payload = {
+        "invoice_ids": data.draw(id_list(invoice_ids)),
+        "query": data.draw(st.one_of(st.just("erp_status=ready_to_export&sort=-vendor"), STRINGS)),
+        "page": data.draw(st.one_of(IDS, st.integers(-3, 5).map(str))),
+    }
+    post_as(
+        demo,
+        data.draw(mostly("pat")),
+        f"/projects/{project_id}/invoicing/{action}",
+        payload,
+        data.draw(REQUEST_HEADERS),
+    )
+
+
+@fuzz
+@given(data=st.data())
 def test_approver_actions(demo, data):
     """Accept, reject and retry, with the checked items, a reason and where to go back."""
     company_id = data.draw(st.sampled_from(demo.company_ids))
@@ -304,6 +325,7 @@ def test_filters_and_pages_take_any_query_string(demo, data):
         st.sampled_from(
             [
                 f"/projects/{commitment.project_id}/commitments/",
+                f"/projects/{commitment.project_id}/invoicing/",
                 commitment_url(commitment, "history/"),
                 f"/companies/{company_id}/erp-integrations/",
                 *(f"/companies/{company_id}/erp-integrations/{tab.slug}/" for tab in QUEUE_TABS),
@@ -312,7 +334,19 @@ def test_filters_and_pages_take_any_query_string(demo, data):
     )
     query = data.draw(
         st.dictionaries(
-            st.sampled_from(["q", "status", "vendor", "erp_status", "sort", "page", "per_page"]),
+            st.sampled_from(
+                [
+                    "q",
+                    "status",
+                    "vendor",
+                    "erp_status",
+                    "commitment",
+                    "billing_period",
+                    "sort",
+                    "page",
+                    "per_page",
+                ]
+            ),
             st.one_of(IDS, STRINGS, AMOUNTS),
             max_size=4,
         )

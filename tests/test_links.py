@@ -1,13 +1,14 @@
 """A link a user can see opens for that user.
 
 For each role of tests/access_world.py the walk signs in and opens the pages a user
-starts from: the project list, each project and its Commitments tool, each commitment and
-its tabs, each invoice, each company's ERP Integrations and its tabs, each review page,
-and the password pages. From every page that opens it follows every same-site `<a href>`,
-as deep as they lead, each once. Each link must end, after its redirects, in 200: no 403,
-404 or 500, and no sign-in page for a user who is signed in. Downloads (PDFs, CSVs,
-attachments) are fetched like pages and must answer 200 as well; only HTML is read for
-further links. Site admin pages are opened but not walked (Django admin's own links).
+starts from: the project list, each project and its Commitments and Invoicing tools,
+each commitment and its tabs, each invoice, each company's ERP Integrations and its tabs,
+each review page, and the password pages. From every page that opens it follows every
+same-site `<a href>`, as deep as they lead, each once. Each link must end, after its
+redirects, in 200: no 403, 404 or 500, and no sign-in page for a user who is signed in.
+Downloads (PDFs, CSVs, attachments) are fetched like pages and must answer 200 as well;
+only HTML is read for further links. Site admin pages are opened but not walked (Django
+admin's own links).
 
 A start page that does not open for the role (a project it does not see) is no failure:
 only what the role's pages link to must open.
@@ -155,6 +156,7 @@ def start_pages(world: AccessWorld) -> list[str]:
         pages += [
             reverse("projects:detail", args=[project.pk]),
             reverse("commitments:list", args=[project.pk]),
+            reverse("invoicing:list", args=[project.pk]),
         ]
     for commitment in world.commitments.values():
         args = [commitment.project_id, commitment.pk]
@@ -252,6 +254,9 @@ def must_walk(world: AccessWorld, role: str) -> list[str]:
     locked_item = ExportItem.objects.get(invoice=locked)
     review = reverse("erp_integrations:review", args=[world.company.pk, locked_item.pk])
     invoice_page = locked.get_absolute_url()
+    invoicing = reverse("invoicing:list", args=[world.project.pk])
+    # A sort link of the Invoicing tool: its filter and sort links open too.
+    invoicing_sorted = f"{invoicing}?sort=-commitment"
     if role in ("approver", "approver_via_group"):
         # The queue, its review pages and their attachments; no project page.
         return [
@@ -264,14 +269,19 @@ def must_walk(world: AccessWorld, role: str) -> list[str]:
         return [review, *attachment_urls(world, "locked")]
     if role in ("superuser", "project_admin", "listed_standard", "listed_read_only"):
         return [
+            invoicing,
+            invoicing_sorted,
             invoice_page,
             *attachment_urls(world, "locked"),
             *attachment_urls(world, "private_locked"),
         ]
     if role in ("standard", "standard_via_group", "read_only", "invoice_contact"):
-        return [invoice_page, *attachment_urls(world, "draft")]
+        return [invoicing, invoicing_sorted, invoice_page, *attachment_urls(world, "draft")]
     if role == "other_project_admin":
-        return [reverse("commitments:list", args=[world.other_project.pk])]
+        return [
+            reverse("commitments:list", args=[world.other_project.pk]),
+            reverse("invoicing:list", args=[world.other_project.pk]),
+        ]
     # Signed in with nothing to see, or not signed in: the password pages.
     return [
         reverse("password_reset")
