@@ -41,6 +41,18 @@ def test_pats_pages_fit_a_tablet(demo, log_in, page):
     assert not page_overflows_sideways(page)
 
 
+def test_pats_invoicing_tool_fits_a_tablet(demo, log_in, page):
+    page.set_viewport_size(TABLET)
+    page = log_in("pat")
+    page.get_by_role("link", name="Riverside Medical Center").first.click()
+    page.get_by_role("navigation", name="Project tools").get_by_role(
+        "link", name="Invoicing"
+    ).click()
+    expect(page).to_have_url(re.compile(r"/invoicing/$"))
+    expect(page.get_by_role("button", name="Retrieve from ERP")).to_be_in_viewport()
+    assert not page_overflows_sideways(page)
+
+
 def test_alexs_erp_integrations_page_fits_a_tablet(demo, log_in, page):
     page.set_viewport_size(TABLET)
     page = log_in("alex")
