@@ -134,6 +134,12 @@ def pages_of(s) -> list[Page]:
             "bench_admin",
         ),
         Page(
+            "invoicing",
+            "Invoicing tool of the biggest project",
+            f"/projects/{s.big_project_id}/invoicing/",
+            "bench_admin",
+        ),
+        Page(
             "invoices_tab",
             "Invoices tab (SC-BENCH-150, 150 invoices)",
             f"{commitment}/invoices/",
@@ -159,7 +165,7 @@ def pages_of(s) -> list[Page]:
         ),
         Page(
             "ready_to_export_filtered",
-            "Ready to Export filtered: 1 project, by vendor",
+            f"ERP queue, Ready to Export filtered, at {s.ready_item_count:,} items",
             f"/companies/{s.company_id}/erp-integrations/ready-to-export/"
             f"?project={s.big_project_id}&sort=vendor",
             "bench_approver",

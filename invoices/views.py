@@ -1,7 +1,8 @@
 """The invoice page (header, SOV lines, lock banner, review and ERP actions, change
-history), its edit page, and the page that creates one. The review and ERP actions are
-POST forms that work with and without htmx: a plain POST redirects back to the invoice
-with messages, an htmx POST re-renders the page's main region in place."""
+history), its edit page, the page that creates one, and the project's Invoicing tool
+(every invoice of the project, with the bulk ERP actions). The review and ERP actions
+are POST forms that work with and without htmx: a plain POST redirects back with
+messages, an htmx POST re-renders the page's region in place."""
 
 from __future__ import annotations
 

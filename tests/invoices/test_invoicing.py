@@ -224,6 +224,16 @@ def test_tool_has_an_empty_state(client, world):
     assertNotContains(response, "Send to ERP</button>")
 
 
+def test_tool_says_when_no_invoice_matches_the_filters(client, world):
+    world.invoice()
+    client.force_login(world.users["project_admin"])
+
+    response = client.get(tool_url(world, "erp_status=synced"))
+
+    assertContains(response, "No invoices match these filters.")
+    assertContains(response, "0 invoices")
+
+
 # --- Filters, sort and pages ---------------------------------------------------------------
 
 
