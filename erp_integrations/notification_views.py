@@ -102,6 +102,8 @@ def digest_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         response = render(
             request, "erp_integrations/digest_unsubscribe.html", {"email": user.email}
         )
-    # The token is in the URL: no page it links to may learn it from the Referer.
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in the URL: no other site may learn it from the Referer. Not
+    # "no-referrer", which makes the browser send "Origin: null" with the button's POST,
+    # and Django's CSRF check refuses that.
+    response["Referrer-Policy"] = "same-origin"
     return response

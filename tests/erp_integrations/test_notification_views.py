@@ -16,7 +16,7 @@ from erp_integrations.digest_subscriptions import (
     is_subscribed,
     unsubscribe_token,
 )
-from erp_integrations.models import ErpDigestSubscription
+from erp_integrations.models import ApproverEmails, ErpConnection, ErpDigestSubscription
 from erp_integrations.notification_views import (
     BAD_LINK,
     CHOOSE,
@@ -162,7 +162,7 @@ def test_opening_the_link_asks_for_confirmation_and_changes_nothing(client, worl
 
     assertContains(response, f"Stop the daily ERP digest to {approver.email}?")
     assertContains(response, '<button type="submit" class="btn btn-danger">Unsubscribe</button>')
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert is_subscribed(approver)
 
 
@@ -277,3 +277,18 @@ def test_the_link_answers_only_get_and_post(client, world):
 
     assert response.status_code == 405
     assert subscription_rows() == []
+
+
+def test_the_page_says_which_companies_send_no_digest(client, world):
+    ErpConnection.objects.filter(company=world.company).update(
+        approver_emails=ApproverEmails.PER_SEND
+    )
+    client.force_login(world.users["approver"])
+
+    response = client.get(PAGE)
+
+    text = " ".join(response.content.decode().split())
+    assert (
+        f"{world.company.name}: Per send: an email each time invoices are sent; "
+        "this company sends no digest." in text
+    )
