@@ -96,7 +96,7 @@ def _add_accepted_invoices(company: Company, sender, count: int) -> None:
         for commitment in commitments
         for position in (1, 2)
     )
-    lines_of = {}
+    lines_of: dict[int, list[SovLine]] = {}
     for sov_line in sov_lines:
         lines_of.setdefault(sov_line.commitment_id, []).append(sov_line)
     period_end = datetime.date(2026, 10, 31)

@@ -99,9 +99,7 @@ def test_an_expired_lease_returns_the_item_to_the_pool(world):
     assert claimed["id"] == item.pk and claimed["attempt"] == 2
 
 
-def test_an_item_whose_agents_never_reported_fails_once_its_attempts_are_used_up(
-    world, settings
-):
+def test_an_item_whose_agents_never_reported_fails_once_its_attempts_are_used_up(world, settings):
     settings.ERP_EXPORT_MAX_ATTEMPTS = 1
     (item,) = accepted_invoices(world, 1)
     new_agent(world, "gone").claim()
