@@ -39,6 +39,8 @@ from benchmarks.client import BenchmarkError, Client, Response
 
 HOST = "127.0.0.1"
 HTMX = {"HX-Request": "true"}
+# Accepted items the ERP agents pull at scale 1 (benchmarks.agent_throughput).
+AGENT_ITEMS = 5_000
 
 
 @dataclass
@@ -529,6 +531,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = [round(load, 2) for load in os.getloadavg()]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
+    from benchmarks import agent_throughput  # noqa: PLC0415 (models load after django.setup())
     from benchmarks.scenario import ACTION_WARMUPS, PAGE_WARMUPS, accept_items_needed, find_scenario  # noqa: PLC0415 (models load after django.setup())
 
     wait_for_server(Client(HOST, args.port))
@@ -558,6 +561,8 @@ def main(argv: list[str] | None = None) -> int:
     throughput = measure_throughput(
         args.port, clients["bench_admin"], {p.key: p for p in page_list}, args.wrk_seconds, usable
     )
+    print("Measuring ERP agents pulling exports (1, 2 and 4 agents)...", flush=True)
+    agents = agent_throughput.measure(HOST, args.port, items=round(AGENT_ITEMS * args.scale))
     rss = memory.worker_rss_mb(master_pid)
 
     posts = {
@@ -602,6 +607,7 @@ def main(argv: list[str] | None = None) -> int:
         "throughput": throughput,
         "memory": [{"pid": pid, "rss_mb": round(mb, 1)} for pid, mb in sorted(rss.items())],
         "downloads": downloads,
+        "agent_throughput": agents,
     }
     report.write(results, args.output)
     print()

@@ -29,6 +29,9 @@ class ErpSystem(models.TextChoices):
 class ConnectorKind(models.TextChoices):
     FILE = "file", "File (export documents written to a folder)"
     HTTP = "http", "HTTP (JSON posted to an ERP gateway)"
+    # Nothing is pushed: an agent beside an on-premises ERP pulls the accepted items
+    # through the API (erp_integrations/pull.py), so the export worker leaves them alone.
+    AGENT = "agent", "Agent (exports pulled by an on-premises agent)"
 
 
 class ApproverEmails(models.TextChoices):

@@ -16,6 +16,7 @@ from guardian.core import ObjectPermissionChecker
 
 from projects.models import (
     COMMITMENTS_LEVEL_PERMISSIONS,
+    ERP_AGENT_PERMISSION,
     ERP_INTEGRATIONS_LEVEL_PERMISSIONS,
     PUSH_TO_ACCOUNTING_PERMISSION,
     Company,
@@ -81,6 +82,16 @@ def is_accounting_approver(user: User, company: Company) -> bool:
     return erp_integrations_level(
         user, company
     ) >= ToolLevel.STANDARD and PUSH_TO_ACCOUNTING_PERMISSION in object_permissions(user, company)
+
+
+def is_erp_agent(user: User, company: Company) -> bool:
+    """Whether the user may pull the company's accepted exports as its ERP agent: the
+    'ERP agent' privilege on the company (granted in Django admin). It opens nothing
+    else, and no other role includes it: an approver's token cannot take exports out of
+    the pool by mistake."""
+    if user.is_active and user.is_superuser:
+        return True
+    return ERP_AGENT_PERMISSION in object_permissions(user, company)
 
 
 def can_view_erp_integrations(user: User, company: Company) -> bool:
