@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Min, Q
@@ -48,15 +48,14 @@ class CompanyDigest:
     oldest: ExportItem | None
     failed_items: list[ExportItem]
     failed_count: int
-    waiting_count: int = field(init=False)
-    amount_due: Decimal = field(init=False)
 
-    def __post_init__(self) -> None:
-        # Derived once: the email and its subject read them.
-        object.__setattr__(self, "waiting_count", sum(p.waiting for p in self.projects))
-        object.__setattr__(
-            self, "amount_due", sum((p.amount_due for p in self.projects), Decimal("0.00"))
-        )
+    @property
+    def waiting_count(self) -> int:
+        return sum(project.waiting for project in self.projects)
+
+    @property
+    def amount_due(self) -> Decimal:
+        return sum((project.amount_due for project in self.projects), Decimal("0.00"))
 
     @property
     def is_empty(self) -> bool:

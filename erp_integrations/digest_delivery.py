@@ -146,13 +146,16 @@ def _section(digest: CompanyDigest, now: datetime.datetime) -> dict:
             }
             for project in digest.waiting_projects
         ],
-        "oldest": oldest
-        and {
-            "name": item_name(oldest),
-            "sent_by": display_name(oldest.sent_by),
-            "sent_on": timezone.localtime(oldest.sent_at).date(),
-            "waiting_for": waiting_for(oldest.sent_at, now),
-        },
+        "oldest": (
+            {
+                "name": item_name(oldest),
+                "sent_by": display_name(oldest.sent_by),
+                "sent_on": timezone.localtime(oldest.sent_at).date(),
+                "waiting_for": waiting_for(oldest.sent_at, now),
+            }
+            if oldest
+            else None
+        ),
         "failed_count": digest.failed_count,
         "failed": [_failed_line(item) for item in digest.failed_items],
         "failed_not_listed": digest.failed_not_listed,
