@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api import token_views, views
+from api import agent_views, token_views, views
 from api.errors import not_found
 
 app_name = "api"
@@ -38,6 +38,22 @@ urlpatterns = [
         "<dbid:invoice_id>/",
         views.InvoiceDetail.as_view(),
         name="invoice",
+    ),
+    # The ERP agent's pull (erp_integrations/pull.py).
+    path(
+        "api/v1/companies/<dbid:company_id>/erp/exports/claim/",
+        agent_views.ExportClaim.as_view(),
+        name="erp-exports-claim",
+    ),
+    path(
+        "api/v1/companies/<dbid:company_id>/erp/exports/<dbid:item_id>/synced/",
+        agent_views.ExportSynced.as_view(),
+        name="erp-export-synced",
+    ),
+    path(
+        "api/v1/companies/<dbid:company_id>/erp/exports/<dbid:item_id>/failed/",
+        agent_views.ExportFailed.as_view(),
+        name="erp-export-failed",
     ),
     # Anything else under the API (an unknown path, an id out of range) is a JSON 404.
     re_path(r"^api/.*$", not_found),

@@ -11,6 +11,7 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 
 from tests.api.conftest import bearer
+from tests.erp_integrations.agents import accepted_invoices, agent_world
 
 pytestmark = pytest.mark.django_db
 
@@ -61,10 +62,10 @@ def test_every_endpoint_of_the_schema_answers_the_project_admin(api_client, acce
         "invoice_id": access.invoices["locked"].pk,
     }
     headers = bearer(access.users["project_admin"])
-    paths = generated_schema()["paths"]
+    paths = {path: ops for path, ops in generated_schema()["paths"].items() if "get" in ops}
     assert len(paths) == 6
     for path, operations in paths.items():
-        assert set(operations) <= {"get", "parameters"}, path  # read-only for now
+        assert set(operations) <= {"get", "parameters"}, path
         url = re.sub(r"\{(\w+)\}", lambda match: str(ids[match.group(1)]), path)
         response = api_client.get(url, **headers)
         assert response.status_code == 200, (path, response.content)
@@ -103,6 +104,8 @@ def test_every_operation_documents_its_error_answers_in_the_error_shape(api_clie
     assert set(error["required"]) == {"code", "message"}
     headers = bearer(access.users["outsider"])
     for path, operations in schema["paths"].items():
+        if "get" not in operations:
+            continue  # the ERP agent's actions: test_every_erp_agent_action_...
         responses = operations["get"]["responses"]
         documented = {"400", "401", "404", "429"} if path.endswith("s/") else {"401", "404", "429"}
         assert set(responses) == {"200"} | documented, path
@@ -113,3 +116,46 @@ def test_every_operation_documents_its_error_answers_in_the_error_shape(api_clie
         if "{" in path:
             body = api_client.get(url, **headers).json()
             assert set(body) <= set(error["properties"]) and set(error["required"]) <= set(body)
+
+
+# A valid body for each of the ERP agent's actions, by the end of its path.
+AGENT_ACTION_BODIES = {
+    "claim/": {"limit": 1},
+    "synced/": {"reference": "AP-1"},
+    "failed/": {"error": "The ERP is closing the month.", "transient": True},
+}
+
+
+def test_every_erp_agent_action_of_the_schema_answers_the_agent_and_documents_its_errors(
+    api_client,
+):
+    """Each POST path of the schema, its ids filled, answers the company's ERP agent 200
+    for the item it claimed, and documents 400, 401, 404, 409 and 429 as the Error
+    schema; an outsider gets 404 in that shape."""
+    world = agent_world()
+    agent, outsider = bearer(world.users["agent"]), bearer(world.users["outsider"])
+    claim_url = f"/api/v1/companies/{world.company.pk}/erp/exports/claim/"
+    actions = {
+        path: operations["post"]
+        for path, operations in generated_schema()["paths"].items()
+        if "post" in operations
+    }
+    assert len(actions) == 3
+    for path, operation in actions.items():
+        # Each action on an item of its own, claimed by the agent (a report needs it).
+        (item,) = accepted_invoices(world, 1)
+        if "{item_id}" in path:
+            api_client.post(claim_url, {"limit": 1}, format="json", **agent)
+        ids = {"company_id": world.company.pk, "item_id": item.pk}
+        assert set(operation["responses"]) == {"200", "400", "401", "404", "409", "429"}, path
+        for status in ("400", "401", "404", "409", "429"):
+            schema = operation["responses"][status]["content"]["application/json"]["schema"]
+            assert schema["$ref"] == "#/components/schemas/Error"
+        url = path.format(**ids)
+        body = next(body for end, body in AGENT_ACTION_BODIES.items() if path.endswith(end))
+        refused = api_client.post(url, body, format="json", **outsider)
+        assert refused.status_code == 404
+        assert set(refused.json()) == {"code", "message"}
+        response = api_client.post(url, body, format="json", **agent)
+        assert response.status_code == 200, (path, response.content)
+        assert response["Content-Type"] == "application/json"
