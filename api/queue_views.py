@@ -10,7 +10,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
 
-from api.action_serializers import UNKNOWN_FIELDS
+from api.list_filters import filtered, refuse_unknown_parameters
 from api.pagination import ApiCursorPagination
 from api.serializers import ErrorSerializer, VendorSerializer
 from core.display import display_name
@@ -24,8 +24,6 @@ from projects.permissions import access_erp_integrations
 STATES = list(TABS_BY_STATE)
 DEFAULT_STATE = STATES[0]
 UNKNOWN_STATE = "Choose one of the queue's states: {states}."
-# What the list reads from the query string besides the page's filters.
-PAGING_PARAMETERS = ("state", "cursor", "page_size")
 # The cursor's position is this annotation: the sort's first column, whatever it is.
 SORT_KEY = "sort_key"
 
@@ -143,33 +141,18 @@ class QueueItemList(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[ExportItem]:
         company: Company = access_erp_integrations(self.request.user, self.kwargs["company_id"])
         params = self.request.query_params
-        allowed = {*QueueFilter.Meta.fields, *PAGING_PARAMETERS}
-        unknown = sorted(set(params) - allowed)
-        if unknown:
-            raise ValidationError(
-                {
-                    name: [
-                        UNKNOWN_FIELDS.format(fields=", ".join(unknown), known=", ".join(allowed))
-                    ]
-                    for name in unknown
-                },
-                code="unknown_field",
-            )
+        refuse_unknown_parameters(params, [*QueueFilter.Meta.fields, "state"])
         state = params.get("state", DEFAULT_STATE)
         if state not in TABS_BY_STATE:
             raise ValidationError({"state": [UNKNOWN_STATE.format(states=", ".join(STATES))]})
         filters = queue_filter(params, company)
-        if filters.errors:
-            # The page shows the message beside the field and ignores it; a program is told.
-            raise ValidationError(filters.errors)
+        items = filtered(filters)
         sort = filters.sort_in_effect
         descending = sort.startswith("-")
         first_column, *other_columns = SORTABLE_COLUMNS[sort.lstrip("-")]
         sign = "-" if descending else ""
         self.ordering = tuple(f"{sign}{field}" for field in (SORT_KEY, *other_columns, "pk"))
-        return with_row_details(
-            filters.qs.filter(state=state).annotate(**{SORT_KEY: F(first_column)})
-        )
+        return with_row_details(items.filter(state=state).annotate(**{SORT_KEY: F(first_column)}))
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
