@@ -37,6 +37,7 @@ from core.htmx import (
 from erp_integrations.csv_export import queue_tab_header, queue_tab_rows
 from erp_integrations.filters import SORTABLE_COLUMNS, QueueFilter, queue_filter
 from erp_integrations.forms import ExportItemsForm, RejectForm, UnlinkForm
+from erp_integrations.models import REJECTION_REASON_MAX_LENGTH
 from erp_integrations.permissions import access_invoice_in_queue
 from erp_integrations.selectors import (
     DEFAULT_TAB,
@@ -148,6 +149,7 @@ def _render_queue(
         "selectable": can_act and tab.is_selectable,
         "result": result,
         "errors": errors or [],
+        "reason_max_length": REJECTION_REASON_MAX_LENGTH,
     }
     # An htmx answer also updates the navigation's Ready to Export count, from the count
     # just read (no query), where the navigation shows it: to the company's approvers.
@@ -395,6 +397,7 @@ def review(request: HtmxHttpRequest, company_id: int, item_id: int) -> HttpRespo
         "can_act": is_accounting_approver(request.user, company),
         # The link to the invoice page, for whoever also sees the invoice on its project.
         "can_open_invoice": can_view_invoice(request.user, item.invoice),
+        "reason_max_length": REJECTION_REASON_MAX_LENGTH,
     }
     partials = {REVIEW_STATUS_REGION: "status", REVIEW_REGION: "review"}
     if request.htmx and request.htmx.target in partials:

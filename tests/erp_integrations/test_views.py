@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils.html import escape
@@ -460,6 +462,41 @@ def test_reject_one_with_a_reason(client, headers):
     assert item.rejection_reason == "Wrong billing period"
     assert invoice.erp_status == InvoiceErpStatus.REJECTED
     assertContains(response, f"{invoice.label}: rejected.")
+
+
+def textarea_tag(html, field_id):
+    match = re.search(rf'<textarea[^>]* id="{field_id}"[^>]*>', html)
+    assert match, f"no textarea #{field_id}"
+    return match.group()
+
+
+@pytest.mark.parametrize(
+    ("erp_state", "tab_fields", "review_field"),
+    [
+        (ExportState.READY_TO_EXPORT, ["bulk-reason", "reason-{item}"], "review-reason"),
+        (
+            ExportState.SYNCED,
+            ["bulk-unlink-reason", "unlink-reason-{item}"],
+            "review-unlink-reason",
+        ),
+    ],
+)
+def test_reason_fields_stop_at_the_length_the_server_accepts(
+    client, erp_state, tab_fields, review_field
+):
+    """The browser stops typing where the server would refuse, on the tab and the review."""
+    world = build_world()
+    item = item_of(world.invoice(erp_state=erp_state))
+    slug = next(slug for slug, state in TAB_STATES.items() if state == erp_state)
+    client = as_user(client, world)
+    limit = f'maxlength="{REJECTION_REASON_MAX_LENGTH}"'
+
+    tab = client.get(tab_url(world, slug)).content.decode()
+    review = client.get(review_url(world, item)).content.decode()
+
+    for field in tab_fields:
+        assert limit in textarea_tag(tab, field.format(item=item.pk))
+    assert limit in textarea_tag(review, review_field)
 
 
 def test_reject_many_with_one_reason(client):
