@@ -10,6 +10,7 @@ from erp_integrations import services
 from erp_integrations.models import ExportItem, ExportState
 from invoices.models import ChangeHistoryEntry, Invoice, InvoiceErpStatus, InvoiceStatus
 from tests.api.conftest import bearer
+from tests.erp_integrations.test_services import ALL_STATES, RETRIEVE_OUTCOMES
 from tests.world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -353,3 +354,33 @@ def test_a_project_admin_gets_404_for_the_companys_queue(api_client, world):
     assert response.status_code == 404
     item.refresh_from_db()
     assert item.state == ExportState.READY_TO_EXPORT
+
+
+# The code beside each message of the retrieve table of the service tests.
+RETRIEVE_CODES = {
+    services.NOT_SENT: "not_sent",
+    None: "retrieved",
+    services.ALREADY_ACCEPTED: "already_accepted",
+    services.ALREADY_ACCEPTED_EXPORT_FAILED: "already_accepted_export_failed",
+    services.ALREADY_REJECTED: "already_rejected",
+    services.ALREADY_RETRIEVED: "already_retrieved",
+}
+
+
+@pytest.mark.parametrize("state", ALL_STATES)
+def test_retrieve_through_the_api_from_each_erp_status(api_client, world, state):
+    """The service's answer for each ERP status (RETRIEVE_OUTCOMES), with its code: 200
+    when retrieved or already retrieved, 409 with the reason otherwise."""
+    invoice = world.invoice(erp_state=state)
+    expected = RETRIEVE_OUTCOMES[state]
+
+    response = post(
+        api_client, f"/api/v1/invoices/{invoice.pk}/retrieve/", world.users["project_admin"]
+    )
+
+    body = response.json()
+    assert body["code"] == RETRIEVE_CODES[expected]
+    if expected is not None:
+        assert body["message"] == expected.format(label=invoice.label)
+    refused = expected not in (None, services.ALREADY_RETRIEVED)
+    assert response.status_code == (409 if refused else 200)
