@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api import action_views, queue_views, token_views, views
+from api import action_views, agent_views, queue_views, token_views, views
 from api.errors import not_found
 
 app_name = "api"
@@ -91,6 +91,22 @@ urlpatterns = [
             ("unlink", action_views.ItemUnlink),
         )
     ],
+    # The ERP agent's pull (erp_integrations/pull.py).
+    path(
+        "api/v1/companies/<dbid:company_id>/erp/exports/claim/",
+        agent_views.ExportClaim.as_view(),
+        name="erp-exports-claim",
+    ),
+    path(
+        "api/v1/companies/<dbid:company_id>/erp/exports/<dbid:item_id>/synced/",
+        agent_views.ExportSynced.as_view(),
+        name="erp-export-synced",
+    ),
+    path(
+        "api/v1/companies/<dbid:company_id>/erp/exports/<dbid:item_id>/failed/",
+        agent_views.ExportFailed.as_view(),
+        name="erp-export-failed",
+    ),
     # Anything else under the API (an unknown path, an id out of range) is a JSON 404.
     re_path(r"^api/.*$", not_found),
 ]

@@ -93,6 +93,16 @@ def downloads_table(downloads: dict | None) -> list[str]:
     return lines or ["not measured"]
 
 
+def agent_table(agents: dict | None) -> list[str]:
+    if not agents:
+        return ["not measured"]
+    lines = [f"{'agents':>6} {'items':>6} {'seconds':>8} {'exports/s':>10}"]
+    for run in agents["runs"]:
+        rate = run["error"] or _number(run["exports_per_second"])
+        lines.append(f"{run['agents']:>6} {run['items']:>6} {run['seconds']:>8.2f} {rate:>10}")
+    return lines
+
+
 def summary(results: dict) -> str:
     meta = results["meta"]
     verdicts = [check["verdict"] for check in results["checks"]]
@@ -118,6 +128,10 @@ def summary(results: dict) -> str:
         "",
         "Downloads (peak VmHWM of each worker):",
         *downloads_table(results.get("downloads")),
+        "",
+        "ERP agents pulling exports (reference agent, claims of "
+        f"{(results.get('agent_throughput') or {}).get('claim_limit', '?')}):",
+        *agent_table(results.get("agent_throughput")),
         "",
         "Worker memory after the run (VmRSS):",
         *memory_table(results["memory"]),

@@ -294,6 +294,11 @@ ERP_EXPORT_PICKUP_SECONDS = float(os.environ.get("ERP_EXPORT_PICKUP_SECONDS", "1
 # Transient failures retry after 30 s, 60 s, 120 s, ... up to this many attempts.
 ERP_EXPORT_MAX_ATTEMPTS = int(os.environ.get("ERP_EXPORT_MAX_ATTEMPTS", "5"))
 ERP_EXPORT_RETRY_BASE_SECONDS = int(os.environ.get("ERP_EXPORT_RETRY_BASE_SECONDS", "30"))
+# An ERP agent (the Agent connector) holds the items it claims for this long; one it has
+# not reported on by then goes back to the pool for any agent to claim.
+ERP_AGENT_LEASE_SECONDS = float(os.environ.get("ERP_AGENT_LEASE_SECONDS", "300"))
+# The most items one claim takes.
+ERP_AGENT_CLAIM_LIMIT = int(os.environ.get("ERP_AGENT_CLAIM_LIMIT", "100"))
 
 # Attachments: the largest file accepted, and how many one invoice may have.
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", str(25 * 1024 * 1024)))

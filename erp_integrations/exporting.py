@@ -42,7 +42,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from erp_integrations.connectors import (
@@ -51,7 +51,7 @@ from erp_integrations.connectors import (
     TransientExportError,
     connector_for,
 )
-from erp_integrations.models import ExportItem
+from erp_integrations.models import ConnectorKind, ExportItem
 from erp_integrations.payloads import build_document, invoice_attachments_for_export
 from invoices.history import erp_status_entry, record_history
 from invoices.locking import lock_invoices
@@ -153,15 +153,13 @@ def export_items(export_item_ids: Iterable[int], *, worker: str = "") -> ExportR
     ids = list(dict.fromkeys(export_item_ids))
     # One query passes over the items finished or held elsewhere: a batch enqueued again
     # by the sweep costs next to nothing once its items are done.
-    claimable = set(
-        ExportItem.objects.filter(_claimable(timezone.now()), pk__in=ids).values_list(
-            "pk", flat=True
-        )
+    claimable_ids = set(
+        pushed_items().filter(claimable(timezone.now()), pk__in=ids).values_list("pk", flat=True)
     )
-    run.outcomes[ExportOutcome.SKIPPED] = [pk for pk in ids if pk not in claimable]
+    run.outcomes[ExportOutcome.SKIPPED] = [pk for pk in ids if pk not in claimable_ids]
     passed_over = []
     with ClaimHeartbeat() as heartbeat:
-        for export_item_id in (pk for pk in ids if pk in claimable):
+        for export_item_id in (pk for pk in ids if pk in claimable_ids):
             attempt = _attempt(export_item_id, worker, heartbeat, skip_locked=True)
             if attempt is None:
                 passed_over.append(export_item_id)
@@ -171,6 +169,14 @@ def export_items(export_item_ids: Iterable[int], *, worker: str = "") -> ExportR
             attempt = _attempt(export_item_id, worker, heartbeat, skip_locked=False)
             run.add(export_item_id, attempt or Attempt(ExportOutcome.SKIPPED))
     return run
+
+
+def pushed_items() -> QuerySet[ExportItem]:
+    """The items the worker exports: all but those of a company whose ERP agent pulls
+    them (the Agent connector, erp_integrations/pull.py). The agent's claims, leases and
+    attempts are the worker's, so a company that moves from one connector to the other
+    leaves no item half-held."""
+    return ExportItem.objects.exclude(company__erp_connection__connector=ConnectorKind.AGENT)
 
 
 def export_item(export_item_id: int) -> ExportOutcome:
@@ -198,7 +204,8 @@ def stalled_export_ids(now: datetime, *, retries_deferred: bool) -> list[int]:
         )
     )
     return list(
-        ExportItem.objects.filter(stalled, state__in=ERP_WORKFLOW.exporting_statuses)
+        pushed_items()
+        .filter(stalled, state__in=ERP_WORKFLOW.exporting_statuses)
         .order_by("pk")
         .values_list("pk", flat=True)[:REQUEUE_LIMIT]
     )
@@ -289,6 +296,40 @@ def claim_export(
             ]
         )
         return Claim(export_item_id=item.pk, attempts=item.attempts, started_at=now)
+
+
+def claim_locked_items(
+    invoices: dict[int, Invoice],
+    items: list[ExportItem],
+    *,
+    worker: str,
+    lease: timedelta,
+    now: datetime,
+) -> tuple[list[ExportItem], list[int]]:
+    """`claim_export`'s step for many items at once, as an ERP agent pulls them: each
+    claimed for one attempt by `worker` until `now + lease`, in one UPDATE. The caller
+    holds the row locks of `items` and of their `invoices` (by id), and read the items
+    `claimable`. Returns the claimed items (their fields as saved) and the ids of those
+    whose attempts were used up by earlier holders that never reported: they fail
+    instead, as in `claim_export`."""
+    exhausted = [item for item in items if item.attempts >= max_attempts()]
+    for item in exhausted:
+        _fail(invoices[item.invoice_id], item, INTERRUPTED.format(attempts=item.attempts))
+    claimed = [item for item in items if item.attempts < max_attempts()]
+    ExportItem.objects.filter(pk__in=[item.pk for item in claimed]).update(
+        attempts=F("attempts") + 1,
+        export_started_at=now,
+        claim_expires_at=now + lease,
+        claimed_by=worker,
+        next_retry_at=None,
+    )
+    for item in claimed:
+        item.attempts += 1
+        item.export_started_at = now
+        item.claim_expires_at = now + lease
+        item.claimed_by = worker
+        item.next_retry_at = None
+    return claimed, [item.pk for item in exhausted]
 
 
 class ClaimHeartbeat:
@@ -433,8 +474,10 @@ def _holds_live_claim(item: ExportItem, now: datetime) -> bool:
     )
 
 
-def _claimable(now: datetime) -> Q:
-    """Items an attempt may claim now (`claim_export` checks again under the lock)."""
+def claimable(now: datetime) -> Q:
+    """Items an attempt may claim now (`claim_export` checks again under the lock; a
+    SELECT ... FOR UPDATE with it, as `claim_locked_items`'s caller runs, reads it on
+    the locked rows)."""
     return (
         Q(state__in=ERP_WORKFLOW.exporting_statuses)
         & ~_live_claim(now)

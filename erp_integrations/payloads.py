@@ -27,7 +27,14 @@ from erp_integrations.systems import (
     profile_for,
     send_refusals,
 )
-from invoices.amounts import ZERO, LineAmounts, invoice_amounts, percent_of, to_cents
+from invoices.amounts import (
+    ZERO,
+    InvoiceAmounts,
+    LineAmounts,
+    invoice_amounts,
+    percent_of,
+    to_cents,
+)
 from invoices.models import InvoiceAttachment, InvoiceLine
 
 INVOICE_CHANGED = (
@@ -49,10 +56,14 @@ def money(amount: Decimal) -> str:
 
 
 def build_document(
-    export_item: ExportItem, *, attachments: Sequence[InvoiceAttachment] | None = None
+    export_item: ExportItem,
+    *,
+    attachments: Sequence[InvoiceAttachment] | None = None,
+    amounts: InvoiceAmounts | None = None,
 ) -> dict:
     """The JSON-ready document that exports `export_item`'s invoice. Pass the invoice's
-    `attachments` when they are loaded already.
+    `attachments` and `amounts` when they are loaded already (an ERP agent's claim builds
+    many documents from one query each).
 
     Raises PermanentExportError when the invoice cannot be exported as it stands (it
     changed after it was sent, it has no lines, or the ERP system's rules now refuse it,
@@ -69,7 +80,8 @@ def build_document(
         raise PermanentExportError(
             INVOICE_CHANGED.format(current=invoice.revision, sent=export_item.invoice_revision)
         )
-    amounts = invoice_amounts(invoice)
+    if amounts is None:
+        amounts = invoice_amounts(invoice)
     if not amounts.lines:
         raise PermanentExportError(NO_LINES)
     reasons = send_refusals(invoice=invoice, totals=amounts.totals, connection=connection)

@@ -8,7 +8,8 @@ from __future__ import annotations
 from django.http import Http404
 
 from erp_integrations.models import ExportItem
-from projects.permissions import User, access_erp_integrations
+from projects.models import Company
+from projects.permissions import User, access_erp_integrations, is_erp_agent
 
 
 def access_invoice_in_queue(user: User, company_id: int, item_id: int) -> ExportItem:
@@ -35,3 +36,16 @@ def access_invoice_in_queue(user: User, company_id: int, item_id: int) -> Export
         raise Http404("No such item.") from None
     item.company = company  # the row the access check read: no second query for it
     return item
+
+
+def access_company_as_erp_agent(user: User, company_id: int) -> Company:
+    """The company, with its ERP connection loaded, for the user pulling its exports as
+    its ERP agent (`is_erp_agent`). Http404 otherwise, even for an approver or a project
+    admin of the company: the agent's endpoints are not theirs to see."""
+    try:
+        company = Company.objects.select_related("erp_connection").get(pk=company_id)
+    except (Company.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such company.") from None
+    if not is_erp_agent(user, company):
+        raise Http404("No such company.")
+    return company

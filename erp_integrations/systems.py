@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from commitments.models import Commitment
-from erp_integrations.models import ErpConnection, ErpSystem
+from erp_integrations.models import ConnectorKind, ErpConnection, ErpSystem
 from invoices.amounts import ZERO, LineAmounts
 from invoices.models import Invoice
 
@@ -406,9 +406,20 @@ def profile_for(system: str) -> SystemProfile:
     return PROFILES[system]
 
 
+AGENT_PULLS_NOTE = (
+    "Nothing is pushed to the ERP: the company's ERP agent, next to the ERP, pulls each "
+    "accepted invoice through the API and reports it synced or failed. An invoice stays "
+    "Exporting until the agent does, and goes back to the agent's queue when the agent "
+    "does not report within its lease."
+)
+
+
 def things_to_know(connection: ErpConnection) -> list[str]:
     """The lines of the "Things to know about your ERP integration" panel."""
-    return profile_for(connection.system).things_to_know
+    lines = profile_for(connection.system).things_to_know
+    if connection.connector == ConnectorKind.AGENT:
+        return [AGENT_PULLS_NOTE, *lines]
+    return lines
 
 
 def unlink_refusal(system: str) -> str | None:

@@ -42,6 +42,7 @@ from invoices.locking import lock_invoices
 from invoices.models import ERP_WORKFLOW, Invoice
 from projects.models import (
     COMMITMENTS_LEVEL_PERMISSIONS,
+    ERP_AGENT_PERMISSION,
     ERP_INTEGRATIONS_LEVEL_PERMISSIONS,
     PUSH_TO_ACCOUNTING_PERMISSION,
     Company,
@@ -52,6 +53,7 @@ from projects.models import (
 )
 from projects.permissions import held_level
 from projects.services import (
+    company_set_erp_agent,
     company_set_erp_integrations_level,
     company_set_push_to_accounting,
     project_set_commitments_level,
@@ -112,8 +114,9 @@ def level_field(label: str, initial: ToolLevel) -> forms.TypedChoiceField:
 
 
 class CompanyUserGrantsForm(AdminUserObjectPermissionsForm):
-    """A user's ERP Integrations level on the company and the 'Can push to accounting'
-    privilege; an accounting approver needs Standard or Admin plus the privilege."""
+    """A user's ERP Integrations level on the company, the 'Can push to accounting'
+    privilege (an accounting approver needs Standard or Admin plus the privilege) and the
+    'ERP agent' privilege (the user an on-premises agent pulls exports as)."""
 
     obj: Company
 
@@ -124,6 +127,15 @@ class CompanyUserGrantsForm(AdminUserObjectPermissionsForm):
             label="Can push to accounting",
             required=False,
             initial=PUSH_TO_ACCOUNTING_PERMISSION in self.held,
+        )
+        self.fields["erp_agent"] = forms.BooleanField(
+            label="ERP agent",
+            required=False,
+            initial=ERP_AGENT_PERMISSION in self.held,
+            help_text=(
+                "Pulls the company's accepted exports through the API with its token, "
+                "for an ERP connection on the Agent connector. Opens nothing else."
+            ),
         )
 
     def get_obj_perms_field(self) -> forms.Field:
@@ -138,6 +150,9 @@ class CompanyUserGrantsForm(AdminUserObjectPermissionsForm):
         )
         company_set_push_to_accounting(
             user=self.user, company=self.obj, allowed=self.cleaned_data["push_to_accounting"]
+        )
+        company_set_erp_agent(
+            user=self.user, company=self.obj, allowed=self.cleaned_data["erp_agent"]
         )
 
 
@@ -250,6 +265,7 @@ class CompanyAdmin(  # type: ignore[misc]
     object_permission_codenames = (
         *ERP_INTEGRATIONS_LEVEL_PERMISSIONS.values(),
         PUSH_TO_ACCOUNTING_PERMISSION,
+        ERP_AGENT_PERMISSION,
     )
     exported_fields = COMPANY_EXPORTED_FIELDS
     invoice_owner_lookup = "commitment__project__company"

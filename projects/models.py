@@ -30,6 +30,9 @@ ERP_INTEGRATIONS_LEVEL_PERMISSIONS = {
     ToolLevel.ADMIN: "erp_integrations_admin",
 }
 PUSH_TO_ACCOUNTING_PERMISSION = "push_to_accounting"
+# Held by the user an on-premises ERP agent signs in as (with an API token): it may claim
+# the company's accepted exports and report them synced or failed, and nothing else.
+ERP_AGENT_PERMISSION = "erp_agent"
 
 
 class Company(models.Model):
@@ -51,6 +54,7 @@ class Company(models.Model):
             (ERP_INTEGRATIONS_LEVEL_PERMISSIONS[ToolLevel.STANDARD], "ERP Integrations: Standard"),
             (ERP_INTEGRATIONS_LEVEL_PERMISSIONS[ToolLevel.ADMIN], "ERP Integrations: Admin"),
             (PUSH_TO_ACCOUNTING_PERMISSION, "Can push to accounting"),
+            (ERP_AGENT_PERMISSION, "ERP agent: pulls accepted exports"),
         ]
 
     def __str__(self) -> str:

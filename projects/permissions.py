@@ -16,6 +16,7 @@ from guardian.core import ObjectPermissionChecker
 
 from projects.models import (
     COMMITMENTS_LEVEL_PERMISSIONS,
+    ERP_AGENT_PERMISSION,
     ERP_INTEGRATIONS_LEVEL_PERMISSIONS,
     PUSH_TO_ACCOUNTING_PERMISSION,
     Company,
@@ -83,6 +84,16 @@ def is_accounting_approver(user: User, company: Company) -> bool:
     ) >= ToolLevel.STANDARD and PUSH_TO_ACCOUNTING_PERMISSION in object_permissions(user, company)
 
 
+def is_erp_agent(user: User, company: Company) -> bool:
+    """Whether the user may pull the company's accepted exports as its ERP agent: the
+    'ERP agent' privilege on the company (granted in Django admin). It opens nothing
+    else, and no other role includes it: an approver's token cannot take exports out of
+    the pool by mistake."""
+    if user.is_active and user.is_superuser:
+        return True
+    return ERP_AGENT_PERMISSION in object_permissions(user, company)
+
+
 def can_view_erp_integrations(user: User, company: Company) -> bool:
     return erp_integrations_level(user, company) >= ToolLevel.READ_ONLY
 
@@ -115,6 +126,15 @@ def approver_companies(user: User) -> QuerySet[Company]:
         return Company.objects.none()
     if user.is_superuser:
         return Company.objects.all()
+    return granted_approver_companies(user)
+
+
+def granted_approver_companies(user: User) -> QuerySet[Company]:
+    """Companies on which the user holds the accounting approver's grants (the companies
+    whose `accounting_approvers` they are among): a superuser's site-wide access does not
+    count, as for the approvers' emails."""
+    if not user.is_authenticated or not user.is_active:
+        return Company.objects.none()
     level_codes = [
         code
         for level, code in ERP_INTEGRATIONS_LEVEL_PERMISSIONS.items()

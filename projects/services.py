@@ -8,6 +8,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from projects.models import (
     COMMITMENTS_LEVEL_PERMISSIONS,
+    ERP_AGENT_PERMISSION,
     ERP_INTEGRATIONS_LEVEL_PERMISSIONS,
     PUSH_TO_ACCOUNTING_PERMISSION,
     Company,
@@ -43,4 +44,13 @@ def company_set_push_to_accounting(*, user: User, company: Company, allowed: boo
         assign_perm(PUSH_TO_ACCOUNTING_PERMISSION, user, company)
     else:
         remove_perm(PUSH_TO_ACCOUNTING_PERMISSION, user, company)
+    forget_object_permissions(user)
+
+
+@transaction.atomic
+def company_set_erp_agent(*, user: User, company: Company, allowed: bool) -> None:
+    if allowed:
+        assign_perm(ERP_AGENT_PERMISSION, user, company)
+    else:
+        remove_perm(ERP_AGENT_PERMISSION, user, company)
     forget_object_permissions(user)

@@ -27,7 +27,12 @@ __all__ = [
 
 UNKNOWN_CONNECTOR = (
     "The ERP connection uses an unknown connector ({connector}). Ask your company admin to "
-    "choose File or HTTP on the ERP connection."
+    "choose File, HTTP or Agent on the ERP connection."
+)
+
+AGENT_PULLS = (
+    "The ERP connection uses the Agent connector: its on-premises agent pulls this export "
+    "through the API, nothing is pushed."
 )
 
 
@@ -38,4 +43,8 @@ def connector_for(connection: ErpConnection) -> Connector:
         return FileConnector(connection.export_directory or settings.ERP_EXPORT_DIR)
     if connection.connector == ConnectorKind.HTTP:
         return HttpConnector(connection.gateway_url, timeout=connection.timeout_seconds)
+    if connection.connector == ConnectorKind.AGENT:
+        # The worker passes over these items (exporting.pushed_items); one reaching here
+        # was switched to the agent while its attempt ran: the agent exports it.
+        raise TransientExportError(AGENT_PULLS)
     raise PermanentExportError(UNKNOWN_CONNECTOR.format(connector=connection.connector))

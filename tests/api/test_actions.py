@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 
 from erp_integrations import services
-from erp_integrations.models import ExportItem, ExportState
+from erp_integrations.models import ApproverEmails, ErpConnection, ExportItem, ExportState
 from invoices.models import ChangeHistoryEntry, Invoice, InvoiceErpStatus, InvoiceStatus
 from tests.api.conftest import bearer
 from tests.erp_integrations.test_services import ALL_STATES, RETRIEVE_OUTCOMES
@@ -165,7 +165,11 @@ def test_bulk_retrieve_reports_each_invoice_in_the_order_asked(api_client, world
 def test_bulk_send_emails_the_approvers_once_committed(
     api_client, world, django_capture_on_commit_callbacks, settings
 ):
+    """With the company's approver emails per send, as the page's send does."""
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    ErpConnection.objects.filter(company=world.company).update(
+        approver_emails=ApproverEmails.PER_SEND
+    )
     invoices = [world.invoice(), world.invoice()]
     with django_capture_on_commit_callbacks(execute=True):
         response = post(

@@ -16,8 +16,12 @@ from api.action_serializers import INPUT_CODES
 from erp_integrations.models import ExportItem, ExportState
 from erp_integrations.services import Code
 from tests.api.conftest import bearer
+from tests.erp_integrations.agents import accepted_invoices, agent_world
 
 pytestmark = pytest.mark.django_db
+
+# The paths of the ERP agent's actions (tried by their own test, in an agent's world).
+AGENT_PATHS = "/erp/exports/"
 
 
 def generated_schema() -> dict:
@@ -156,7 +160,8 @@ def test_every_operation_of_the_schema_is_called_and_answers(api_client, fresh, 
         for method in methods
         if method != "parameters"
     }
-    assert operations == set(calls)
+    # The ERP agent's actions need an agent's world: test_every_erp_agent_action_...
+    assert {op for op in operations if AGENT_PATHS not in op[1]} == set(calls)
     for (method, path), (role, ids, body) in calls.items():
         url = path.format(**ids)
         headers = bearer(fresh.users[role])
@@ -203,6 +208,8 @@ def test_every_operation_documents_its_error_answers_in_the_error_shape(api_clie
     assert set(error["required"]) == {"code", "message"}
     headers = bearer(access.users["outsider"])
     for path, operations in schema["paths"].items():
+        if AGENT_PATHS in path:
+            continue  # the ERP agent's actions: test_every_erp_agent_action_...
         method = "post" if "post" in operations else "get"
         responses = operations[method]["responses"]
         if method == "post":  # an action: 403 (may not act), 409 (refused by the state)
@@ -251,3 +258,46 @@ def test_every_code_is_in_the_schema_and_the_readme():
     for code in (codes - Code.DONE) | set(INPUT_CODES):
         assert f"`{code}`" in description, code
         assert f"`{code}`" in readme, code
+
+
+# A valid body for each of the ERP agent's actions, by the end of its path.
+AGENT_ACTION_BODIES = {
+    "claim/": {"limit": 1},
+    "synced/": {"reference": "AP-1"},
+    "failed/": {"error": "The ERP is closing the month.", "transient": True},
+}
+
+
+def test_every_erp_agent_action_of_the_schema_answers_the_agent_and_documents_its_errors(
+    api_client,
+):
+    """Each agent's path of the schema, its ids filled, answers the company's ERP agent 200
+    for the item it claimed, and documents 400, 401, 404, 409 and 429 as the Error
+    schema; an outsider gets 404 in that shape."""
+    world = agent_world()
+    agent, outsider = bearer(world.users["agent"]), bearer(world.users["outsider"])
+    claim_url = f"/api/v1/companies/{world.company.pk}/erp/exports/claim/"
+    actions = {
+        path: operations["post"]
+        for path, operations in generated_schema()["paths"].items()
+        if AGENT_PATHS in path
+    }
+    assert len(actions) == 3
+    for path, operation in actions.items():
+        # Each action on an item of its own, claimed by the agent (a report needs it).
+        (item,) = accepted_invoices(world, 1)
+        if "{item_id}" in path:
+            api_client.post(claim_url, {"limit": 1}, format="json", **agent)
+        ids = {"company_id": world.company.pk, "item_id": item.pk}
+        assert set(operation["responses"]) == {"200", "400", "401", "404", "409", "429"}, path
+        for status in ("400", "401", "404", "409", "429"):
+            schema = operation["responses"][status]["content"]["application/json"]["schema"]
+            assert schema["$ref"] == "#/components/schemas/Error"
+        url = path.format(**ids)
+        body = next(body for end, body in AGENT_ACTION_BODIES.items() if path.endswith(end))
+        refused = api_client.post(url, body, format="json", **outsider)
+        assert refused.status_code == 404
+        assert set(refused.json()) == {"code", "message"}
+        response = api_client.post(url, body, format="json", **agent)
+        assert response.status_code == 200, (path, response.content)
+        assert response["Content-Type"] == "application/json"
