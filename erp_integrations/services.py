@@ -667,11 +667,15 @@ def _named_by_commitment(
         if invoice is None:
             label = f"#{asked_id}"
             message = NOT_FOUND_ON_PROJECT.format(label=label)
-            named.results.append(InvoiceResult(None, label, Outcome.REFUSED, message))
+            named.results.append(
+                InvoiceResult(None, label, Outcome.REFUSED, message, Code.NOT_FOUND)
+            )
             continue
         if invoice.pk in refused:
             message = f"{invoice.label}: {NOT_PROJECT_ADMIN}"
-            result = InvoiceResult(invoice.pk, invoice.label, Outcome.REFUSED, message)
+            result = InvoiceResult(
+                invoice.pk, invoice.label, Outcome.REFUSED, message, Code.NOT_PROJECT_ADMIN
+            )
         else:
             result = results[invoice.pk]
         number = invoice.commitment.number
