@@ -30,6 +30,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client as DjangoClient
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
@@ -393,6 +394,36 @@ def measure_downloads(
     return [pdf, bundle, csv], details
 
 
+# --- The daily digest -------------------------------------------------------------------
+
+
+def measure_digest(s, *, warmups: int, requests: int) -> Measured:
+    """The bench company's daily ERP digest as `manage.py send_erp_digest` builds it for
+    the bench approver, in this process on the bench database: the company's digest (its
+    queries, which must not grow with the items) and the email's text. Nothing is sent.
+    Measured before the bulk accepts take items off Ready to Export."""
+    from erp_integrations.digest import company_digest  # noqa: PLC0415 (models load after django.setup())
+    from erp_integrations.digest_delivery import digest_message  # noqa: PLC0415 (as above)
+    from projects.models import Company  # noqa: PLC0415 (as above)
+
+    company = Company.objects.get(pk=s.company_id)
+    approver = get_user_model().objects.get(username="bench_approver")
+    measured = Measured("ERP digest", "TASK", "manage.py send_erp_digest", approver.username)
+    waiting = 0
+    for round_number in range(warmups + requests):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            digest = company_digest(company)
+            digest_message(approver, [digest], now=timezone.now()).message()
+            elapsed_ms = (time.perf_counter() - started) * 1000
+        if round_number >= warmups:
+            measured.samples_ms.append(elapsed_ms)
+            measured.queries.append(len(queries))
+        waiting = digest.waiting_count
+    measured.name = f"ERP digest for {waiting:,} items"
+    return measured
+
+
 def worker_peaks(master_pid: int) -> dict[int, float]:
     return {pid: round(mb, 1) for pid, mb in memory.worker_peak_mb(master_pid).items()}
 
@@ -519,6 +550,8 @@ def main(argv: list[str] | None = None) -> int:
         s, clients, master_pid, warmups=ACTION_WARMUPS, requests=args.requests
     )
     # Before the bulk accepts, which take items off the Ready to Export tab.
+    print("Measuring the daily ERP digest...", flush=True)
+    digest = measure_digest(s, warmups=ACTION_WARMUPS, requests=args.requests)
     print("Measuring the bulk accepts...", flush=True)
     accept = measure_accepts(
         s, clients["bench_approver"], warmups=ACTION_WARMUPS, requests=args.requests
@@ -542,6 +575,7 @@ def main(argv: list[str] | None = None) -> int:
         "pdf": pdf,
         "pdf_with_attachments": pdf_with_attachments,
         "csv": csv,
+        "digest": digest,
     }
     rows = request_rows(
         [*pages.values(), *posts.values()], pages["floor"].timing, pages["admin"].timing

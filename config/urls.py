@@ -52,7 +52,8 @@ urlpatterns = [
         "projects/<dbid:project_id>/commitments/<dbid:commitment_id>/invoices/",
         include("invoices.urls"),
     ),
-    path("companies/<dbid:company_id>/erp-integrations/", include("erp_integrations.urls")),
+    # The company's ERP Integrations queue, and the user's Notifications page (the digest).
+    path("", include("erp_integrations.urls")),
     # Signed, expiring attachment links for the ERP; no session (invoices.attachment_links).
     path("attachment-links/<str:token>/", attachment_link, name="attachment-link"),
 ]

@@ -1,7 +1,8 @@
 """Django admin for ERP connections and the export queue.
 
-A change of an ERP connection (Direct Export turned on or off, say) is recorded in the
-admin's log, shown on the connection's History page.
+A change of an ERP connection (Direct Export turned on or off, or its approver emails
+moved between per send, digest only and both) is recorded in the admin's log, shown on the
+connection's History page.
 
 Export items are view-only: their state and every field about the export change only
 through the ERP services (send, retrieve, accept, reject, retry, the export task).
@@ -11,7 +12,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from erp_integrations.models import ErpConnection, ExportItem
+from erp_integrations.models import (
+    ErpConnection,
+    ErpDigestDelivery,
+    ErpDigestSubscription,
+    ExportItem,
+)
 
 
 @admin.register(ErpConnection)
@@ -21,10 +27,11 @@ class ErpConnectionAdmin(admin.ModelAdmin):
         "system",
         "connector",
         "direct_export",
+        "approver_emails",
         "gateway_url",
         "timeout_seconds",
     ]
-    list_filter = ["system", "connector", "direct_export"]
+    list_filter = ["system", "connector", "direct_export", "approver_emails"]
     search_fields = ["company__name"]
     list_select_related = ["company"]
     autocomplete_fields = ["company"]
@@ -92,6 +99,49 @@ class ExportItemAdmin(admin.ModelAdmin):
                 "unlinked_by",
             )
         )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ErpDigestSubscription)
+class ErpDigestSubscriptionAdmin(admin.ModelAdmin):
+    """Who unsubscribed from the daily ERP digest; users change it on their Notifications
+    page (or through the link in a digest)."""
+
+    list_display = ["user", "subscribed", "changed_at"]
+    list_filter = ["subscribed"]
+    search_fields = ["user__username", "user__email"]
+    list_select_related = ["user"]
+    readonly_fields = ["user", "subscribed", "changed_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ErpDigestDelivery)
+class ErpDigestDeliveryAdmin(admin.ModelAdmin):
+    """Each approver's digest per day, as `manage.py send_erp_digest` claimed and sent
+    it; a Failed one is retried by the next run of the day."""
+
+    list_display = ["date", "user", "status", "claimed_at", "sent_at"]
+    list_filter = ["status", "date"]
+    search_fields = ["user__username", "user__email", "error"]
+    list_select_related = ["user"]
+    date_hierarchy = "date"
+    readonly_fields = [field.name for field in ErpDigestDelivery._meta.fields]
 
     def has_add_permission(self, request) -> bool:
         return False

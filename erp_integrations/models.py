@@ -34,6 +34,20 @@ class ConnectorKind(models.TextChoices):
     AGENT = "agent", "Agent (exports pulled by an on-premises agent)"
 
 
+class ApproverEmails(models.TextChoices):
+    """How the company's accounting approvers hear of invoices sent to ERP Integrations."""
+
+    PER_SEND = "per_send", "Per send: an email each time invoices are sent"
+    DIGEST_ONLY = "digest_only", "Digest only: one email a day of what waits"
+    BOTH = "both", "Both: an email per send and the daily digest"
+
+
+# What a company without an ERP connection (or before the setting existed) gets.
+DEFAULT_APPROVER_EMAILS = ApproverEmails.DIGEST_ONLY
+PER_SEND_MODES = (ApproverEmails.PER_SEND, ApproverEmails.BOTH)
+DIGEST_MODES = (ApproverEmails.DIGEST_ONLY, ApproverEmails.BOTH)
+
+
 class ErpConnection(models.Model):
     """The company's one link to its ERP system, and how exports reach it."""
 
@@ -61,6 +75,18 @@ class ErpConnection(models.Model):
             "it is turned off."
         ),
     )
+    approver_emails = models.CharField(
+        "approver emails",
+        max_length=16,
+        choices=ApproverEmails.choices,
+        default=DEFAULT_APPROVER_EMAILS,
+        help_text=(
+            "Per send: the accounting approvers get an email each time invoices are sent "
+            "to ERP Integrations. Digest only: one email a day (manage.py send_erp_digest) "
+            "of what waits and what failed, to each approver who has not unsubscribed. "
+            "Both: the two."
+        ),
+    )
 
     class Meta:
         verbose_name = "ERP connection"
@@ -76,6 +102,14 @@ class ErpConnection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company}: {self.get_system_display()} ({self.connector})"
+
+    @property
+    def sends_per_send_emails(self) -> bool:
+        return self.approver_emails in PER_SEND_MODES
+
+    @property
+    def sends_digest(self) -> bool:
+        return self.approver_emails in DIGEST_MODES
 
 
 # A rejection or unlink reason is read by people: a few sentences, stored on the item and in the
@@ -241,3 +275,62 @@ class ExportItem(models.Model):
         """Whether the unlink transition allows its state (the service also checks the
         commitment's later invoices and the ERP system)."""
         return ERP_WORKFLOW.unlink.allows(self.state)
+
+
+class ErpDigestSubscription(models.Model):
+    """An accounting approver's choice about the daily ERP digest. Approvers receive it
+    until they unsubscribe: a user without a row is subscribed."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="erp_digest_subscription"
+    )
+    subscribed = models.BooleanField(default=True)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "ERP digest subscription"
+
+    def __str__(self) -> str:
+        state = "subscribed" if self.subscribed else "unsubscribed"
+        return f"{self.user}: {state}"
+
+
+class DigestDeliveryStatus(models.TextChoices):
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class ErpDigestDelivery(models.Model):
+    """One approver's digest of one day (in the site's time zone). A run claims the row
+    by inserting it before it sends, so however many runs there are, on however many
+    hosts, one email goes out per approver and day: the unique constraint makes the
+    second insert fail. A failed send leaves the row Failed, and the next run claims it
+    again; a row left Sending (the run died while sending) stays as it is, since the
+    email may well have gone (see `erp_integrations.digest_delivery`)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="erp_digest_deliveries"
+    )
+    date = models.DateField()
+    status = models.CharField(max_length=8, choices=DigestDeliveryStatus.choices)
+    claimed_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "ERP digest delivery"
+        verbose_name_plural = "ERP digest deliveries"
+        ordering = ["-date", "user_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "date"], name="one_erp_digest_per_user_and_day"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=DigestDeliveryStatus.SENT) | Q(sent_at__isnull=False),
+                name="sent_erp_digest_has_sent_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.date}: {self.get_status_display()}"

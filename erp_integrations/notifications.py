@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.mail import send_mass_mail
 
-from erp_integrations.models import ExportItem
+from erp_integrations.models import PER_SEND_MODES, ErpConnection, ExportItem
 from projects.permissions import accounting_approvers
 
 
@@ -55,10 +55,23 @@ def _to_approvers(items: list[ExportItem], subject: str, intro: str, detail) -> 
     return _send(messages)
 
 
+def _with_per_send_emails(items: list[ExportItem]) -> list[ExportItem]:
+    """The items of companies whose ERP connection sends an email per send (its approver
+    emails setting, read as the email goes out): the others' approvers hear of them in
+    the daily digest (`erp_integrations.digest_delivery`)."""
+    companies = set(
+        ErpConnection.objects.filter(
+            company_id__in={item.company_id for item in items}, approver_emails__in=PER_SEND_MODES
+        ).values_list("company_id", flat=True)
+    )
+    return [item for item in items if item.company_id in companies]
+
+
 def notify_invoices_sent(export_item_ids: Iterable[int]) -> int:
-    """Tell the accounting approvers that invoices wait in their Ready to Export list."""
+    """Tell the accounting approvers that invoices wait in their Ready to Export list, if
+    their company wants an email per send."""
     return _to_approvers(
-        list(_items(export_item_ids)),
+        _with_per_send_emails(list(_items(export_item_ids))),
         subject="{count} invoice(s) ready to export",
         intro="{count} invoice(s) were sent to {company}'s ERP Integrations and wait for you "
         "to accept or reject them:",

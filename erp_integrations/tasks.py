@@ -1,6 +1,6 @@
-"""Background work of ERP Integrations, through Django's tasks framework: exports and the
-notification emails. Tasks take ids only; production runs them with django-tasks-db
-(`manage.py db_worker`).
+"""Background work of ERP Integrations, through Django's tasks framework: exports, the
+notification emails and the daily digest. Tasks take ids only; production runs them with
+django-tasks-db (`manage.py db_worker`).
 
 Emails are tasks so that a mail server that is down or slow never fails nor holds up the
 action that triggered them: the action is saved and answered, and the failed task is
@@ -18,6 +18,7 @@ from django.utils import timezone
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
+from erp_integrations.digest_delivery import send_erp_digests
 from erp_integrations.exporting import (
     export_items,
     lease_duration,
@@ -165,3 +166,20 @@ def enqueue_email(email_task: Task, export_item_ids: Iterable[int]) -> None:
     ids = [int(export_item_id) for export_item_id in export_item_ids]
     if ids:
         email_task.enqueue(export_item_ids=ids)
+
+
+@task
+def send_erp_digest() -> dict[str, int]:
+    """Send today's ERP digest to each accounting approver with something waiting
+    (`digest_delivery.send_erp_digests`); returns how many were sent, failed, already
+    claimed by another run, or had nothing to send. Safe to enqueue more than once a day.
+
+    Neither Django's tasks framework nor django-tasks-db schedules tasks: cron (or any
+    scheduler) enqueues this or runs `manage.py send_erp_digest` once a day."""
+    run = send_erp_digests()
+    return {
+        "sent": len(run.sent),
+        "failed": len(run.failed),
+        "already_claimed": len(run.already_claimed),
+        "nothing_to_send": len(run.nothing_to_send),
+    }

@@ -1,9 +1,9 @@
-from django.urls import path
+from django.urls import include, path
 
-from erp_integrations import views
+from erp_integrations import notification_views, views
 
 app_name = "erp_integrations"
-urlpatterns = [
+queue_patterns = [
     path("", views.queue, name="queue"),
     path("accept/", views.accept, name="accept"),
     path("reject/", views.reject, name="reject"),
@@ -18,4 +18,14 @@ urlpatterns = [
     ),
     path("<slug:tab>/", views.tab, name="tab"),
     path("<slug:tab>/csv/", views.tab_csv, name="tab_csv"),
+]
+urlpatterns = [
+    path("companies/<dbid:company_id>/erp-integrations/", include(queue_patterns)),
+    path("account/notifications/", notification_views.notifications, name="notifications"),
+    # Signed, expiring, and no session needed: the link in every digest email.
+    path(
+        "account/notifications/unsubscribe/<str:token>/",
+        notification_views.digest_unsubscribe,
+        name="digest_unsubscribe",
+    ),
 ]

@@ -126,6 +126,15 @@ def approver_companies(user: User) -> QuerySet[Company]:
         return Company.objects.none()
     if user.is_superuser:
         return Company.objects.all()
+    return granted_approver_companies(user)
+
+
+def granted_approver_companies(user: User) -> QuerySet[Company]:
+    """Companies on which the user holds the accounting approver's grants (the companies
+    whose `accounting_approvers` they are among): a superuser's site-wide access does not
+    count, as for the approvers' emails."""
+    if not user.is_authenticated or not user.is_active:
+        return Company.objects.none()
     level_codes = [
         code
         for level, code in ERP_INTEGRATIONS_LEVEL_PERMISSIONS.items()

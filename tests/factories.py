@@ -13,7 +13,15 @@ from django.utils import timezone
 
 from commitments.models import Commitment, CommitmentErpStatus, CommitmentType, SovLine
 from demo.documents import text_pdf
-from erp_integrations.models import ErpConnection, ErpSystem, ExportItem, ExportState
+from erp_integrations.models import (
+    DigestDeliveryStatus,
+    ErpConnection,
+    ErpDigestDelivery,
+    ErpDigestSubscription,
+    ErpSystem,
+    ExportItem,
+    ExportState,
+)
 from invoices.models import (
     ChangeHistoryEntry,
     Invoice,
@@ -141,6 +149,26 @@ class ExportItemFactory(factory.django.DjangoModelFactory[ExportItem]):
     state = ExportState.READY_TO_EXPORT
     invoice_revision = factory.SelfAttribute("invoice.revision")
     sent_by = factory.SubFactory(UserFactory)
+    sent_at = factory.LazyFunction(timezone.now)
+
+
+class ErpDigestSubscriptionFactory(factory.django.DjangoModelFactory[ErpDigestSubscription]):
+    class Meta:
+        model = ErpDigestSubscription
+
+    user = factory.SubFactory(UserFactory)
+    subscribed = False
+    changed_at = factory.LazyFunction(timezone.now)
+
+
+class ErpDigestDeliveryFactory(factory.django.DjangoModelFactory[ErpDigestDelivery]):
+    class Meta:
+        model = ErpDigestDelivery
+
+    user = factory.SubFactory(UserFactory)
+    date = factory.LazyFunction(timezone.localdate)
+    status = DigestDeliveryStatus.SENT
+    claimed_at = factory.LazyFunction(timezone.now)
     sent_at = factory.LazyFunction(timezone.now)
 
 

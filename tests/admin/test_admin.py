@@ -23,7 +23,13 @@ from commitments.models import Commitment, SovLine
 from commitments.permissions import is_invoice_contact, is_on_private_access_list
 from commitments.services import NOT_A_VENDOR_EMPLOYEE
 from core.errors import ActionRefused
-from erp_integrations.models import ErpConnection, ExportItem, ExportState
+from erp_integrations.models import (
+    ErpConnection,
+    ErpDigestDelivery,
+    ErpDigestSubscription,
+    ExportItem,
+    ExportState,
+)
 from invoices.admin import INVOICE_PLACE_FIXED, LOCKED_REFUSAL
 from invoices.locking import lock_message
 from invoices.models import (
@@ -39,6 +45,8 @@ from projects.permissions import commitments_level, is_accounting_approver
 from tests.factories import (
     ChangeHistoryEntryFactory,
     ErpConnectionFactory,
+    ErpDigestDeliveryFactory,
+    ErpDigestSubscriptionFactory,
     ExportItemFactory,
     InvoiceAttachmentFactory,
     InvoiceFactory,
@@ -65,8 +73,16 @@ DOMAIN_MODELS = [
     InvoiceAttachment,
     ErpConnection,
     ExportItem,
+    ErpDigestSubscription,
+    ErpDigestDelivery,
 ]
-VIEW_ONLY_MODELS = [ChangeHistoryEntry, ExportItem, InvoiceAttachment]
+VIEW_ONLY_MODELS = [
+    ChangeHistoryEntry,
+    ExportItem,
+    InvoiceAttachment,
+    ErpDigestSubscription,
+    ErpDigestDelivery,
+]
 
 
 def admin_url(model, view: str, *args) -> str:
@@ -84,6 +100,8 @@ def add_rows(count: int) -> None:
         ChangeHistoryEntryFactory(invoice=invoice)
         InvoiceAttachmentFactory(invoice=invoice)
         ExportItemFactory(invoice=invoice)
+        ErpDigestSubscriptionFactory()
+        ErpDigestDeliveryFactory()
 
 
 def queries_to_get(client, url: str) -> int:
@@ -168,6 +186,8 @@ def every_model(world, locked_invoice):
     VendorEmployeeFactory(vendor=world.commitment.vendor)
     ChangeHistoryEntryFactory(invoice=locked_invoice)
     InvoiceAttachmentFactory(invoice=locked_invoice)
+    ErpDigestSubscriptionFactory(user=world.users["approver"])
+    ErpDigestDeliveryFactory(user=world.users["approver"])
     return world
 
 

@@ -274,6 +274,7 @@ def admin_change(client, world, user, *, on: bool):
         "gateway_url": connection.gateway_url,
         "timeout_seconds": connection.timeout_seconds,
         "retainage_item": connection.retainage_item,
+        "approver_emails": connection.approver_emails,
     }
     if on:
         data["direct_export"] = "on"

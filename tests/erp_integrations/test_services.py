@@ -10,7 +10,13 @@ from django.test import TestCase
 
 from core.errors import ActionRefused
 from erp_integrations import services
-from erp_integrations.models import REJECTION_REASON_MAX_LENGTH, ExportItem, ExportState
+from erp_integrations.models import (
+    REJECTION_REASON_MAX_LENGTH,
+    ApproverEmails,
+    ErpConnection,
+    ExportItem,
+    ExportState,
+)
 from invoices.models import ChangeHistoryEntry, Invoice, InvoiceErpStatus, InvoiceStatus
 from tests.erp_integrations.email_tasks import (
     UNREACHABLE_MAIL_SERVERS,
@@ -363,7 +369,10 @@ def test_send_refuses_a_commitment_not_synced(dummy_tasks):
 
 def test_send_emails_each_approver_once_per_action(world, dummy_tasks):
     """A bulk send sends one email per approver listing every invoice, not one per
-    invoice."""
+    invoice (with the company's approver emails per send)."""
+    ErpConnection.objects.filter(company=world.company).update(
+        approver_emails=ApproverEmails.PER_SEND
+    )
     world.users["approver"].email = "approver@example.com"
     world.users["approver"].save()
     invoices = [world.invoice() for _ in range(3)]
@@ -402,6 +411,9 @@ def test_send_stands_when_the_mail_server_is_unreachable(settings, caplog, mail_
     done, and the invoice waits in Ready to Export."""
     unreachable_mail_server(settings, mail_server)
     world = build_world()
+    ErpConnection.objects.filter(company=world.company).update(
+        approver_emails=ApproverEmails.PER_SEND
+    )
     invoice = world.invoice()
     with TestCase.captureOnCommitCallbacks(execute=True):
         (result,) = send(world, "project_admin", invoice).results
