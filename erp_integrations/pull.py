@@ -23,7 +23,7 @@ agent. The agent's attempts are the worker's attempts, kept on the same fields:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -188,7 +188,7 @@ def export_report_failed(
 
 
 def _claim_rows(
-    company: Company, *, holder: str, limit: int, now
+    company: Company, *, holder: str, limit: int, now: datetime
 ) -> tuple[list[ExportItem], list[int]]:
     """Lock and claim up to `limit` items, page by page of candidates: rows another
     transaction holds (another agent claiming, an approver acting) are skipped, not
