@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api import agent_views, token_views, views
+from api import action_views, agent_views, queue_views, token_views, views
 from api.errors import not_found
 
 app_name = "api"
@@ -39,6 +39,58 @@ urlpatterns = [
         views.InvoiceDetail.as_view(),
         name="invoice",
     ),
+    path(
+        "api/v1/companies/<dbid:company_id>/erp/items/",
+        queue_views.QueueItemList.as_view(),
+        name="queue-item-list",
+    ),
+    # The actions (api.action_views): one invoice, or many at once.
+    path(
+        "api/v1/invoices/<dbid:invoice_id>/send/",
+        action_views.InvoiceSend.as_view(),
+        name="invoice-send",
+    ),
+    path(
+        "api/v1/invoices/<dbid:invoice_id>/retrieve/",
+        action_views.InvoiceRetrieve.as_view(),
+        name="invoice-retrieve",
+    ),
+    path(
+        "api/v1/projects/<dbid:project_id>/commitments/<dbid:commitment_id>/invoices/send/",
+        action_views.CommitmentInvoicesSend.as_view(),
+        name="invoices-send",
+    ),
+    path(
+        "api/v1/projects/<dbid:project_id>/commitments/<dbid:commitment_id>/invoices/retrieve/",
+        action_views.CommitmentInvoicesRetrieve.as_view(),
+        name="invoices-retrieve",
+    ),
+    *[
+        path(
+            f"api/v1/companies/<dbid:company_id>/erp/items/{verb}/",
+            bulk.as_view(),
+            name=f"items-{verb}",
+        )
+        for verb, bulk in (
+            ("accept", action_views.ItemsAccept),
+            ("reject", action_views.ItemsReject),
+            ("retry", action_views.ItemsRetry),
+            ("unlink", action_views.ItemsUnlink),
+        )
+    ],
+    *[
+        path(
+            f"api/v1/companies/<dbid:company_id>/erp/items/<dbid:item_id>/{verb}/",
+            single.as_view(),
+            name=f"item-{verb}",
+        )
+        for verb, single in (
+            ("accept", action_views.ItemAccept),
+            ("reject", action_views.ItemReject),
+            ("retry", action_views.ItemRetry),
+            ("unlink", action_views.ItemUnlink),
+        )
+    ],
     # The ERP agent's pull (erp_integrations/pull.py).
     path(
         "api/v1/companies/<dbid:company_id>/erp/exports/claim/",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 
+from api.list_filters import filtered, refuse_unknown_parameters
 from api.pagination import cursor_pagination
 from api.serializers import (
     CommitmentSerializer,
@@ -13,6 +14,8 @@ from api.serializers import (
     InvoiceSerializer,
     ProjectSerializer,
 )
+from commitments.filters import CommitmentFilter
+from commitments.models import ALL_STATUS_CHOICES, CommitmentErpStatus
 from commitments.permissions import access_commitment, access_project, visible_projects
 from invoices.amounts import amounts_of_invoices
 from invoices.permissions import access_invoice_on_project
@@ -56,17 +59,35 @@ class ProjectDetail(generics.RetrieveAPIView):
         return access_project(self.request.user, self.kwargs["project_id"])
 
 
-@read_schema(CommitmentSerializer, PROJECT_ID, many=True)
+COMMITMENT_FILTERS = [
+    OpenApiParameter("q", str, description="A commitment number or title, or part of one."),
+    OpenApiParameter("status", str, enum=[value for value, _ in ALL_STATUS_CHOICES]),
+    OpenApiParameter("vendor", int, description="The contract company's id."),
+    OpenApiParameter("erp_status", str, enum=CommitmentErpStatus.values),
+]
+
+
+@read_schema(CommitmentSerializer, PROJECT_ID, *COMMITMENT_FILTERS, many=True)
 class CommitmentList(generics.ListAPIView):
     """The project's commitments the caller sees, as in its Commitments tool (private
-    ones only for those allowed), by number."""
+    ones only for those allowed), by number; filtered as the tool filters them (its own
+    filter set), and a filter the tool does not have is refused."""
 
     serializer_class = CommitmentSerializer
     pagination_class = cursor_pagination("number", "pk")
 
     def get_queryset(self):
         project = access_project(self.request.user, self.kwargs["project_id"])
-        return commitments_for_tool(self.request.user, project)
+        params = self.request.query_params
+        refuse_unknown_parameters(params, CommitmentFilter.Meta.fields)
+        return filtered(
+            CommitmentFilter(
+                params or None,
+                queryset=commitments_for_tool(self.request.user, project),
+                user=self.request.user,
+                project=project,
+            )
+        )
 
 
 @read_schema(CommitmentSerializer, PROJECT_ID, COMMITMENT_ID)

@@ -12,6 +12,7 @@ close each connection after the response, so every request opens a fresh connect
 from __future__ import annotations
 
 import http.client
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -71,12 +72,17 @@ class Client:
         path: str,
         *,
         form: list[tuple[str, str | int]] | None = None,
+        json_body: object = None,
         headers: dict[str, str] | None = None,
     ) -> Response:
-        body = urlencode(form).encode() if form is not None else None
         all_headers = self.headers(headers)
-        if body is not None:
+        body = None
+        if form is not None:
+            body = urlencode(form).encode()
             all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif json_body is not None:
+            body = json.dumps(json_body).encode()
+            all_headers["Content-Type"] = "application/json"
         connection = http.client.HTTPConnection(self.host, self.port, timeout=120)
         try:
             started = time.perf_counter()

@@ -19,7 +19,7 @@ import platform
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from io import BytesIO
 from pathlib import Path
@@ -35,36 +35,13 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from benchmarks import memory, report, stats, wrk
-from benchmarks.client import BenchmarkError, Client, Response
+from benchmarks.client import BenchmarkError, Client
+from benchmarks.measured import Measured
 
 HOST = "127.0.0.1"
 HTMX = {"HX-Request": "true"}
 # Accepted items the ERP agents pull at scale 1 (benchmarks.agent_throughput).
 AGENT_ITEMS = 5_000
-
-
-@dataclass
-class Measured:
-    """The timings of one request kind, or why it was not measured."""
-
-    name: str
-    method: str
-    path: str
-    user: str
-    samples_ms: list[float] = field(default_factory=list)
-    queries: list[int] = field(default_factory=list)
-    error: str | None = None
-
-    def add(self, response: Response) -> None:
-        self.samples_ms.append(response.elapsed_ms)
-        if response.query_count is not None:
-            self.queries.append(response.query_count)
-
-    @property
-    def timing(self) -> stats.Timing | None:
-        if self.error or not self.samples_ms:
-            return None
-        return stats.Timing(tuple(self.samples_ms), tuple(self.queries))
 
 
 @dataclass(frozen=True)
@@ -544,6 +521,15 @@ def main(argv: list[str] | None = None) -> int:
     single_retrieve, single_send, bulk_retrieve, bulk_send = measure_retrieves(
         s, clients["bench_admin"], warmups=ACTION_WARMUPS, requests=args.requests
     )
+    print("Measuring the API...", flush=True)
+    from benchmarks import api  # noqa: PLC0415 (models load after django.setup())
+
+    api_client = Client(HOST, args.port)  # no session: the API token alone
+    api_list = api.measure_queue_list(s, api_client, warmups=PAGE_WARMUPS, requests=args.requests)
+    api_retrieve, api_send = api.measure_bulk_retrieve(
+        s, api_client, warmups=ACTION_WARMUPS, requests=args.requests
+    )
+    api.revoke_run_tokens()
     master_pid = int(args.pid_file.read_text().strip())
     print("Measuring the PDF and CSV downloads...", flush=True)
     (pdf, pdf_with_attachments, csv), downloads = measure_downloads(
@@ -572,6 +558,9 @@ def main(argv: list[str] | None = None) -> int:
         "bulk_retrieve": bulk_retrieve,
         "bulk_send": bulk_send,
         "accept": accept,
+        "api_list": api_list,
+        "api_bulk_retrieve": api_retrieve,
+        "api_bulk_send": api_send,
         "pdf": pdf,
         "pdf_with_attachments": pdf_with_attachments,
         "csv": csv,

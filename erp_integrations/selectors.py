@@ -196,7 +196,9 @@ class QueuePage:
         )
 
 
-def _with_row_details(items: QuerySet[ExportItem]) -> QuerySet[ExportItem]:
+def with_row_details(items: QuerySet[ExportItem]) -> QuerySet[ExportItem]:
+    """The items with what a queue row shows: invoice, commitment, project, vendor, who
+    sent and decided (joined), and `attachment_count`."""
     return items.select_related(
         "invoice__commitment__project",
         "invoice__commitment__vendor",
@@ -236,7 +238,7 @@ def queue_page(
     offset = (number - 1) * PAGE_SIZE
     items = queue_items(company) if items is None else items
     rows = list(
-        _with_row_details(items.filter(company=company, state=tab.state))[
+        with_row_details(items.filter(company=company, state=tab.state))[
             offset : offset + PAGE_SIZE + 1
         ]
     )

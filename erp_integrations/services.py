@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import NamedTuple
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
@@ -144,12 +145,65 @@ class Outcome:
     REFUSED = "refused"
 
 
+class Code:
+    """The stable, machine-readable name of each answer above: the API's `code`, which a
+    program may branch on while the message's wording changes. One code per kind of
+    answer (the messages of one kind differ in the names they mention)."""
+
+    # The action as a whole (`ActionRefused.code`).
+    NOT_PROJECT_ADMIN = "not_project_admin"
+    NOT_ACCOUNTING_APPROVER = "not_accounting_approver"
+    NOTHING_SELECTED = "nothing_selected"
+    REASON_REQUIRED = "reason_required"
+    REASON_TOO_LONG = "reason_too_long"
+    NOT_CONFIRMED = "not_confirmed"
+    # One invoice, refused.
+    NOT_FOUND = "not_found"
+    STATUS_NOT_SENDABLE = "status_not_sendable"
+    ALREADY_IN_ERP = "already_in_erp"
+    ALREADY_SYNCED = "already_synced"
+    COMMITMENT_NOT_SYNCED = "commitment_not_synced"
+    NO_ERP_CONNECTION = "no_erp_connection"
+    ERP_SYSTEM_RULE = "erp_system_rule"  # the ERP system's rules ("Things to know")
+    NOT_SENT = "not_sent"
+    ALREADY_ACCEPTED = "already_accepted"
+    ALREADY_ACCEPTED_EXPORT_FAILED = "already_accepted_export_failed"
+    ALREADY_REJECTED = "already_rejected"
+    SENT_DIRECTLY = "sent_directly"
+    ALREADY_RETRIEVED = "already_retrieved"
+    ALREADY_UNLINKED = "already_unlinked"
+    NOT_SYNCED = "not_synced"
+    NOT_DECIDABLE = "not_decidable"
+    UNLINK_NOT_SUPPORTED = "unlink_not_supported"
+    LATER_INVOICE_IN_ERP = "later_invoice_in_erp"
+    WRITE_FAILED = "write_failed"
+    # One invoice, done.
+    SENT = "sent"
+    SENT_AND_EXPORTING = "sent_and_exporting"
+    RETRIEVED = "retrieved"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    RETRIED = "retried"
+    UNLINKED = "unlinked"
+
+    DONE = frozenset({SENT, SENT_AND_EXPORTING, RETRIEVED, ACCEPTED, REJECTED, RETRIED, UNLINKED})
+
+
+class Decision(NamedTuple):
+    """What an action decided for one invoice."""
+
+    outcome: str
+    code: str
+    message: str
+
+
 @dataclass(frozen=True)
 class InvoiceResult:
     invoice_id: int | None
     label: str
     outcome: str
     message: str
+    code: str
 
     @property
     def ok(self) -> bool:
@@ -183,7 +237,7 @@ class ActionResult:
         """For a one-invoice action: its result, or `ActionRefused` if it was refused."""
         (result,) = self.results
         if result.outcome == Outcome.REFUSED:
-            raise ActionRefused(result.message)
+            raise ActionRefused(result.message, result.code)
         return result
 
 
@@ -299,22 +353,38 @@ def _move_items(
 # --- Send to ERP -------------------------------------------------------------------------
 
 
-def _send_refusal(invoice: Invoice, totals, connection: ErpConnection | None) -> str | None:
+def _refused(code: str, message: str) -> Decision:
+    return Decision(Outcome.REFUSED, code, message)
+
+
+def _send_refusal(invoice: Invoice, totals, connection: ErpConnection | None) -> Decision | None:
     label = invoice.label
     if not ERP_WORKFLOW.send.allows(invoice.erp_status):
         if invoice.erp_status == InvoiceErpStatus.SYNCED:
-            return ALREADY_SYNCED.format(label=label)
-        return ALREADY_IN_ERP.format(label=label, erp_status=invoice.get_erp_status_display())
+            return _refused(Code.ALREADY_SYNCED, ALREADY_SYNCED.format(label=label))
+        return _refused(
+            Code.ALREADY_IN_ERP,
+            ALREADY_IN_ERP.format(label=label, erp_status=invoice.get_erp_status_display()),
+        )
     if invoice.status not in SENDABLE_STATUSES:
-        return STATUS_NOT_SENDABLE.format(label=label, status=invoice.get_status_display())
+        return _refused(
+            Code.STATUS_NOT_SENDABLE,
+            STATUS_NOT_SENDABLE.format(label=label, status=invoice.get_status_display()),
+        )
     commitment = invoice.commitment
     if not commitment.is_synced_to_erp:
-        return COMMITMENT_NOT_SYNCED.format(label=label, commitment=commitment.number)
+        return _refused(
+            Code.COMMITMENT_NOT_SYNCED,
+            COMMITMENT_NOT_SYNCED.format(label=label, commitment=commitment.number),
+        )
     if connection is None:
-        return NO_ERP_CONNECTION.format(label=label, company=commitment.project.company)
+        return _refused(
+            Code.NO_ERP_CONNECTION,
+            NO_ERP_CONNECTION.format(label=label, company=commitment.project.company),
+        )
     reasons = send_refusals(invoice=invoice, totals=totals, connection=connection)
     if reasons:
-        return " ".join(f"{label}: {reason}" for reason in reasons)
+        return _refused(Code.ERP_SYSTEM_RULE, " ".join(f"{label}: {reason}" for reason in reasons))
     return None
 
 
@@ -322,7 +392,7 @@ def _report(
     action: ActionResult,
     asked: list[int | str],
     labels: dict[int, str],
-    decisions: dict[int, tuple[str, str]],
+    decisions: dict[int, Decision],
     not_found: str,
 ) -> ActionResult:
     """Fill `action.results` in the order the ids were asked for."""
@@ -330,11 +400,13 @@ def _report(
         if not isinstance(asked_id, int) or asked_id not in labels:
             label = f"#{asked_id}"
             action.results.append(
-                InvoiceResult(None, label, Outcome.REFUSED, not_found.format(label=label))
+                InvoiceResult(
+                    None, label, Outcome.REFUSED, not_found.format(label=label), Code.NOT_FOUND
+                )
             )
             continue
-        outcome, message = decisions[asked_id]
-        action.results.append(InvoiceResult(asked_id, labels[asked_id], outcome, message))
+        outcome, code, message = decisions[asked_id]
+        action.results.append(InvoiceResult(asked_id, labels[asked_id], outcome, message, code))
     return action
 
 
@@ -360,16 +432,19 @@ def _send(
     direct = connection is not None and connection.direct_export
     transition = ERP_WORKFLOW.send_direct if direct else ERP_WORKFLOW.send
     done = "{label}: sent to ERP and exporting (Direct Export)." if direct else SENT
+    done_code = Code.SENT_AND_EXPORTING if direct else Code.SENT
     totals = totals_of_invoices(invoices.values())
-    decisions: dict[int, tuple[str, str]] = {}
+    decisions: dict[int, Decision] = {}
     sendable: list[tuple[Invoice, None]] = []
     for invoice in invoices.values():
-        reason = _send_refusal(invoice, totals[invoice.pk], connection)
-        if reason:
-            decisions[invoice.pk] = (Outcome.REFUSED, reason)
+        refusal = _send_refusal(invoice, totals[invoice.pk], connection)
+        if refusal:
+            decisions[invoice.pk] = refusal
         else:
             sendable.append((invoice, None))
-            decisions[invoice.pk] = (Outcome.DONE, done.format(label=invoice.label))
+            decisions[invoice.pk] = Decision(
+                Outcome.DONE, done_code, done.format(label=invoice.label)
+            )
 
     created: list[ExportItem] = []
 
@@ -402,8 +477,8 @@ def _send(
         created.extend(items)
 
     for invoice, error in _write_all_or_each(sendable, write):
-        decisions[invoice.pk] = (
-            Outcome.REFUSED,
+        decisions[invoice.pk] = _refused(
+            Code.WRITE_FAILED,
             WRITE_FAILED.format(label=invoice.label, error=error),
         )
     if created and direct:
@@ -449,26 +524,31 @@ def invoice_send_to_erp(
 # --- Retrieve from ERP -------------------------------------------------------------------
 
 
-def _retrieve_decision(invoice: Invoice, active: ExportItem | None) -> tuple[str, str] | None:
+def _retrieve_decision(invoice: Invoice, active: ExportItem | None) -> Decision | None:
     """Why the invoice cannot be retrieved (or is already), or None when it can.
     `active` is its locked active export item, if it has one."""
     if ERP_WORKFLOW.retrieve.allows(invoice.erp_status):
         return None
     label = invoice.label
     if active is not None and active.sent_directly:
-        return Outcome.REFUSED, SENT_DIRECTLY.format(label=label)
+        return _refused(Code.SENT_DIRECTLY, SENT_DIRECTLY.format(label=label))
     match invoice.erp_status:
         case ERP_WORKFLOW.retrieve.to_status:
             # A second retrieve (a double click) finds the invoice where the first left it.
-            return Outcome.UNCHANGED, ALREADY_RETRIEVED.format(label=label)
+            return Decision(
+                Outcome.UNCHANGED, Code.ALREADY_RETRIEVED, ALREADY_RETRIEVED.format(label=label)
+            )
         case InvoiceErpStatus.EXPORTING | InvoiceErpStatus.SYNCED:
-            return Outcome.REFUSED, ALREADY_ACCEPTED.format(label=label)
+            return _refused(Code.ALREADY_ACCEPTED, ALREADY_ACCEPTED.format(label=label))
         case InvoiceErpStatus.FAILED_TO_EXPORT:
-            return Outcome.REFUSED, ALREADY_ACCEPTED_EXPORT_FAILED.format(label=label)
+            return _refused(
+                Code.ALREADY_ACCEPTED_EXPORT_FAILED,
+                ALREADY_ACCEPTED_EXPORT_FAILED.format(label=label),
+            )
         case InvoiceErpStatus.REJECTED:
-            return Outcome.REFUSED, ALREADY_REJECTED.format(label=label)
+            return _refused(Code.ALREADY_REJECTED, ALREADY_REJECTED.format(label=label))
         case _:
-            return Outcome.REFUSED, NOT_SENT.format(label=label)
+            return _refused(Code.NOT_SENT, NOT_SENT.format(label=label))
 
 
 def _retrieve(*, user: User, invoices: dict[int, Invoice], asked: list[int | str]) -> ActionResult:
@@ -477,13 +557,15 @@ def _retrieve(*, user: User, invoices: dict[int, Invoice], asked: list[int | str
         item.invoice_id: item
         for item in _lock_items(Q(invoice_id__in=invoices, state__in=ERP_WORKFLOW.locked_statuses))
     }
-    decisions: dict[int, tuple[str, str]] = {}
+    decisions: dict[int, Decision] = {}
     retrievable = []
     for invoice in invoices.values():
         decision = _retrieve_decision(invoice, items.get(invoice.pk))
         if decision is None:
             retrievable.append((invoice, items[invoice.pk]))
-            decision = (Outcome.DONE, f"{invoice.label}: retrieved from ERP Integrations.")
+            decision = Decision(
+                Outcome.DONE, Code.RETRIEVED, f"{invoice.label}: retrieved from ERP Integrations."
+            )
         decisions[invoice.pk] = decision
     write = partial(
         _move_items,
@@ -493,8 +575,8 @@ def _retrieve(*, user: User, invoices: dict[int, Invoice], asked: list[int | str
         item_changes={"retrieved_by": user, "retrieved_at": timezone.now()},
     )
     for invoice, error in _write_all_or_each(retrievable, write):
-        decisions[invoice.pk] = (
-            Outcome.REFUSED,
+        decisions[invoice.pk] = _refused(
+            Code.WRITE_FAILED,
             WRITE_FAILED.format(label=invoice.label, error=error),
         )
     labels = {invoice_id: invoice.label for invoice_id, invoice in invoices.items()}
@@ -531,22 +613,27 @@ def invoice_retrieve_from_erp(
 # --- Accept, reject, retry (the accounting approver) --------------------------------------
 
 
-def _decided_elsewhere(invoice: Invoice, item: ExportItem, verb: str) -> tuple[str, str]:
+def _decided_elsewhere(invoice: Invoice, item: ExportItem, verb: str) -> Decision:
     """What happened to an item the approver can no longer act on, in plain words."""
     label = invoice.label
     if item.is_unlinked:
+        code = Code.ALREADY_UNLINKED
         message = UNLINKED_BY.format(label=label, user=display_name(item.unlinked_by))
     elif item.is_retrieved:
+        code = Code.ALREADY_RETRIEVED
         message = RETRIEVED_BEFORE_DECISION.format(
             label=label, user=display_name(item.retrieved_by)
         )
     elif item.is_rejected:
+        code = Code.ALREADY_REJECTED
         message = REJECTED_BY.format(label=label, user=display_name(item.decided_by))
     elif item.state in ERP_WORKFLOW.accepted_statuses:
+        code = Code.ALREADY_ACCEPTED
         message = ACCEPTED_BY.format(label=label, user=display_name(item.decided_by))
     else:
+        code = Code.NOT_DECIDABLE
         message = NOT_DECIDABLE.format(label=label, erp_status=item.get_state_display(), verb=verb)
-    return Outcome.REFUSED, message
+    return _refused(code, message)
 
 
 def _approver_action(
@@ -556,6 +643,7 @@ def _approver_action(
     export_item_ids: Iterable[int],
     transition: ErpTransition,
     verb: str,
+    done_code: str,
     item_changes: dict,
     extra_history: Callable[[Invoice, ExportItem, ActionResult], list] | None = None,
 ) -> tuple[ActionResult, list[int]]:
@@ -570,13 +658,13 @@ def _approver_action(
     invoices = _lock_invoices(Q(commitment__project__company=company), list(invoice_ids))
     items = _lock_items(Q(pk__in=item_ids, company=company, invoice_id__in=invoices))
     action = ActionResult()
-    decisions: dict[int, tuple[str, str]] = {}
+    decisions: dict[int, Decision] = {}
     movable = []
     for item in items:
         invoice = invoices[item.invoice_id]
         if transition.allows(item.state):
             movable.append((invoice, item))
-            decisions[item.pk] = (Outcome.DONE, f"{invoice.label}: {verb}.")
+            decisions[item.pk] = Decision(Outcome.DONE, done_code, f"{invoice.label}: {verb}.")
         else:
             decisions[item.pk] = _decided_elsewhere(invoice, item, verb)
     write = partial(
@@ -591,8 +679,8 @@ def _approver_action(
     failed_invoices = {invoice.pk for invoice, _ in failed}
     for invoice, error in failed:
         item_id = next(item.pk for candidate, item in movable if candidate.pk == invoice.pk)
-        decisions[item_id] = (
-            Outcome.REFUSED,
+        decisions[item_id] = _refused(
+            Code.WRITE_FAILED,
             WRITE_FAILED.format(label=invoice.label, error=error),
         )
     moved = [item.pk for invoice, item in movable if invoice.pk not in failed_invoices]
@@ -616,6 +704,7 @@ def export_items_accept(
         export_item_ids=export_item_ids,
         transition=ERP_WORKFLOW.accept,
         verb="accepted",
+        done_code=Code.ACCEPTED,
         item_changes={"decided_by": user, "decided_at": now, "export_started_at": None},
     )
     if moved:
@@ -636,9 +725,9 @@ def export_items_reject(
     """
     reason = (reason or "").strip()
     if not reason:
-        raise ActionRefused(REJECTION_REASON_REQUIRED)
+        raise ActionRefused(REJECTION_REASON_REQUIRED, Code.REASON_REQUIRED)
     if len(reason) > REJECTION_REASON_MAX_LENGTH:
-        raise ActionRefused(REJECTION_REASON_TOO_LONG)
+        raise ActionRefused(REJECTION_REASON_TOO_LONG, Code.REASON_TOO_LONG)
 
     def reason_entry(invoice: Invoice, item: ExportItem, action: ActionResult) -> list:
         return [
@@ -658,6 +747,7 @@ def export_items_reject(
         export_item_ids=export_item_ids,
         transition=ERP_WORKFLOW.reject,
         verb="rejected",
+        done_code=Code.REJECTED,
         item_changes={"decided_by": user, "decided_at": now, "rejection_reason": reason},
         extra_history=reason_entry,
     )
@@ -680,6 +770,7 @@ def export_items_retry(
         export_item_ids=export_item_ids,
         transition=ERP_WORKFLOW.retry,
         verb="sent to export again",
+        done_code=Code.RETRIED,
         # A retry is a new decision: `decided_at` also tells the requeue sweep when the
         # item was last handed to a worker.
         item_changes={
@@ -725,25 +816,34 @@ def _lock_invoices_and_later(scope: Q, invoice_ids: list[int]) -> tuple[dict[int
 
 def _unlink_refusal(
     invoice: Invoice, item: ExportItem, later_in_erp: list[Invoice]
-) -> tuple[str, str] | None:
+) -> Decision | None:
     """Why the item cannot be unlinked (or is already), or None when it can."""
     label = invoice.label
     if item.is_unlinked:
         # A second unlink (a double click) finds the item where the first left it.
         user = display_name(item.unlinked_by)
-        return Outcome.UNCHANGED, ALREADY_UNLINKED.format(label=label, user=user)
+        return Decision(
+            Outcome.UNCHANGED,
+            Code.ALREADY_UNLINKED,
+            ALREADY_UNLINKED.format(label=label, user=user),
+        )
     if not item.can_be_unlinked:
         if item.is_retrieved or item.is_rejected:
             return _decided_elsewhere(invoice, item, "unlinked")
-        return Outcome.REFUSED, NOT_SYNCED.format(label=label, erp_status=item.get_state_display())
+        return _refused(
+            Code.NOT_SYNCED, NOT_SYNCED.format(label=label, erp_status=item.get_state_display())
+        )
     connection = getattr(invoice.commitment.project.company, "erp_connection", None)
     refusal = unlink_refusal(connection.system) if connection else None
     if refusal:
-        return Outcome.REFUSED, f"{label}: {refusal}"
+        return _refused(Code.UNLINK_NOT_SUPPORTED, f"{label}: {refusal}")
     if later_in_erp:
         later = ", ".join(other.label for other in later_in_erp)
-        return Outcome.REFUSED, LATER_INVOICE_IN_ERP.format(
-            label=label, commitment=invoice.commitment.number, later=later
+        return _refused(
+            Code.LATER_INVOICE_IN_ERP,
+            LATER_INVOICE_IN_ERP.format(
+                label=label, commitment=invoice.commitment.number, later=later
+            ),
         )
     return None
 
@@ -764,9 +864,9 @@ def export_items_unlink(
     """
     reason = (reason or "").strip()
     if not reason:
-        raise ActionRefused(UNLINK_REASON_REQUIRED)
+        raise ActionRefused(UNLINK_REASON_REQUIRED, Code.REASON_REQUIRED)
     if len(reason) > REJECTION_REASON_MAX_LENGTH:
-        raise ActionRefused(UNLINK_REASON_TOO_LONG)
+        raise ActionRefused(UNLINK_REASON_TOO_LONG, Code.REASON_TOO_LONG)
     company = _company_for_approver(user, company_id)
     asked = _asked(export_item_ids)
     item_ids = _real_ids(asked)
@@ -780,7 +880,7 @@ def export_items_unlink(
     )
     items = _lock_items(Q(pk__in=item_ids, company=company, invoice_id__in=invoices))
     action = ActionResult()
-    decisions: dict[int, tuple[str, str]] = {}
+    decisions: dict[int, Decision] = {}
     unlinkable: list[tuple[Invoice, ExportItem]] = []
     # Latest invoice first, so that unlinking a later invoice in the same action clears
     # the way for an earlier one.
@@ -796,7 +896,11 @@ def export_items_unlink(
         if decision is None:
             unlinkable.append((invoice, item))
             going_back.add(invoice.pk)
-            decision = (Outcome.DONE, f"{invoice.label}: unlinked from the ERP; it is Not Sent.")
+            decision = Decision(
+                Outcome.DONE,
+                Code.UNLINKED,
+                f"{invoice.label}: unlinked from the ERP; it is Not Sent.",
+            )
         decisions[item.pk] = decision
 
     def unlink_history(invoice: Invoice, item: ExportItem, action: ActionResult) -> list:
@@ -829,8 +933,8 @@ def export_items_unlink(
     moved = []
     for invoice, item in unlinkable:
         if invoice.pk in failed:
-            decisions[item.pk] = (
-                Outcome.REFUSED,
+            decisions[item.pk] = _refused(
+                Code.WRITE_FAILED,
                 WRITE_FAILED.format(label=invoice.label, error=failed[invoice.pk]),
             )
         else:
@@ -849,14 +953,14 @@ def export_items_unlink(
 def _asked(ids: Iterable[int | str]) -> list[int | str]:
     asked = unique_ids(ids)
     if not asked:
-        raise ActionRefused(NOTHING_SELECTED)
+        raise ActionRefused(NOTHING_SELECTED, Code.NOTHING_SELECTED)
     return asked
 
 
 def _commitment_for_send_or_retrieve(user: User, project_id: int, commitment_id: int) -> Commitment:
     commitment = access_commitment(user, project_id, commitment_id)
     if not can_send_or_retrieve_on_commitment(user, commitment):
-        raise ActionRefused(NOT_PROJECT_ADMIN)
+        raise ActionRefused(NOT_PROJECT_ADMIN, Code.NOT_PROJECT_ADMIN)
     return commitment
 
 
@@ -867,12 +971,12 @@ def _invoice_for_send_or_retrieve(
         user, invoice_id, commitment_id=commitment_id, for_update=for_update
     )
     if not can_send_or_retrieve_on_commitment(user, invoice.commitment):
-        raise ActionRefused(NOT_PROJECT_ADMIN)
+        raise ActionRefused(NOT_PROJECT_ADMIN, Code.NOT_PROJECT_ADMIN)
     return invoice
 
 
 def _company_for_approver(user: User, company_id: int) -> Company:
     company = access_erp_integrations(user, company_id)
     if not is_accounting_approver(user, company):
-        raise ActionRefused(NOT_ACCOUNTING_APPROVER)
+        raise ActionRefused(NOT_ACCOUNTING_APPROVER, Code.NOT_ACCOUNTING_APPROVER)
     return company

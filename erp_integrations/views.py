@@ -54,6 +54,7 @@ from erp_integrations.selectors import (
 from erp_integrations.services import (
     NOT_ACCOUNTING_APPROVER,
     ActionResult,
+    Code,
     Outcome,
     export_items_accept,
     export_items_reject,
@@ -270,7 +271,7 @@ def _act(
 
     def act() -> ActionResult:
         if not is_accounting_approver(request.user, company):
-            raise ActionRefused(NOT_ACCOUNTING_APPROVER)
+            raise ActionRefused(NOT_ACCOUNTING_APPROVER, Code.NOT_ACCOUNTING_APPROVER)
         if not form.is_valid():
             raise ValidationError(
                 [error for field_errors in form.errors.values() for error in field_errors]

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 
+from api.action_serializers import INPUT_CODES
+from erp_integrations.models import ExportItem, ExportState
+from erp_integrations.services import Code
 from tests.api.conftest import bearer
 from tests.erp_integrations.agents import accepted_invoices, agent_world
 
 pytestmark = pytest.mark.django_db
+
+# The paths of the ERP agent's actions (tried by their own test, in an agent's world).
+AGENT_PATHS = "/erp/exports/"
 
 
 def generated_schema() -> dict:
@@ -53,23 +61,119 @@ def test_schema_and_docs_are_public_but_the_data_is_not(api_client, access):
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
-def test_every_endpoint_of_the_schema_answers_the_project_admin(api_client, access):
-    """Each path of the schema, its ids filled from the world, answers 200 with JSON: no
-    endpoint goes untried (a new one is tried here as soon as it is in the schema)."""
-    ids = {
-        "project_id": access.project.pk,
-        "commitment_id": access.commitments["public"].pk,
-        "invoice_id": access.invoices["locked"].pk,
+def operation_requests(w) -> dict[tuple[str, str], tuple[str, dict, dict | None]]:
+    """For each operation of the schema, the role that may call it, its path's ids and its
+    body (None for a GET), so that it succeeds in the world `w` (a fresh access world):
+    each action on an invoice of its own, in the state it acts on."""
+
+    def invoice_id(erp_state=None) -> int:
+        return w.world.invoice(erp_state=erp_state).pk
+
+    def item_id(erp_state) -> int:
+        return ExportItem.objects.get(invoice_id=invoice_id(erp_state)).pk
+
+    ready, failed, synced = (
+        ExportState.READY_TO_EXPORT,
+        ExportState.FAILED_TO_EXPORT,
+        ExportState.SYNCED,
+    )
+    reads = {
+        "project_id": w.project.pk,
+        "commitment_id": w.commitments["public"].pk,  # w.world.invoice()'s commitment
+        "invoice_id": w.invoices["locked"].pk,
     }
-    headers = bearer(access.users["project_admin"])
-    paths = {path: ops for path, ops in generated_schema()["paths"].items() if "get" in ops}
-    assert len(paths) == 6
-    for path, operations in paths.items():
-        assert set(operations) <= {"get", "parameters"}, path
-        url = re.sub(r"\{(\w+)\}", lambda match: str(ids[match.group(1)]), path)
-        response = api_client.get(url, **headers)
-        assert response.status_code == 200, (path, response.content)
+    commitment = "/api/v1/projects/{project_id}/commitments/{commitment_id}/invoices"
+    items = "/api/v1/companies/{company_id}/erp/items"
+    company = {"company_id": w.company.pk}
+    reason = {"reason": "Wrong period"}
+    unlink = {"reason": "Deleted in the ERP", "confirm": True}
+    # Unlinking refuses an invoice while a later one of its commitment is in the ERP: the
+    # two to unlink are on a commitment of their own, the list (called first) taking the
+    # later one.
+    elsewhere = dataclasses.replace(w.world, commitment=w.commitments["other_project_commitment"])
+    unlink_one, unlink_in_list = (
+        ExportItem.objects.get(invoice=elsewhere.invoice(erp_state=synced)).pk for _ in range(2)
+    )
+    return {
+        ("get", "/api/v1/projects/"): ("project_admin", {}, None),
+        ("get", "/api/v1/projects/{project_id}/"): ("project_admin", reads, None),
+        ("get", "/api/v1/projects/{project_id}/commitments/"): ("project_admin", reads, None),
+        ("get", "/api/v1/projects/{project_id}/commitments/{commitment_id}/"): (
+            "project_admin",
+            reads,
+            None,
+        ),
+        ("get", f"{commitment}/"): ("project_admin", reads, None),
+        ("get", f"{commitment}/{{invoice_id}}/"): ("project_admin", reads, None),
+        ("get", f"{items}/"): ("approver", company, None),
+        ("post", "/api/v1/invoices/{invoice_id}/send/"): (
+            "project_admin",
+            {"invoice_id": invoice_id()},
+            {},
+        ),
+        ("post", "/api/v1/invoices/{invoice_id}/retrieve/"): (
+            "project_admin",
+            {"invoice_id": invoice_id(ready)},
+            {},
+        ),
+        ("post", f"{commitment}/send/"): ("project_admin", reads, {"ids": [invoice_id()]}),
+        ("post", f"{commitment}/retrieve/"): (
+            "project_admin",
+            reads,
+            {"ids": [invoice_id(ready)]},
+        ),
+        ("post", f"{items}/accept/"): ("approver", company, {"ids": [item_id(ready)]}),
+        ("post", f"{items}/{{item_id}}/accept/"): (
+            "approver",
+            {**company, "item_id": item_id(ready)},
+            {},
+        ),
+        ("post", f"{items}/reject/"): ("approver", company, {"ids": [item_id(ready)], **reason}),
+        ("post", f"{items}/{{item_id}}/reject/"): (
+            "approver",
+            {**company, "item_id": item_id(ready)},
+            reason,
+        ),
+        ("post", f"{items}/retry/"): ("approver", company, {"ids": [item_id(failed)]}),
+        ("post", f"{items}/{{item_id}}/retry/"): (
+            "approver",
+            {**company, "item_id": item_id(failed)},
+            {},
+        ),
+        ("post", f"{items}/unlink/"): ("approver", company, {"ids": [unlink_in_list], **unlink}),
+        ("post", f"{items}/{{item_id}}/unlink/"): (
+            "approver",
+            {**company, "item_id": unlink_one},
+            unlink,
+        ),
+    }
+
+
+def test_every_operation_of_the_schema_is_called_and_answers(api_client, fresh, dummy_tasks):
+    """Each operation of the schema, called as the role that may, answers 200 with JSON;
+    and the table above has an entry for every operation, so a new endpoint is tried here
+    as soon as it is in the schema."""
+    calls = operation_requests(fresh)
+    operations = {
+        (method, path)
+        for path, methods in generated_schema()["paths"].items()
+        for method in methods
+        if method != "parameters"
+    }
+    # The ERP agent's actions need an agent's world: test_every_erp_agent_action_...
+    assert {op for op in operations if AGENT_PATHS not in op[1]} == set(calls)
+    for (method, path), (role, ids, body) in calls.items():
+        url = path.format(**ids)
+        headers = bearer(fresh.users[role])
+        if method == "get":
+            response = api_client.get(url, **headers)
+        else:
+            response = api_client.post(url, body, format="json", **headers)
+        assert response.status_code == 200, (method, path, response.content)
         assert response["Content-Type"] == "application/json"
+        if method == "post":
+            results = response.json().get("results", [response.json()])
+            assert all(result["ok"] for result in results), (path, results)
 
 
 def test_swagger_ui_is_served_from_our_static_files_under_the_csp(client, access):
@@ -104,18 +208,56 @@ def test_every_operation_documents_its_error_answers_in_the_error_shape(api_clie
     assert set(error["required"]) == {"code", "message"}
     headers = bearer(access.users["outsider"])
     for path, operations in schema["paths"].items():
-        if "get" not in operations:
+        if AGENT_PATHS in path:
             continue  # the ERP agent's actions: test_every_erp_agent_action_...
-        responses = operations["get"]["responses"]
-        documented = {"400", "401", "404", "429"} if path.endswith("s/") else {"401", "404", "429"}
+        method = "post" if "post" in operations else "get"
+        responses = operations[method]["responses"]
+        if method == "post":  # an action: 403 (may not act), 409 (refused by the state)
+            documented = {"400", "401", "403", "404", "409", "429"}
+        elif path.endswith("s/"):
+            documented = {"400", "401", "404", "429"}
+        else:
+            documented = {"401", "404", "429"}
         assert set(responses) == {"200"} | documented, path
         for status in documented:
             reference = responses[status]["content"]["application/json"]["schema"]["$ref"]
             assert reference == "#/components/schemas/Error"
         url = re.sub(r"\{\w+\}", str(access.project.pk), path)
         if "{" in path:
-            body = api_client.get(url, **headers).json()
+            if method == "get":
+                response = api_client.get(url, **headers)
+            else:
+                response = api_client.post(url, request_body(url), format="json", **headers)
+            assert response.status_code == 404, (path, response.content)
+            body = response.json()
             assert set(body) <= set(error["properties"]) and set(error["required"]) <= set(body)
+
+
+def request_body(url: str) -> dict:
+    """A body of the right shape for the action at `url`."""
+    body: dict = {} if re.search(r"/\d+/\w+/$", url) else {"ids": [1]}
+    if url.endswith(("reject/", "unlink/")):
+        body["reason"] = "Wrong period"
+    if url.endswith("unlink/"):
+        body["confirm"] = True
+    return body
+
+
+def test_every_code_is_in_the_schema_and_the_readme():
+    """The codes a program may branch on are documented: each result code as the schema's
+    enum, each refusal and input code in the actions' descriptions and the README's table."""
+    schema = generated_schema()
+    result_codes = schema["components"]["schemas"]["InvoiceResult"]["properties"]["code"]
+    enum = schema["components"]["schemas"][result_codes["$ref"].rsplit("/", 1)[1]]["enum"]
+    codes = {
+        value for name, value in vars(Code).items() if name.isupper() and isinstance(value, str)
+    }
+    assert set(enum) == codes
+    description = schema["paths"]["/api/v1/invoices/{invoice_id}/send/"]["post"]["description"]
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    for code in (codes - Code.DONE) | set(INPUT_CODES):
+        assert f"`{code}`" in description, code
+        assert f"`{code}`" in readme, code
 
 
 # A valid body for each of the ERP agent's actions, by the end of its path.
@@ -129,7 +271,7 @@ AGENT_ACTION_BODIES = {
 def test_every_erp_agent_action_of_the_schema_answers_the_agent_and_documents_its_errors(
     api_client,
 ):
-    """Each POST path of the schema, its ids filled, answers the company's ERP agent 200
+    """Each agent's path of the schema, its ids filled, answers the company's ERP agent 200
     for the item it claimed, and documents 400, 401, 404, 409 and 429 as the Error
     schema; an outsider gets 404 in that shape."""
     world = agent_world()
@@ -138,7 +280,7 @@ def test_every_erp_agent_action_of_the_schema_answers_the_agent_and_documents_it
     actions = {
         path: operations["post"]
         for path, operations in generated_schema()["paths"].items()
-        if "post" in operations
+        if AGENT_PATHS in path
     }
     assert len(actions) == 3
     for path, operation in actions.items():
