@@ -553,9 +553,10 @@ def main(argv: list[str] | None = None) -> int:
     throughput = measure_throughput(
         args.port, clients["bench_admin"], {p.key: p for p in page_list}, args.wrk_seconds, usable
     )
+    rss = memory.worker_rss_mb(master_pid)
+    # After the memory reading, which it would otherwise move: thousands of API requests.
     print("Measuring ERP agents pulling exports (1, 2 and 4 agents)...", flush=True)
     agents = agent_throughput.measure(HOST, args.port, items=round(AGENT_ITEMS * args.scale))
-    rss = memory.worker_rss_mb(master_pid)
 
     posts = {
         "single_retrieve": single_retrieve,

@@ -23,6 +23,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from erp_integrations.connectors.base import ExportError, TransientExportError
@@ -146,19 +147,22 @@ class ReferenceAgent:
         directory: str,
         *,
         limit: int = 10,
-        report_tries: int = 5,
+        tries: int = 5,
         pause: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client = client
         self.connector = FileConnector(directory)
         self.limit = limit
-        self.report_tries = report_tries
+        self.tries = tries
         self.pause = pause
 
     def run_once(self) -> AgentRun:
-        """Claim and export until a claim comes back empty."""
+        """Claim and export until a claim comes back empty. A claim the server could not
+        answer (unreachable, busy, over the rate limit) is tried again a few times before
+        AgentApiError is raised; it changed nothing, or its items return to the pool when
+        their lease runs out."""
         run = AgentRun()
-        while items := self.client.claim(self.limit):
+        while items := self._again_while_transient(partial(self.client.claim, self.limit)):
             for item in items:
                 self.export(item, run)
         return run
@@ -207,20 +211,28 @@ class ReferenceAgent:
         return DownloadedAttachment(pk=entry["id"], original_name=entry["name"], content=content)
 
     def _report(self, item_id: int, run: AgentRun, outcome: list[int], kind: str, *args, **kwargs):
-        """Send the report, again while its answer is lost or the server is busy."""
-        send = getattr(self.client, kind)
-        for attempt in range(1, self.report_tries + 1):
-            try:
-                send(item_id, *args, **kwargs)
-            except AgentApiError as error:
-                if error.is_transient and attempt < self.report_tries:
-                    self.pause(min(2**attempt, 30) / 10)
-                    continue
-                logger.warning("Reporting item %s %s was refused: %s", item_id, kind, error)
-                run.refused[item_id] = error.code
-                return
+        """Send the report, again while its answer is lost or the server is busy: the
+        server answers a repeated report as the first."""
+        send = partial(getattr(self.client, kind), item_id, *args, **kwargs)
+        try:
+            self._again_while_transient(send)
+        except AgentApiError as error:
+            logger.warning("Reporting item %s %s was refused: %s", item_id, kind, error)
+            run.refused[item_id] = error.code
+        else:
             outcome.append(item_id)
-            return
+
+    def _again_while_transient[T](self, call: Callable[[], T]) -> T:
+        """`call()`, tried up to `tries` times while the server does not answer it."""
+        attempt = 1
+        while True:
+            try:
+                return call()
+            except AgentApiError as error:
+                if not error.is_transient or attempt >= self.tries:
+                    raise
+            self.pause(min(2**attempt, 30) / 10)
+            attempt += 1
 
 
 def _as_file_connector_writes(document: dict) -> dict:

@@ -408,50 +408,63 @@ def finish_export(
     claim: Claim, *, reference: str | None = None, error: ExportError | None = None
 ) -> Attempt:
     """Step 3: record the attempt's outcome, if the claim still holds."""
+    with transaction.atomic():
+        locked = _lock(claim.export_item_id)
+        if locked is None:
+            return Attempt(ExportOutcome.SKIPPED)
+        invoice, item = locked
+        return record_outcome(invoice, item, claim, reference=reference, error=error)
+
+
+def record_outcome(
+    invoice: Invoice,
+    item: ExportItem,
+    claim: Claim,
+    *,
+    reference: str | None = None,
+    error: ExportError | None = None,
+) -> Attempt:
+    """`finish_export` on rows the caller holds locked (the invoice's, then the item's),
+    as an ERP agent's report does: the item and its invoice are saved as moved."""
     reference_limit = ExportItem._meta.get_field("erp_reference").max_length
     assert reference_limit is not None  # a CharField always has one
     if error is None and (not reference or len(reference) > reference_limit):
         error = PermanentExportError(
             REFERENCE_TOO_LONG.format(limit=reference_limit, reference=reference)
         )
-    with transaction.atomic():
-        locked = _lock(claim.export_item_id)
-        if locked is None:
-            return Attempt(ExportOutcome.SKIPPED)
-        invoice, item = locked
-        if (
-            item.state not in ERP_WORKFLOW.exporting_statuses
-            or item.attempts != claim.attempts
-            or item.export_started_at != claim.started_at
-        ):
-            # Our lease ran out and another worker took over; its outcome stands.
-            return Attempt(ExportOutcome.SKIPPED)
-        now = timezone.now()
-        if error is None:
-            assert reference is not None  # without one, the error was set above
-            item.erp_reference = reference
-            item.synced_at = now
-            item.last_error = ""
-            item.next_retry_at = None
-            _release_claim(item, now)
-            _move(
-                invoice,
-                item,
-                ERP_WORKFLOW.export_succeeded,
-                ["erp_reference", "synced_at", "last_error", "next_retry_at", *CLAIM_FIELDS],
-            )
-            return Attempt(ExportOutcome.SYNCED)
-        if isinstance(error, TransientExportError) and item.attempts < max_attempts():
-            item.last_error = str(error)
-            item.next_retry_at = now + retry_delay(item.attempts)
-            _release_claim(item, now)
-            item.save(update_fields=["last_error", "next_retry_at", *CLAIM_FIELDS])
-            return Attempt(ExportOutcome.RETRY_SCHEDULED, retry_at=item.next_retry_at)
-        message = str(error)
-        if isinstance(error, TransientExportError):
-            message = GAVE_UP.format(error=message, attempts=item.attempts)
-        _fail(invoice, item, message)
-        return Attempt(ExportOutcome.FAILED)
+    if (
+        item.state not in ERP_WORKFLOW.exporting_statuses
+        or item.attempts != claim.attempts
+        or item.export_started_at != claim.started_at
+    ):
+        # Our lease ran out and another worker took over; its outcome stands.
+        return Attempt(ExportOutcome.SKIPPED)
+    now = timezone.now()
+    if error is None:
+        assert reference is not None  # without one, the error was set above
+        item.erp_reference = reference
+        item.synced_at = now
+        item.last_error = ""
+        item.next_retry_at = None
+        _release_claim(item, now)
+        _move(
+            invoice,
+            item,
+            ERP_WORKFLOW.export_succeeded,
+            ["erp_reference", "synced_at", "last_error", "next_retry_at", *CLAIM_FIELDS],
+        )
+        return Attempt(ExportOutcome.SYNCED)
+    if isinstance(error, TransientExportError) and item.attempts < max_attempts():
+        item.last_error = str(error)
+        item.next_retry_at = now + retry_delay(item.attempts)
+        _release_claim(item, now)
+        item.save(update_fields=["last_error", "next_retry_at", *CLAIM_FIELDS])
+        return Attempt(ExportOutcome.RETRY_SCHEDULED, retry_at=item.next_retry_at)
+    message = str(error)
+    if isinstance(error, TransientExportError):
+        message = GAVE_UP.format(error=message, attempts=item.attempts)
+    _fail(invoice, item, message)
+    return Attempt(ExportOutcome.FAILED)
 
 
 # --- Helpers -----------------------------------------------------------------------------

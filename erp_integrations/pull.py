@@ -10,9 +10,10 @@ agent. The agent's attempts are the worker's attempts, kept on the same fields:
   take different items). It answers each item's export document, the one the push
   connectors send, with its idempotency key and attachment download links.
 - `export_report_synced` and `export_report_failed` record the attempt's outcome through
-  `exporting.finish_export`, as the worker does: Synced with the ERP's reference and a
-  history row; or a retry after the same backoff (the item goes back into the pool once
-  it is due), or Failed to Export with the approvers emailed, after the same attempts.
+  `exporting.record_outcome`, as the worker's `finish_export` does: Synced with the ERP's
+  reference and a history row; or a retry after the same backoff (the item goes back
+  into the pool once it is due), or Failed to Export with the approvers emailed, after
+  the same attempts.
 - A lease that runs out returns the item to the pool; an agent that reports after its
   lease passed to another agent is refused (`lease_lost`), so two agents never hold one
   item at once and the ERP's idempotency key covers the one delivery made twice.
@@ -22,7 +23,7 @@ agent. The agent's attempts are the worker's attempts, kept on the same fields:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -41,7 +42,7 @@ from erp_integrations.exporting import (
     ExportOutcome,
     claim_locked_items,
     claimable,
-    finish_export,
+    record_outcome,
 )
 from erp_integrations.models import ConnectorKind, ExportItem, ExportState
 from erp_integrations.payloads import build_document
@@ -132,7 +133,7 @@ def exports_claim(*, company: Company, holder: str, limit: int) -> list[ClaimedE
                     amounts=amounts.get(item.invoice_id),
                 )
             except ExportError as error:
-                finish_export(_claim_of(item), error=error)
+                record_outcome(item.invoice, item, _claim_of(item), error=error)
                 failed.append(item.pk)
                 continue
             exports.append(ClaimedExport(item=item, document=_with_download_links(document)))
@@ -154,9 +155,9 @@ def export_report_synced(
                 return item  # a repeated report: its first answer was lost
             _refuse_on_synced(item, holder, what="synced again as " + reference)
         _check_held(item, holder)
-        attempt = finish_export(_claim_of(item), reference=reference)
+        attempt = record_outcome(item.invoice, item, _claim_of(item), reference=reference)
         _email_failures([item.pk] if attempt.outcome == ExportOutcome.FAILED else [])
-        return _reloaded(item)
+        return item
 
 
 def export_report_failed(
@@ -176,16 +177,18 @@ def export_report_failed(
             return item
         _check_held(item, holder)
         kind = TransientExportError if transient else PermanentExportError
-        attempt = finish_export(_claim_of(item), error=kind(AGENT_REPORTED.format(error=error)))
+        attempt = record_outcome(
+            item.invoice, item, _claim_of(item), error=kind(AGENT_REPORTED.format(error=error))
+        )
         _email_failures([item.pk] if attempt.outcome == ExportOutcome.FAILED else [])
-        return _reloaded(item)
+        return item
 
 
 # --- Helpers -----------------------------------------------------------------------------
 
 
 def _claim_rows(
-    company: Company, *, holder: str, limit: int, now
+    company: Company, *, holder: str, limit: int, now: datetime
 ) -> tuple[list[ExportItem], list[int]]:
     """Lock and claim up to `limit` items, page by page of candidates: rows another
     transaction holds (another agent claiming, an approver acting) are skipped, not
@@ -252,7 +255,7 @@ def _with_download_links(document: dict) -> dict:
 
 
 def _claim_of(item: ExportItem) -> Claim:
-    """The claim the item holds now (read under its row lock), for `finish_export`."""
+    """The claim the item holds now (read under its row lock), for `record_outcome`."""
     assert item.export_started_at is not None  # the callers checked it is held
     return Claim(export_item_id=item.pk, attempts=item.attempts, started_at=item.export_started_at)
 
@@ -307,14 +310,6 @@ def _failure_already_reported(item: ExportItem, holder: str) -> bool:
     if item.state == ExportState.FAILED_TO_EXPORT:
         return True
     return item.state in ERP_WORKFLOW.exporting_statuses and item.next_retry_at is not None
-
-
-def _reloaded(item: ExportItem) -> ExportItem:
-    """The item as `finish_export` left it (it saves its own instance)."""
-    invoice = item.invoice
-    item.refresh_from_db()
-    item.invoice = invoice
-    return item
 
 
 def _email_failures(export_item_ids: list[int]) -> None:

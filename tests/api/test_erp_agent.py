@@ -151,6 +151,17 @@ def test_claim_query_count_does_not_grow_with_the_items(world, django_assert_num
 # --- Synced ------------------------------------------------------------------------------
 
 
+def test_a_report_costs_a_fixed_number_of_queries(world, django_assert_num_queries):
+    """Authenticate, open the company, lock the invoice and the item, save both, write
+    the history row: the rows are locked once, not again by the outcome's recording."""
+    first, second = accepted_invoices(world, 2)
+    agent = new_agent(world)
+    agent.claim(2)
+    agent.synced(first.pk, "AP-1")  # the token's last use is written once a minute
+    with django_assert_num_queries(12):
+        assert agent.synced(second.pk, "AP-2").json()["state"] == ExportState.SYNCED
+
+
 def test_synced_marks_the_item_and_its_invoice_synced_with_the_reference(world):
     (item,) = accepted_invoices(world, 1)
     agent = new_agent(world)

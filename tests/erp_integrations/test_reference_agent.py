@@ -144,3 +144,28 @@ def test_the_command_refuses_a_token_that_is_not_an_agents(world, live_server, t
             dir=str(tmp_path),
             once=True,
         )
+
+
+def test_a_claim_the_server_could_not_answer_is_tried_again(world, live_server, tmp_path):
+    (item,) = accepted_invoices(world, 1)
+    client = PullClient(exports_url(live_server, world), token_of(world))
+    claim = client.claim
+    answers = [AgentApiError(503, "http_error", "Service Unavailable")]
+
+    def busy_once(limit: int) -> list[dict]:
+        if answers:
+            raise answers.pop()
+        return claim(limit)
+
+    client.claim = busy_once
+    run = ReferenceAgent(client, str(tmp_path), pause=lambda seconds: None).run_once()
+    assert run.synced == [item.pk]
+
+
+def test_a_refused_claim_is_not_tried_again(world, live_server, tmp_path):
+    """A 4xx is an answer, not a failure to answer: the agent stops at once."""
+    client = PullClient(exports_url(live_server, world), "erp_not-a-key")
+    pauses: list[float] = []
+    with pytest.raises(AgentApiError) as refused:
+        ReferenceAgent(client, str(tmp_path), pause=pauses.append).run_once()
+    assert (refused.value.status, refused.value.code, pauses) == (401, "token_invalid", [])
