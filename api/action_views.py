@@ -40,6 +40,8 @@ from erp_integrations.services import (
     invoice_send_to_erp,
     invoices_retrieve_from_erp,
     invoices_send_to_erp,
+    project_invoices_retrieve_from_erp,
+    project_invoices_send_to_erp,
 )
 
 PROJECT_ID = OpenApiParameter("project_id", int, OpenApiParameter.PATH)
@@ -138,13 +140,15 @@ class BulkAction(ActionView):
         raise NotImplementedError
 
 
-def action_schema(operation_id: str, summary: str, *parameters, request=None, many=False):
+def action_schema(
+    operation_id: str, summary: str, *parameters, request=None, many=False, note: str = ""
+):
     # On `post`, not the class: drf-spectacular takes an operation id only per method.
     return extend_schema_view(
         post=extend_schema(
             operation_id=operation_id,
             summary=summary,
-            description=summary + (BULK_NOTE if many else SINGLE_NOTE) + CODES_NOTE,
+            description=summary + note + (BULK_NOTE if many else SINGLE_NOTE) + CODES_NOTE,
             parameters=list(parameters),
             request=request,
             responses={
@@ -205,6 +209,45 @@ class CommitmentInvoicesSend(BulkAction):
 class CommitmentInvoicesRetrieve(BulkAction):
     def run(self, user: User, data: dict, **kwargs) -> ActionResult:
         return _on_commitment(invoices_retrieve_from_erp, user, data, kwargs)
+
+
+def _on_project(
+    service: Callable[..., ActionResult], user: User, data: dict, kwargs: dict
+) -> ActionResult:
+    return service(user=user, project_id=kwargs["project_id"], invoice_ids=data["ids"])
+
+
+# Across commitments (the Invoicing tool's): each invoice is checked against its own.
+ACROSS_COMMITMENTS_NOTE = (
+    " Each invoice is checked against its own commitment: one the caller may not act on is "
+    "refused in `results` (`not_project_admin`), one the caller does not see is `not_found`."
+)
+
+
+@action_schema(
+    "project_invoices_send",
+    "Send invoices of the project's commitments to ERP Integrations.",
+    PROJECT_ID,
+    request=IdsSerializer,
+    many=True,
+    note=ACROSS_COMMITMENTS_NOTE,
+)
+class ProjectInvoicesSend(BulkAction):
+    def run(self, user: User, data: dict, **kwargs) -> ActionResult:
+        return _on_project(project_invoices_send_to_erp, user, data, kwargs)
+
+
+@action_schema(
+    "project_invoices_retrieve",
+    "Retrieve invoices of the project's commitments from ERP Integrations.",
+    PROJECT_ID,
+    request=IdsSerializer,
+    many=True,
+    note=ACROSS_COMMITMENTS_NOTE,
+)
+class ProjectInvoicesRetrieve(BulkAction):
+    def run(self, user: User, data: dict, **kwargs) -> ActionResult:
+        return _on_project(project_invoices_retrieve_from_erp, user, data, kwargs)
 
 
 # --- Accept, reject, retry, unlink (an accounting approver's) ---------------------------

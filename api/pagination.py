@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import DataError
+from django.db.models import F, QuerySet
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
@@ -40,3 +41,28 @@ class ApiCursorPagination(CursorPagination):
 def cursor_pagination(*ordering: str) -> type[ApiCursorPagination]:
     """A paginator over `ordering` (the first field places the cursor)."""
     return type("CursorPagination", (ApiCursorPagination,), {"ordering": ordering})
+
+
+# The cursor's position in a sorted list is this annotation: the sort's first column,
+# whatever it is (a column of a related row included).
+SORT_KEY = "sort_key"
+
+
+class SortedCursorPagination(ApiCursorPagination):
+    """Cursor pages in the order the view chose for the request (`view.ordering`, the
+    sort asked for)."""
+
+    def get_ordering(self, request, queryset, view):
+        return view.ordering
+
+
+def sorted_for_cursor(
+    queryset: QuerySet, sort: str, columns: dict[str, tuple[str, ...]]
+) -> tuple[QuerySet, tuple[str, ...]]:
+    """The rows with their SORT_KEY, and the ordering of `sort` (a name of `columns`,
+    `-` before it for descending) for SortedCursorPagination: the sort's columns then
+    the pk, all one way, so that the pages are those of the page's own order."""
+    sign = "-" if sort.startswith("-") else ""
+    first_column, *other_columns = columns[sort.lstrip("-")]
+    ordering = tuple(f"{sign}{field}" for field in (SORT_KEY, *other_columns, "pk"))
+    return queryset.annotate(**{SORT_KEY: F(first_column)}), ordering

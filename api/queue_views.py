@@ -4,14 +4,14 @@ whoever may open the page (404 for anyone else)."""
 
 from __future__ import annotations
 
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
 
 from api.list_filters import filtered, refuse_unknown_parameters
-from api.pagination import ApiCursorPagination
+from api.pagination import SortedCursorPagination, sorted_for_cursor
 from api.serializers import ErrorSerializer, VendorSerializer
 from core.display import display_name
 from erp_integrations.filters import DEFAULT_SORT, SORTABLE_COLUMNS, QueueFilter, queue_filter
@@ -24,15 +24,6 @@ from projects.permissions import access_erp_integrations
 STATES = list(TABS_BY_STATE)
 DEFAULT_STATE = STATES[0]
 UNKNOWN_STATE = "Choose one of the queue's states: {states}."
-# The cursor's position is this annotation: the sort's first column, whatever it is.
-SORT_KEY = "sort_key"
-
-
-class QueuePagination(ApiCursorPagination):
-    """Cursor pages in the order the view chose (the sort asked for)."""
-
-    def get_ordering(self, request, queryset, view):
-        return view.ordering
 
 
 class QueueItemSerializer(serializers.ModelSerializer):
@@ -135,7 +126,7 @@ class QueueItemList(generics.ListAPIView):
     sending first unless `sort` says otherwise, filtered as the page filters."""
 
     serializer_class = QueueItemSerializer
-    pagination_class = QueuePagination
+    pagination_class = SortedCursorPagination
     ordering: tuple[str, ...] = ()
 
     def get_queryset(self) -> QuerySet[ExportItem]:
@@ -146,13 +137,10 @@ class QueueItemList(generics.ListAPIView):
         if state not in TABS_BY_STATE:
             raise ValidationError({"state": [UNKNOWN_STATE.format(states=", ".join(STATES))]})
         filters = queue_filter(params, company)
-        items = filtered(filters)
-        sort = filters.sort_in_effect
-        descending = sort.startswith("-")
-        first_column, *other_columns = SORTABLE_COLUMNS[sort.lstrip("-")]
-        sign = "-" if descending else ""
-        self.ordering = tuple(f"{sign}{field}" for field in (SORT_KEY, *other_columns, "pk"))
-        return with_row_details(items.filter(state=state).annotate(**{SORT_KEY: F(first_column)}))
+        items, self.ordering = sorted_for_cursor(
+            filtered(filters).filter(state=state), filters.sort_in_effect, SORTABLE_COLUMNS
+        )
+        return with_row_details(items)
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)

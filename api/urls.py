@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api import action_views, agent_views, queue_views, token_views, views
+from api import action_views, agent_views, invoicing_views, queue_views, token_views, views
 from api.errors import not_found
 
 app_name = "api"
@@ -40,6 +40,11 @@ urlpatterns = [
         name="invoice",
     ),
     path(
+        "api/v1/projects/<dbid:project_id>/invoices/",
+        invoicing_views.ProjectInvoiceList.as_view(),
+        name="project-invoice-list",
+    ),
+    path(
         "api/v1/companies/<dbid:company_id>/erp/items/",
         queue_views.QueueItemList.as_view(),
         name="queue-item-list",
@@ -64,6 +69,16 @@ urlpatterns = [
         "api/v1/projects/<dbid:project_id>/commitments/<dbid:commitment_id>/invoices/retrieve/",
         action_views.CommitmentInvoicesRetrieve.as_view(),
         name="invoices-retrieve",
+    ),
+    path(
+        "api/v1/projects/<dbid:project_id>/invoices/send/",
+        action_views.ProjectInvoicesSend.as_view(),
+        name="project-invoices-send",
+    ),
+    path(
+        "api/v1/projects/<dbid:project_id>/invoices/retrieve/",
+        action_views.ProjectInvoicesRetrieve.as_view(),
+        name="project-invoices-retrieve",
     ),
     *[
         path(

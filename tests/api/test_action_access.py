@@ -2,7 +2,9 @@
 send, retrieve, accept, reject and retry; test_unlink_permissions.py for unlink), replayed
 through the API, one invoice and many: the API allows what the service allows, answers
 404 where the service raises Http404, and 403 with the same message and its code where
-the service refuses the user."""
+the service refuses the user. Send and retrieve across a project's commitments check each
+invoice against its own commitment, so there a refusal is the invoice's result (its code
+the same), not a 403."""
 
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ REFUSAL_CODES = {
     services.NOT_PROJECT_ADMIN: "not_project_admin",
     services.NOT_ACCOUNTING_APPROVER: "not_accounting_approver",
 }
+REFUSAL_MESSAGES = {code: message for message, code in REFUSAL_CODES.items()}
 BODIES: dict[str, dict] = {
     "reject": {"reason": "Wrong cost code"},
     "unlink": {"reason": "Deleted", "confirm": True},
@@ -46,6 +49,8 @@ def request_for(world, action: str, invoice: Invoice, form: str) -> tuple[str, d
     if action in ("send", "retrieve"):
         if form == "one":
             return f"/api/v1/invoices/{invoice.pk}/{action}/", extra
+        if form == "project":
+            return f"/api/v1/projects/{world.project.pk}/invoices/{action}/", {"ids": [invoice.pk]}
         return (
             f"/api/v1/projects/{world.project.pk}/commitments/{world.commitment.pk}"
             f"/invoices/{action}/",
@@ -71,14 +76,23 @@ def answer_of(response, form: str):
     result = body if form == "one" else body["results"][0]
     if response.status_code == 409:
         return services.Outcome.REFUSED
+    if form == "project" and result["code"] in REFUSAL_MESSAGES:
+        assert result["outcome"] == services.Outcome.REFUSED
+        return REFUSAL_MESSAGES[result["code"]]
     return result["outcome"], result["code"]
 
 
 CELLS = [(action, role) for action, row in PERMISSION_MATRIX.items() for role in row]
+FORMS = [
+    *[(action, role, form) for action, role in CELLS for form in ("one", "many")],
+    # Send and retrieve across the project's commitments (the Invoicing tool's).
+    *[(action, role, "project") for action, role in CELLS if action in ("send", "retrieve")],
+]
 
 
-@pytest.mark.parametrize("form", ["one", "many"])
-@pytest.mark.parametrize(("action", "role"), CELLS, ids=[f"{a}-{r}" for a, r in CELLS])
+@pytest.mark.parametrize(
+    ("action", "role", "form"), FORMS, ids=[f"{a}-{r}-{f}" for a, r, f in FORMS]
+)
 def test_permission_matrix_through_the_api(api_client, dummy_tasks, action, role, form):
     world = build_world()
     start, end = ACTION_STATES[action]

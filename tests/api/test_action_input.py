@@ -48,9 +48,12 @@ def bulk_endpoints(world):
     commitment = f"/api/v1/projects/{world.project.pk}/commitments/{world.commitment.pk}/invoices"
     items = f"/api/v1/companies/{world.company.pk}/erp/items"
     admin, approver = world.users["project_admin"], world.users["approver"]
+    project = f"/api/v1/projects/{world.project.pk}/invoices"
     return [
         (f"{commitment}/send/", admin, {}),
         (f"{commitment}/retrieve/", admin, {}),
+        (f"{project}/send/", admin, {}),
+        (f"{project}/retrieve/", admin, {}),
         (f"{items}/accept/", approver, {}),
         (f"{items}/reject/", approver, {"reason": "Wrong period"}),
         (f"{items}/retry/", approver, {}),
@@ -86,8 +89,9 @@ def test_bad_ids_are_refused_with_their_code(api_client, world, ready, case):
     assert snapshot() == before
 
 
-def test_too_many_ids_says_the_limit(api_client, world, ready):
-    url, user, _ = bulk_endpoints(world)[1]
+@pytest.mark.parametrize("endpoint", [1, 3], ids=["commitment", "project"])
+def test_too_many_ids_says_the_limit(api_client, world, ready, endpoint):
+    url, user, _ = bulk_endpoints(world)[endpoint]
     response = api_client.post(
         url, {"ids": list(range(1, MAX_IDS + 2))}, format="json", **bearer(user)
     )
@@ -115,6 +119,8 @@ def test_unknown_fields_are_refused(api_client, world, ready):
     cases = [
         (bulk_endpoints(world)[0][0], world.users["project_admin"], {"id": [ready.pk]}),
         (bulk_endpoints(world)[1][0], world.users["project_admin"], {"ids": [ready.pk], "x": 1}),
+        (bulk_endpoints(world)[2][0], world.users["project_admin"], {"id": [ready.pk]}),
+        (bulk_endpoints(world)[3][0], world.users["project_admin"], {"ids": [ready.pk], "x": 1}),
         (f"/api/v1/invoices/{ready.pk}/retrieve/", world.users["project_admin"], {"force": True}),
         (
             f"/api/v1/companies/{world.company.pk}/erp/items/{item.pk}/accept/",
@@ -147,12 +153,12 @@ def test_malformed_json_is_refused(api_client, world, ready, body):
 
 @pytest.mark.parametrize("body", [[1, 2], "ids", 5, None])
 def test_a_body_that_is_not_an_object_is_refused(api_client, world, ready, body):
-    url, user, _ = bulk_endpoints(world)[1]
-    response = api_client.generic(
-        "POST", url, json.dumps(body), content_type="application/json", **bearer(user)
-    )
-    assert response.status_code == 400
-    assert response.json()["code"] == "invalid"
+    for url, user, _ in bulk_endpoints(world)[1:4:2]:
+        response = api_client.generic(
+            "POST", url, json.dumps(body), content_type="application/json", **bearer(user)
+        )
+        assert response.status_code == 400, url
+        assert response.json()["code"] == "invalid"
 
 
 def test_a_reason_of_the_wrong_type_is_refused(api_client, world, ready):

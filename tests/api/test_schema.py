@@ -105,6 +105,7 @@ def operation_requests(w) -> dict[tuple[str, str], tuple[str, dict, dict | None]
         ),
         ("get", f"{commitment}/"): ("project_admin", reads, None),
         ("get", f"{commitment}/{{invoice_id}}/"): ("project_admin", reads, None),
+        ("get", "/api/v1/projects/{project_id}/invoices/"): ("project_admin", reads, None),
         ("get", f"{items}/"): ("approver", company, None),
         ("post", "/api/v1/invoices/{invoice_id}/send/"): (
             "project_admin",
@@ -118,6 +119,16 @@ def operation_requests(w) -> dict[tuple[str, str], tuple[str, dict, dict | None]
         ),
         ("post", f"{commitment}/send/"): ("project_admin", reads, {"ids": [invoice_id()]}),
         ("post", f"{commitment}/retrieve/"): (
+            "project_admin",
+            reads,
+            {"ids": [invoice_id(ready)]},
+        ),
+        ("post", "/api/v1/projects/{project_id}/invoices/send/"): (
+            "project_admin",
+            reads,
+            {"ids": [invoice_id()]},
+        ),
+        ("post", "/api/v1/projects/{project_id}/invoices/retrieve/"): (
             "project_admin",
             reads,
             {"ids": [invoice_id(ready)]},
