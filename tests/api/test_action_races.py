@@ -130,3 +130,32 @@ def test_api_retrieve_against_page_accept(world):
             }
             assert f"{invoice.label}: accepted." in accepted.text
     assert sum(winners.values()) == ROUNDS
+
+
+def api_project_retrieve(world, invoice):
+    headers = bearer(world.users["project_admin"])
+    url = f"/api/v1/projects/{world.project.pk}/invoices/retrieve/"
+    return lambda: APIClient().post(url, {"ids": [invoice.pk]}, format="json", **headers)
+
+
+def test_api_retrieve_across_commitments_against_page_accept(world):
+    """The admin retrieves through the project's endpoint (the Invoicing tool's) while the
+    approver clicks "Accept": one wins; the API reports the loss in the invoice's result."""
+    winners = Counter()
+    for _ in range(ROUNDS):
+        invoice, item = ready_invoice(world)
+        retrieved, accepted = race(api_project_retrieve(world, invoice), page_accept(world, item))
+        assert not isinstance(accepted, Exception), accepted
+        assert not isinstance(retrieved, Exception), retrieved
+        winner = settled(invoice, item)
+        winners[winner] += 1
+        assert retrieved.status_code == 200
+        [result] = retrieved.json()["results"]
+        if winner == "retrieve":
+            assert (result["ok"], result["code"]) == (True, "retrieved")
+            assert f"{invoice.label}: accepted." not in accepted.text
+        else:
+            assert (result["ok"], result["code"]) == (False, "already_accepted")
+            assert result["label"] == f"{world.commitment.number} {invoice.label}"
+            assert f"{invoice.label}: accepted." in accepted.text
+    assert sum(winners.values()) == ROUNDS
