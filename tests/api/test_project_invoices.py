@@ -12,6 +12,7 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
 from invoices.filters import SORTABLE_COLUMNS, invoicing_filter
+from invoices.models import Invoice
 from projects.models import Project
 from tests.api.conftest import bearer
 from tests.factories import CommitmentFactory
@@ -203,3 +204,35 @@ def test_list_queries_do_not_grow_with_rows(api_client, size):
     assert len(response.json()["results"]) == world.commitment.invoices.count()
     assert len(everything.json()["results"]) == size
     assert (len(filtered), len(unfiltered)) == (FILTERED_LIST_QUERIES, UNFILTERED_LIST_QUERIES)
+
+
+def test_send_across_commitments_answers_each_invoice_named_by_its_commitment(api_client, world):
+    second = CommitmentFactory(project=world.project, number="SC-900")
+    here, there = world.invoice(), on(world, second)
+    elsewhere = build_world().invoice()  # another project's
+    asked = [there.pk, elsewhere.pk, here.pk]
+    headers = bearer(world.users["standard"])
+    refused = api_client.post(
+        f"{invoices_url(world)}send/", {"ids": [here.pk]}, format="json", **headers
+    )
+    assert refused.json()["results"][0]["code"] == "not_project_admin"
+
+    response = api_client.post(
+        f"{invoices_url(world)}send/",
+        {"ids": asked},
+        format="json",
+        **bearer(world.users["project_admin"]),
+    )
+
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [(r["id"], r["ok"], r["code"]) for r in results] == [
+        (there.pk, True, "sent"),
+        (elsewhere.pk, False, "not_found"),
+        (here.pk, True, "sent"),
+    ]
+    assert results[0]["label"] == f"SC-900 {there.label}"
+    assert results[2]["label"] == f"{world.commitment.number} {here.label}"
+    statuses = dict(Invoice.objects.filter(pk__in=asked).values_list("pk", "erp_status"))
+    assert statuses[elsewhere.pk] == "not_sent"
+    assert statuses[here.pk] == statuses[there.pk] == "ready_to_export"
