@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 
 from commitments.models import ALL_STATUS_CHOICES, Commitment, CommitmentErpStatus
 from commitments.selectors import vendors_for_tool
+from core.filters import FilterForm
 from projects.models import Project
 from projects.permissions import User
 
@@ -26,6 +27,7 @@ class CommitmentFilter(django_filters.FilterSet):
 
     class Meta:
         model = Commitment
+        form = FilterForm
         fields = ["q", "status", "vendor", "erp_status"]
 
     def __init__(self, data=None, queryset=None, *, user: User, project: Project, **kwargs):

@@ -14,9 +14,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
-from django.utils.http import urlencode
 
 from core.display import display_name
+from core.filters import FilterForm, UrlStateFilterSet
 from erp_integrations.models import ExportItem
 from projects.models import Company, Project, Vendor
 
@@ -66,7 +66,9 @@ class QueueOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering, "-pk" if descending else "pk")
 
 
-class QueueFilter(django_filters.FilterSet):
+class QueueFilter(UrlStateFilterSet):
+    default_sort = DEFAULT_SORT
+
     q = django_filters.CharFilter(label="Invoice or commitment number", method="search")
     project = django_filters.ModelChoiceFilter(
         label="Project",
@@ -95,6 +97,7 @@ class QueueFilter(django_filters.FilterSet):
 
     class Meta:
         model = ExportItem
+        form = FilterForm
         fields = ["q", "project", "vendor", "sent_by", "sent_from", "sent_to", "sort"]
 
     def __init__(self, data=None, queryset=None, *, company: Company, **kwargs):
@@ -126,25 +129,6 @@ class QueueFilter(django_filters.FilterSet):
         if number:
             matches |= Q(invoice__number=int(number.group(1)))
         return queryset.filter(matches)
-
-    @property
-    def sort_in_effect(self) -> str:
-        """The sort in effect: the one asked for when it is valid, else the default."""
-        if self.is_bound and not self.errors.get("sort") and self.form.cleaned_data.get("sort"):
-            return self.form.cleaned_data["sort"][0]
-        return DEFAULT_SORT
-
-    def query(self, **changes: str) -> str:
-        """The filters and sort as asked for, for the links that keep them (tabs, pages,
-        sort headers, the form's hidden field): what the user typed, not blanks, and
-        `changes` on top."""
-        params = {
-            name: value
-            for name in self.Meta.fields
-            if (value := str(self.data.get(name, "") if self.data else "").strip())
-        }
-        params.update(changes)
-        return urlencode({name: value for name, value in params.items() if value})
 
 
 def queue_filter(data: QueryDict, company: Company) -> QueueFilter:

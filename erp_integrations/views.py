@@ -11,7 +11,6 @@ plain POST redirects back with messages.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -35,7 +34,7 @@ from core.htmx import (
     with_messages,
 )
 from erp_integrations.csv_export import queue_tab_header, queue_tab_rows
-from erp_integrations.filters import SORTABLE_COLUMNS, QueueFilter, queue_filter
+from erp_integrations.filters import SORTABLE_COLUMNS, queue_filter
 from erp_integrations.forms import ExportItemsForm, RejectForm, UnlinkForm
 from erp_integrations.models import REJECTION_REASON_MAX_LENGTH
 from erp_integrations.permissions import access_invoice_in_queue
@@ -92,31 +91,6 @@ def tab_url(company: Company, tab: QueueTab, page: int = 1, query: str = "") -> 
     )
 
 
-@dataclass(frozen=True)
-class SortHeader:
-    """A sortable column's header: the link that sorts by it (ascending first, then the
-    other way), and its aria-sort while it is the sort in effect."""
-
-    url: str
-    aria_sort: str
-
-
-def _sort_headers(company: Company, tab: QueueTab, filters: QueueFilter) -> dict[str, SortHeader]:
-    current = filters.sort_in_effect
-    headers = {}
-    for column in SORTABLE_COLUMNS:
-        if current == column:
-            next_sort, aria_sort = f"-{column}", "ascending"
-        elif current == f"-{column}":
-            next_sort, aria_sort = column, "descending"
-        else:
-            next_sort, aria_sort = column, ""
-        headers[column] = SortHeader(
-            tab_url(company, tab, query=filters.query(sort=next_sort)), aria_sort
-        )
-    return headers
-
-
 def _render_queue(
     request: HtmxHttpRequest,
     company: Company,
@@ -164,7 +138,9 @@ def _render_queue(
     page = queue_page(company, tab, page_number, filters.qs)
     context.update(
         page=page,
-        sort_headers=_sort_headers(company, tab, filters),
+        sort_headers=filters.sort_headers(
+            SORTABLE_COLUMNS, lambda query: tab_url(company, tab, query=query)
+        ),
         previous_url=tab_url(company, tab, page.number - 1, query) if page.has_previous else "",
         next_url=tab_url(company, tab, page.number + 1, query) if page.has_next else "",
         csv_url=_with_query(

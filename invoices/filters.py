@@ -16,11 +16,11 @@ import django_filters
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.dateformat import format as format_date
-from django.utils.http import urlencode
 
 from commitments.models import Commitment
 from commitments.permissions import visible_commitments
 from commitments.selectors import vendors_for_tool
+from core.filters import FilterForm, UrlStateFilterSet
 from invoices.models import Invoice, InvoiceErpStatus, InvoiceStatus
 from invoices.selectors import billing_period_months, project_invoices
 from projects.models import Project
@@ -56,7 +56,9 @@ class InvoicingOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering, "-pk" if descending else "pk")
 
 
-class InvoicingFilter(django_filters.FilterSet):
+class InvoicingFilter(UrlStateFilterSet):
+    default_sort = DEFAULT_SORT
+
     status = django_filters.ChoiceFilter(
         label="Status", choices=InvoiceStatus.choices, empty_label="Any status"
     )
@@ -82,6 +84,7 @@ class InvoicingFilter(django_filters.FilterSet):
 
     class Meta:
         model = Invoice
+        form = FilterForm
         fields = ["status", "erp_status", "commitment", "vendor", "billing_period", "sort"]
 
     def __init__(self, data=None, queryset=None, *, user: User, project: Project, **kwargs):
@@ -111,25 +114,6 @@ class InvoicingFilter(django_filters.FilterSet):
         if not queryset.query.order_by:
             queryset = self.filters["sort"].filter(queryset, None)
         return queryset
-
-    @property
-    def sort_in_effect(self) -> str:
-        """The sort in effect: the one asked for when it is valid, else the default."""
-        if self.is_bound and not self.errors.get("sort") and self.form.cleaned_data.get("sort"):
-            return self.form.cleaned_data["sort"][0]
-        return DEFAULT_SORT
-
-    def query(self, **changes: str) -> str:
-        """The filters and sort as asked for, for the links that keep them (pages, sort
-        headers, where an action returns): what the user chose, not blanks, and
-        `changes` on top."""
-        params = {
-            name: value
-            for name in self.Meta.fields
-            if (value := str(self.data.get(name, "") if self.data else "").strip())
-        }
-        params.update(changes)
-        return urlencode({name: value for name, value in params.items() if value})
 
 
 def invoicing_filter(data: QueryDict, *, user: User, project: Project) -> InvoicingFilter:

@@ -7,7 +7,6 @@ messages, an htmx POST re-renders the page's region in place."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -53,7 +52,7 @@ from invoices.attachments import (
     attachment_remove,
     describe_size,
 )
-from invoices.filters import SORTABLE_COLUMNS, InvoicingFilter, invoicing_filter
+from invoices.filters import SORTABLE_COLUMNS, invoicing_filter
 from invoices.forms import (
     InvoiceHeaderForm,
     InvoiceLineForm,
@@ -611,31 +610,6 @@ def _invoicing_url(project: Project, query: str = "", page: int = 1) -> str:
     return f"{url}?{params}" if params else url
 
 
-@dataclass(frozen=True)
-class SortHeader:
-    """A sortable column's header: the link that sorts by it (ascending first, then the
-    other way), and its aria-sort while it is the sort in effect."""
-
-    url: str
-    aria_sort: str
-
-
-def _sort_headers(project: Project, filters: InvoicingFilter) -> dict[str, SortHeader]:
-    current = filters.sort_in_effect
-    headers = {}
-    for column in SORTABLE_COLUMNS:
-        if current == column:
-            next_sort, aria_sort = f"-{column}", "ascending"
-        elif current == f"-{column}":
-            next_sort, aria_sort = column, "descending"
-        else:
-            next_sort, aria_sort = column, ""
-        headers[column] = SortHeader(
-            _invoicing_url(project, filters.query(sort=next_sort)), aria_sort
-        )
-    return headers
-
-
 def _render_invoicing(
     request: HtmxHttpRequest,
     project: Project,
@@ -669,7 +643,9 @@ def _render_invoicing(
         "page_total_due": sum(
             (row_amounts.current_payment_due for _, row_amounts, _ in rows), Decimal("0.00")
         ),
-        "sort_headers": _sort_headers(project, filters),
+        "sort_headers": filters.sort_headers(
+            SORTABLE_COLUMNS, lambda query: _invoicing_url(project, query)
+        ),
         "base_url": _invoicing_url(project),
         "previous_url": _invoicing_url(project, query, page.number - 1)
         if page.has_previous()
