@@ -92,7 +92,9 @@ class CommitmentFactory(factory.django.DjangoModelFactory[Commitment]):
 
     project = factory.SubFactory(ProjectFactory)
     type = CommitmentType.SUBCONTRACT
-    number = factory.Sequence(lambda n: f"SC-{n:03d}")
+    # Five digits: tests write three-digit numbers of their own ("SC-900") beside the
+    # factory's in one project, and a worker's sequence reaches 900 in a long run.
+    number = factory.Sequence(lambda n: f"SC-{n:05d}")
     title = factory.Sequence(lambda n: f"Scope {n}")
     vendor = factory.SubFactory(VendorFactory, company=factory.SelfAttribute("..project.company"))
     status = "approved"
