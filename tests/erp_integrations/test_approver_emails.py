@@ -13,6 +13,7 @@ from erp_integrations import services
 from erp_integrations.digest_delivery import send_erp_digests
 from erp_integrations.models import ApproverEmails, ErpConnection, ExportState
 from erp_integrations.notifications import notify_export_failed
+from tests.erp_integrations.admin_forms import connection_change_data
 from tests.world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -68,16 +69,7 @@ def test_failed_export_alerts_do_not_depend_on_the_setting(world):
 def admin_change(client, world, user, mode: str):
     connection = ErpConnection.objects.get(company=world.company)
     client.force_login(user)
-    data = {
-        "company": connection.company_id,
-        "system": connection.system,
-        "connector": connection.connector,
-        "export_directory": connection.export_directory,
-        "gateway_url": connection.gateway_url,
-        "timeout_seconds": connection.timeout_seconds,
-        "retainage_item": connection.retainage_item,
-        "approver_emails": mode,
-    }
+    data = connection_change_data(connection, approver_emails=mode)
     url = reverse("admin:erp_integrations_erpconnection_change", args=[connection.pk])
     return client.post(url, data)
 

@@ -17,6 +17,7 @@ from erp_integrations.connectors import PermanentExportError
 from erp_integrations.models import ErpConnection, ExportItem, ExportState
 from invoices.locking import lock_message
 from invoices.models import Invoice, InvoiceErpStatus
+from tests.erp_integrations.admin_forms import connection_change_data
 from tests.erp_integrations.email_tasks import email_tasks, is_export
 from tests.world import build_world
 
@@ -266,18 +267,7 @@ def test_readers_are_not_told_about_sending(client, world):
 def admin_change(client, world, user, *, on: bool):
     connection = ErpConnection.objects.get(company=world.company)
     client.force_login(user)
-    data = {
-        "company": connection.company_id,
-        "system": connection.system,
-        "connector": connection.connector,
-        "export_directory": connection.export_directory,
-        "gateway_url": connection.gateway_url,
-        "timeout_seconds": connection.timeout_seconds,
-        "retainage_item": connection.retainage_item,
-        "approver_emails": connection.approver_emails,
-    }
-    if on:
-        data["direct_export"] = "on"
+    data = connection_change_data(connection, direct_export=on)
     url = reverse("admin:erp_integrations_erpconnection_change", args=[connection.pk])
     return client.post(url, data)
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from erp_integrations.models import ErpConnection, ExportItem, ExportState
 from invoices.models import Invoice
+from tests.erp_integrations.admin_forms import connection_change_data
 from tests.erp_integrations.test_concurrency import ROUNDS, race, send, user
 from tests.world import build_world
 
@@ -39,15 +40,8 @@ def world(dummy_tasks):
 def turn_off_in_admin(world):
     erp_connection = ErpConnection.objects.get(company=world.company)
     url = reverse("admin:erp_integrations_erpconnection_change", args=[erp_connection.pk])
-    data = {
-        "company": erp_connection.company_id,
-        "system": erp_connection.system,
-        "connector": erp_connection.connector,
-        "export_directory": erp_connection.export_directory,
-        "gateway_url": erp_connection.gateway_url,
-        "timeout_seconds": erp_connection.timeout_seconds,
-        "retainage_item": erp_connection.retainage_item,
-    }
+    # Everything as it stands but the box, as the admin who unticks it posts it.
+    data = connection_change_data(erp_connection, direct_export=False)
 
     def action():
         client = Client()
