@@ -30,9 +30,9 @@ pytestmark = [
 ]
 
 
-def race(*actions):
+def race(*actions, timeout: float = 300):
     """Run the actions in parallel threads, released together; return their results (or
-    the exception each raised)."""
+    the exception each raised). Other race tests of the project call it too."""
     barrier = threading.Barrier(len(actions))
     results: list = [None] * len(actions)
 
@@ -52,7 +52,7 @@ def race(*actions):
         thread.start()
     for thread in threads:
         # Generous, for a busy machine; a thread still running is a deadlock, not a result.
-        thread.join(timeout=300)
+        thread.join(timeout=timeout)
         assert not thread.is_alive(), "an actor did not finish: deadlock?"
     return results
 

@@ -7,18 +7,18 @@ and every scenario is repeated, each round a day of its own."""
 from __future__ import annotations
 
 import datetime
-import threading
 from collections import Counter
 
 import pytest
 from django.core import mail
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from erp_integrations.digest_delivery import send_erp_digests
 from erp_integrations.models import DigestDeliveryStatus, ErpDigestDelivery, ExportState
 from projects.models import ToolLevel
 from projects.services import company_set_erp_integrations_level, company_set_push_to_accounting
+from tests.erp_integrations.test_concurrency import race
 from tests.factories import UserFactory
 from tests.world import build_world
 
@@ -30,30 +30,6 @@ pytestmark = [
     pytest.mark.postgres_only,
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks"),
 ]
-
-
-def race(*actions):
-    """Run the actions in parallel threads, released together; their results (or the
-    exception each raised)."""
-    barrier = threading.Barrier(len(actions))
-    results: list = [None] * len(actions)
-
-    def run(index, action):
-        try:
-            barrier.wait()
-            results[index] = action()
-        except Exception as error:
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-        assert not thread.is_alive(), "a run did not finish: deadlock?"
-    return results
 
 
 @pytest.fixture

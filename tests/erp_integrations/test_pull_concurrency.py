@@ -7,17 +7,17 @@ barrier releases them together."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from functools import partial
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from erp_integrations.models import ExportItem, ExportState
 from invoices.models import ChangeHistoryEntry, InvoiceErpStatus
 from tests.erp_integrations.agents import Agent, accepted_invoices, agent_world, new_agent
+from tests.erp_integrations.test_concurrency import race
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -26,37 +26,13 @@ pytestmark = [
 ]
 
 ROUNDS = 20
+# Agents draining hundreds of exports take longer than a two-actor race.
+together = partial(race, timeout=600)
 
 
 @pytest.fixture
 def world(dummy_tasks):
     return agent_world()
-
-
-def together(*actions):
-    """Run the actions in parallel threads, released together; return their results (or
-    the exception each raised)."""
-    barrier = threading.Barrier(len(actions))
-    results: list = [None] * len(actions)
-
-    def run(index, action):
-        try:
-            barrier.wait()
-            results[index] = action()
-        except Exception as error:
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [
-        threading.Thread(target=run, args=(index, action)) for index, action in enumerate(actions)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=600)
-        assert not thread.is_alive(), "an agent did not finish: deadlock?"
-    return results
 
 
 def drain(agent: Agent, limit: int = 10):
