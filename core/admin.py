@@ -24,6 +24,20 @@ else:
     ModelAdminMixin = GuardedModelAdminMixin = object
 
 
+class ViewOnlyMixin(ModelAdminMixin):
+    """A record admin may read and never write: it is written by the application (a log,
+    a delivery, a history) and changed, where it changes at all, on the pages."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class AtomicActionsMixin(ModelAdminMixin):
     """Runs each changelist action in one transaction, so a bulk delete's lock check (in
     get_deleted_objects) and the delete itself see the same locked rows."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from core.admin import ViewOnlyMixin
 from erp_integrations.models import (
     ErpConnection,
     ErpDigestDelivery,
@@ -38,7 +39,7 @@ class ErpConnectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExportItem)
-class ExportItemAdmin(admin.ModelAdmin):
+class ExportItemAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_display = [
         "invoice",
         "company",
@@ -100,18 +101,9 @@ class ExportItemAdmin(admin.ModelAdmin):
             )
         )
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(ErpDigestSubscription)
-class ErpDigestSubscriptionAdmin(admin.ModelAdmin):
+class ErpDigestSubscriptionAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Who unsubscribed from the daily ERP digest; users change it on their Notifications
     page (or through the link in a digest)."""
 
@@ -121,18 +113,9 @@ class ErpDigestSubscriptionAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     readonly_fields = ["user", "subscribed", "changed_at"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(ErpDigestDelivery)
-class ErpDigestDeliveryAdmin(admin.ModelAdmin):
+class ErpDigestDeliveryAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Each approver's digest per day, as `manage.py send_erp_digest` claimed and sent
     it; a Failed one is retried by the next run of the day."""
 
@@ -142,12 +125,3 @@ class ErpDigestDeliveryAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     date_hierarchy = "date"
     readonly_fields = [field.name for field in ErpDigestDelivery._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

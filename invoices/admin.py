@@ -45,7 +45,13 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from commitments.models import SovLine
-from core.admin import REFUSED, AtomicActionsMixin, ServiceRefusalsMixin, posted_changes
+from core.admin import (
+    REFUSED,
+    AtomicActionsMixin,
+    ServiceRefusalsMixin,
+    ViewOnlyMixin,
+    posted_changes,
+)
 from erp_integrations.models import ExportItem
 from invoices.amounts import CENT, amounts_of_invoices
 from invoices.locking import edit_lock_message, lock_for_edit, lock_invoices
@@ -654,7 +660,7 @@ class InvoiceLineAdmin(ServiceRefusalsMixin, AtomicActionsMixin, admin.ModelAdmi
 
 
 @admin.register(ChangeHistoryEntry)
-class ChangeHistoryEntryAdmin(admin.ModelAdmin):
+class ChangeHistoryEntryAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Append-only: rows are written by the services, never added, changed or deleted here
     (they go only with their invoice)."""
 
@@ -670,18 +676,9 @@ class ChangeHistoryEntryAdmin(admin.ModelAdmin):
     list_select_related = ["invoice__commitment", "action_by"]
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(InvoiceAttachment)
-class InvoiceAttachmentAdmin(admin.ModelAdmin):
+class InvoiceAttachmentAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """View-only: attachments are added and removed on the invoice page, where the ERP
     lock and the upload checks apply, and go with their invoice. The file itself is
     downloaded from the invoice page, never from a media URL."""
@@ -699,12 +696,3 @@ class InvoiceAttachmentAdmin(admin.ModelAdmin):
     list_select_related = ["invoice__commitment", "added_by"]
     exclude = ["file"]
     date_hierarchy = "added_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
